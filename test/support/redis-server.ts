@@ -1,6 +1,19 @@
 import type { ChildProcess } from 'node:child_process';
 import Redis from 'ioredis';
+import { connect } from 'node:net';
 import { freePort, spawnTracked, stopProcess, waitFor } from './processes';
+
+/** A raw PING over TCP: no client library timers left behind while the server boots. */
+function pingOnce(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(port, '127.0.0.1');
+    const done = (ok: boolean) => { sock.destroy(); resolve(ok); };
+    sock.setTimeout(500, () => done(false));
+    sock.once('error', () => done(false));
+    sock.once('connect', () => sock.write('PING\r\n'));
+    sock.once('data', (d) => done(d.toString().startsWith('+PONG')));
+  });
+}
 
 /** A throwaway redis-server on a free port, no persistence, stopped by PID. */
 export class RedisServer {
@@ -20,19 +33,8 @@ export class RedisServer {
   /** Starts (again) on the same port: for tests where Redis goes away mid-cycle. */
   async restart(): Promise<void> {
     if (this.child) await this.stop();
-    this.child = spawnTracked('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no']);
-    const probe = new Redis(this.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-    try {
-      await waitFor(`redis-server on port ${this.port}`, async () => {
-        if (probe.status !== 'ready') {
-          probe.disconnect();
-          await probe.connect();
-        }
-        return (await probe.ping()) === 'PONG';
-      }, 10_000, 25);
-    } finally {
-      probe.disconnect();
-    }
+    this.child = spawnTracked('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
+    await waitFor(`redis-server on port ${this.port}`, () => pingOnce(this.port), 10_000, 25);
   }
 
   client(): Redis {
