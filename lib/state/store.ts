@@ -72,6 +72,22 @@ export class StateStore {
     await this.redis.multi().hset(k, direction, String(at)).pexpire(k, STATE_TTL_MS).exec();
   }
 
+  /** Task ARNs a scale-down protected, so any exit path (even a failed one) can clear them. */
+  async saveProtected(service: string, taskArns: string[], ttlMs: number): Promise<void> {
+    const k = this.key('protected', service);
+    const m = this.redis.multi().del(k);
+    if (taskArns.length > 0) m.sadd(k, ...taskArns).pexpire(k, Math.ceil(ttlMs));
+    await m.exec();
+  }
+
+  async protectedTasks(service: string): Promise<string[]> {
+    return this.redis.smembers(this.key('protected', service));
+  }
+
+  async clearProtected(service: string): Promise<void> {
+    await this.redis.del(this.key('protected', service));
+  }
+
   async loadHistories<H>(services: string[]): Promise<Record<string, H | undefined>> {
     const out: Record<string, H | undefined> = {};
     if (services.length === 0) return out;

@@ -1,0 +1,37 @@
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { BrokerConfig } from './config';
+import { AutoscalerError } from './errors';
+
+export class BrokerUrlError extends AutoscalerError {}
+
+let cached: { parameter: string; url: string; until: number } | null = null;
+const CACHE_MS = 5 * 60 * 1000;
+
+/**
+ * The broker URL: BROKER_URL in the environment (local runs), the config's `url`, or the SSM
+ * SecureString named by `urlParameter`, read with decryption and cached for five minutes.
+ */
+export async function resolveBrokerUrl(broker: BrokerConfig, now = Date.now(), ssm?: SSMClient): Promise<string> {
+  if (process.env.BROKER_URL) return process.env.BROKER_URL;
+  if (broker.url) return broker.url;
+  const parameter = broker.urlParameter as string;
+  if (cached && cached.parameter === parameter && cached.until > now) return cached.url;
+  const client = ssm ?? new SSMClient({});
+  let value: string | undefined;
+  try {
+    const out = await client.send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
+    value = out.Parameter?.Value;
+  } catch (e) {
+    throw new BrokerUrlError(`cannot read SSM parameter ${parameter}: ${(e as Error).name}: ${(e as Error).message}`);
+  }
+  if (!value || !/^rediss?:\/\//.test(value)) {
+    throw new BrokerUrlError(`SSM parameter ${parameter} does not hold a redis:// or rediss:// URL`);
+  }
+  cached = { parameter, url: value, until: now + CACHE_MS };
+  return value;
+}
+
+/** For logs and errors: the URL without its password. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@');
+}

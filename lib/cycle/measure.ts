@@ -1,0 +1,87 @@
+import type { NodeSnapshot } from '../celery/inspect';
+import { measureBroker } from '../celery/measure';
+import { resolveCycleSettings } from '../config';
+import { taskForNode, type EcsTask } from '../ecs';
+import type { EcsObservation, NodeObservation, ServiceObservation } from '../observation';
+import type { Runtime } from '../runtime';
+import type { Measurement } from './payloads';
+
+interface EcsRead {
+  service: string;
+  ecs: EcsObservation | null;
+  tasks: EcsTask[];
+  error?: string;
+}
+
+/**
+ * MeasureQueues: validates the execution input (a bad override fails here, before anything is
+ * read or scaled), then reads the broker once and every service's ECS state.
+ * The broker being unreadable fails the step (BrokerUnavailableError); an ECS read that fails
+ * is recorded in the service's `errors`, which forbids a scale-down of that service.
+ */
+export async function measureCycle(rt: Runtime, rawInput: unknown, execution: string): Promise<Measurement> {
+  const settings = resolveCycleSettings(rt.config, rawInput);
+  const at = rt.now();
+  const names = Object.keys(rt.config.services);
+  const [broker, ecsReads] = await Promise.all([
+    measureBroker(rt.redis, rt.config),
+    Promise.all(names.map((name) => readEcs(rt, name))),
+  ]);
+  const allTasks = ecsReads.flatMap((r) => r.tasks.map((t) => ({ service: r.service, task: t })));
+  const services: Record<string, ServiceObservation> = {};
+  for (const read of ecsReads) {
+    services[read.service] = attribute(read, broker.nodes, broker.missing, allTasks, rt.config.services[read.service].queues, broker.queues[read.service] ?? {});
+  }
+  return {
+    cycle: { execution, at, dryRun: settings.dryRun, skipCooldown: settings.skipCooldown, ...(settings.note ? { note: settings.note } : {}) },
+    input: rawInput ?? {},
+    services,
+  };
+}
+
+async function readEcs(rt: Runtime, name: string): Promise<EcsRead> {
+  const cfg = rt.config.services[name];
+  const svc = rt.ecs(cfg.cluster, cfg.service);
+  try {
+    const [ecs, tasks] = await Promise.all([svc.describe(), svc.tasks()]);
+    const { desired, running, pending, deploymentInProgress } = ecs;
+    return { service: name, ecs: { desired, running, pending, deploymentInProgress }, tasks };
+  } catch (e) {
+    return { service: name, ecs: null, tasks: [], error: `ECS ${cfg.cluster}/${cfg.service}: ${(e as Error).name}: ${(e as Error).message}` };
+  }
+}
+
+/**
+ * A node belongs to the service whose ECS task it runs in; a node that maps to no task belongs
+ * to the service whose queues it consumes (it is measured, but never chosen for a drain).
+ * A running task with no answering node is reported missing: its worker may be busy or broken.
+ */
+function attribute(
+  read: EcsRead,
+  nodes: NodeSnapshot[],
+  brokerMissing: string[],
+  allTasks: { service: string; task: EcsTask }[],
+  queues: string[],
+  pending: Record<string, number>,
+): ServiceObservation {
+  const mine: NodeObservation[] = [];
+  const answeredTasks = new Set<string>();
+  for (const n of nodes) {
+    const owner = allTasks.find((t) => taskForNode(n.node, [t.task]) !== null);
+    const belongs = owner ? owner.service === read.service : n.queues.some((q) => queues.includes(q));
+    if (!belongs) continue;
+    if (owner) answeredTasks.add(owner.task.taskId);
+    mine.push({ node: n.node, taskId: owner?.task.taskId ?? null, active: n.active, reserved: n.reserved, scheduled: n.scheduled, processed: n.processed });
+  }
+  const missingNodes = brokerMissing.filter((node) => {
+    const owner = allTasks.find((t) => taskForNode(node, [t.task]) !== null);
+    return owner ? owner.service === read.service : false;
+  });
+  for (const t of read.tasks) {
+    if (t.lastStatus === 'RUNNING' && !answeredTasks.has(t.taskId) && !missingNodes.some((m) => taskForNode(m, [t]) !== null)) {
+      missingNodes.push(`task ${t.taskId} (no worker answered)`);
+    }
+  }
+  const errors = read.error ? [read.error] : [];
+  return { queues: pending, nodes: mine, missingNodes, ecs: read.ecs, errors };
+}

@@ -1,0 +1,24 @@
+import { resolveCycleSettings } from '../config';
+import type { Observation } from '../observation';
+import { emptyHistory, plan, type ServiceHistory } from '../planner';
+import type { Runtime } from '../runtime';
+import type { Change, Measurement, PlanOutput } from './payloads';
+
+/**
+ * ComputePlan: the pure planner over this cycle's measurement and the stored history.
+ * History is saved on real runs only: a dry run changes nothing, not even the EWMAs.
+ */
+export async function computePlan(rt: Runtime, m: Measurement): Promise<PlanOutput> {
+  const settings = resolveCycleSettings(rt.config, m.input);
+  const names = Object.keys(settings.services);
+  const [stored, times] = await Promise.all([rt.state.loadHistories<ServiceHistory>(names), rt.state.scaleTimes(names)]);
+  const histories: Record<string, ServiceHistory> = {};
+  for (const n of names) histories[n] = { ...(stored[n] ?? emptyHistory()), ...times[n] };
+  const observation: Observation = { at: m.cycle.at, services: m.services };
+  const result = plan(settings.services, observation, histories, m.cycle.at, { desired: settings.desired, skipCooldown: settings.skipCooldown });
+  if (!settings.dryRun) await rt.state.saveHistories(result.histories);
+  const changes: Change[] = result.changes
+    .filter((c) => c.direction !== 'none' && c.to !== c.from)
+    .map((c) => ({ service: c.service, from: c.from, to: c.to, direction: c.direction as 'up' | 'down', reason: c.reason }));
+  return { cycle: m.cycle, dryRun: settings.dryRun, skipCooldown: settings.skipCooldown, changes, holds: result.holds };
+}

@@ -1,0 +1,18 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/**
+ * One logger and one metrics sink for every step: structured JSON with the same keys
+ * everywhere (step, execution, service), EMF metrics in namespace CeleryAutoscaler.
+ * Nothing here ever receives the broker URL.
+ */
+export const logger = new Logger({ serviceName: 'celery-autoscaler', logLevel: (process.env.LOG_LEVEL as 'INFO') ?? 'INFO' });
+export const metrics = new Metrics({ namespace: 'CeleryAutoscaler', serviceName: 'celery-autoscaler' });
+export { MetricUnit };
+
+/** A metric with a `service` dimension (several services are measured in one invocation). */
+export function serviceMetric(service: string, name: string, unit: MetricUnit, value: number): void {
+  const m = metrics.singleMetric();
+  m.addDimension('service', service);
+  m.addMetric(name, unit, value);
+}

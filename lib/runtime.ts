@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type Redis from 'ioredis';
+import { resolveBrokerUrl } from './broker-url';
+import { connectBroker } from './celery/connection';
+import { CeleryControl } from './celery/control';
+import { loadConfigFile, type AutoscalerConfig } from './config';
+import { createEcsClient, EcsService } from './ecs';
+import { StateStore, statePrefix } from './state/store';
+
+/** What every step needs, built once per Lambda container (or local process) and reused. */
+export interface Runtime {
+  config: AutoscalerConfig;
+  redis: Redis;
+  control: CeleryControl;
+  state: StateStore;
+  ecs(cluster: string, service: string): EcsService;
+  now(): number;
+}
+
+let cached: Promise<Runtime> | null = null;
+
+/** The config shipped in the bundle (Lambda), or AUTOSCALER_CONFIG_PATH, or ./autoscaler.config.yml. */
+export function configPath(): string {
+  if (process.env.AUTOSCALER_CONFIG_PATH) return process.env.AUTOSCALER_CONFIG_PATH;
+  const inBundle = process.env.LAMBDA_TASK_ROOT ? join(process.env.LAMBDA_TASK_ROOT, 'autoscaler.config.yml') : '';
+  return inBundle && existsSync(inBundle) ? inBundle : 'autoscaler.config.yml';
+}
+
+async function build(): Promise<Runtime> {
+  const config = loadConfigFile(configPath());
+  const url = await resolveBrokerUrl(config.broker);
+  const redis = connectBroker(config.broker, url);
+  const ecsClient = createEcsClient();
+  const services = new Map<string, EcsService>();
+  return {
+    config,
+    redis,
+    control: new CeleryControl(redis, config.broker),
+    state: new StateStore(redis, statePrefix(process.env.STAGE ?? 'dev')),
+    ecs(cluster, service) {
+      const k = `${cluster}/${service}`;
+      let s = services.get(k);
+      if (!s) services.set(k, (s = new EcsService(ecsClient, cluster, service)));
+      return s;
+    },
+    now: () => Date.now(),
+  };
+}
+
+export function getRuntime(): Promise<Runtime> {
+  if (!cached) {
+    cached = build();
+    // A failed start (bad config, SSM down) must not be cached for the container's life.
+    cached.catch(() => { cached = null; });
+  }
+  return cached;
+}
+
+/** Local runs and tests: drop connections so the next step builds afresh from the environment. */
+export async function resetRuntime(): Promise<void> {
+  const rt = cached;
+  cached = null;
+  if (rt) {
+    try {
+      (await rt).redis.disconnect();
+    } catch {
+      /* never built */
+    }
+  }
+}
