@@ -1,0 +1,51 @@
+import Redis from 'ioredis';
+import { redactUrl } from '../broker-url';
+import type { BrokerConfig } from '../config';
+import { BrokerUnavailableError } from '../errors';
+
+/**
+ * A client for the Celery broker. Fails fast rather than queueing: with no offline queue a
+ * command on a down broker errors at once, and a connect attempt gives up after
+ * connectTimeoutMs, so a cycle fails in seconds instead of hanging until the Lambda timeout.
+ * It keeps reconnecting in the background, so the next cycle finds the broker again.
+ */
+export function connectBroker(broker: BrokerConfig, url: string): Redis {
+  const u = new URL(url);
+  return new Redis(url, {
+    db: broker.db,
+    connectTimeout: broker.connectTimeoutMs,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    lazyConnect: false,
+    ...(u.protocol === 'rediss:' ? { tls: { servername: u.hostname } } : {}),
+  }).on('error', () => {
+    /* reported through the failing command; an unhandled 'error' event would crash the process */
+  });
+}
+
+/** Waits until the client is ready, or fails within the connect timeout with a typed error. */
+export async function ensureReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => finish(new BrokerUnavailableError(`broker not reachable within ${timeoutMs} ms (${redis.status})`)), timeoutMs);
+    const onReady = () => finish();
+    const onEnd = () => finish(new BrokerUnavailableError('broker connection closed'));
+    function finish(err?: Error) {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('end', onEnd);
+      if (err) reject(err);
+      else resolve();
+    }
+    redis.once('ready', onReady);
+    redis.once('end', onEnd);
+  });
+}
+
+/** Turns whatever ioredis threw into a BrokerUnavailableError that names no secret. */
+export function brokerError(e: unknown, doing: string): BrokerUnavailableError {
+  if (e instanceof BrokerUnavailableError) return e;
+  const msg = redactUrl(String((e as Error)?.message ?? e));
+  return new BrokerUnavailableError(`${doing}: ${msg}`);
+}

@@ -1,0 +1,61 @@
+import type { CeleryControl, ControlResult } from './control';
+
+export interface NodeSnapshot {
+  node: string;
+  active: number;
+  reserved: number;
+  scheduled: number;
+  /** Tasks completed since the worker started: the sum of `stats().total`, null if unknown. */
+  processed: number | null;
+  /** Queues the node consumes now (`active_queues`). */
+  queues: string[];
+}
+
+export interface Inspection {
+  nodes: NodeSnapshot[];
+  /** Nodes that answered some commands but not all: neither idle nor counted. */
+  missing: string[];
+  /** Listeners that never answered at all (a broadcast only knows how many). */
+  unanswered: number;
+}
+
+const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
+
+/** celery/worker/control.py stats(): `total` is {task name: completed count}. */
+function processedOf(stats: unknown): number | null {
+  const total = (stats as { total?: Record<string, unknown> } | undefined)?.total;
+  if (!total || typeof total !== 'object') return null;
+  return Object.values(total).reduce<number>((a, v) => a + (typeof v === 'number' ? v : 0), 0);
+}
+
+/**
+ * Each worker's active, reserved and scheduled tasks, processed total and queues, asked
+ * concurrently. A node that does not answer every command is reported, never assumed idle.
+ */
+export async function inspectNodes(control: CeleryControl, opts: { destination?: string[]; timeoutMs?: number } = {}): Promise<Inspection> {
+  const [active, reserved, scheduled, stats, queues] = await Promise.all([
+    control.active(opts), control.reserved(opts), control.scheduled(opts), control.stats(opts), control.activeQueues(opts),
+  ]);
+  const all: ControlResult<unknown>[] = [active, reserved, scheduled, stats, queues];
+  const seen = new Set(all.flatMap((r) => Object.keys(r.replies)));
+  for (const n of opts.destination ?? []) seen.add(n);
+  const nodes: NodeSnapshot[] = [];
+  const missing: string[] = [];
+  for (const node of [...seen].sort()) {
+    if (!all.every((r) => node in r.replies)) {
+      missing.push(node);
+      continue;
+    }
+    nodes.push({
+      node,
+      active: count(active.replies[node]),
+      reserved: count(reserved.replies[node]),
+      scheduled: count(scheduled.replies[node]),
+      processed: processedOf(stats.replies[node]),
+      queues: (queues.replies[node] ?? []).map((q) => q.name),
+    });
+  }
+  const expected = Math.max(...all.map((r) => r.expected));
+  const unanswered = opts.destination ? 0 : Math.max(0, expected - seen.size);
+  return { nodes, missing, unanswered };
+}

@@ -1,0 +1,39 @@
+"""Fixture Celery app for tests and the local demo. Configured from the environment only."""
+import os
+import time
+
+import redis
+from celery import Celery
+
+BROKER = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+PREFIX = os.environ.get("CELERY_GLOBAL_KEYPREFIX", "")
+RESULTS_PREFIX = os.environ.get("FIXTURE_RESULTS_PREFIX", "fixture:")
+
+app = Celery("tasks", broker=BROKER)
+options = {}
+if PREFIX:
+    options["global_keyprefix"] = PREFIX
+app.conf.update(
+    broker_transport_options=options,
+    worker_prefetch_multiplier=int(os.environ.get("CELERY_PREFETCH", "1")),
+    task_acks_late=os.environ.get("CELERY_ACKS_LATE", "0") == "1",
+    worker_hijack_root_logger=False,
+    broker_connection_retry_on_startup=True,
+    task_default_queue="default",
+)
+
+_results = redis.Redis.from_url(BROKER)
+
+
+@app.task(name="tasks.sleep_task")
+def sleep_task(seconds):
+    time.sleep(float(seconds))
+    return seconds
+
+
+@app.task(name="tasks.record")
+def record(task_key, seconds):
+    """Sleeps, then counts its completion so tests can find lost and duplicated tasks exactly."""
+    time.sleep(float(seconds))
+    _results.hincrby(RESULTS_PREFIX + "completed", task_key, 1)
+    return task_key

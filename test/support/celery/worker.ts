@@ -1,0 +1,94 @@
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { CeleryControl } from '../../../lib/celery/control';
+import { spawnTracked, stopProcess, waitFor } from '../processes';
+
+export const FIXTURE_DIR = __dirname;
+
+export interface WorkerOptions {
+  brokerUrl: string;
+  queues: string[];
+  nodeName: string;
+  concurrency?: number;
+  pool?: 'prefork' | 'threads' | 'solo';
+  prefetch?: number;
+  globalKeyprefix?: string;
+  env?: Record<string, string>;
+  /** How long to wait for the first `ping` answer. */
+  readyTimeoutMs?: number;
+}
+
+/** A real Celery worker (Debian's python3-celery) running the fixture app, stopped by PID. */
+export class CeleryWorker {
+  private stderrTail = '';
+  private constructor(readonly node: string, readonly process: ChildProcess) {
+    const keep = (d: Buffer) => { this.stderrTail = (this.stderrTail + d.toString()).slice(-4000); };
+    process.stderr?.on('data', keep);
+    process.stdout?.on('data', keep);
+  }
+
+  get pid(): number {
+    return this.process.pid as number;
+  }
+
+  get exited(): boolean {
+    return this.process.exitCode !== null || this.process.signalCode !== null;
+  }
+
+  static spawn(o: WorkerOptions): CeleryWorker {
+    const args = [
+      '-m', 'celery', '-A', 'tasks', 'worker',
+      '-Q', o.queues.join(','), '-n', o.nodeName,
+      '-c', String(o.concurrency ?? 2), '-P', o.pool ?? 'threads',
+      '--without-heartbeat', '--without-gossip', '--without-mingle', '-l', 'WARNING',
+    ];
+    const child = spawnTracked('/usr/bin/python3', args, {
+      cwd: FIXTURE_DIR,
+      env: {
+        ...process.env,
+        PYTHONPATH: FIXTURE_DIR,
+        CELERY_BROKER_URL: o.brokerUrl,
+        CELERY_PREFETCH: String(o.prefetch ?? 1),
+        CELERY_GLOBAL_KEYPREFIX: o.globalKeyprefix ?? '',
+        ...o.env,
+      },
+    });
+    return new CeleryWorker(o.nodeName, child);
+  }
+
+  /** Spawns the worker and waits until it answers `ping` over the broker. */
+  static async start(o: WorkerOptions): Promise<CeleryWorker> {
+    const w = CeleryWorker.spawn(o);
+    await w.ready(o);
+    return w;
+  }
+
+  async ready(o: Pick<WorkerOptions, 'brokerUrl' | 'globalKeyprefix' | 'readyTimeoutMs'>): Promise<void> {
+    const redis = new Redis(o.brokerUrl, { maxRetriesPerRequest: 1 });
+    const control = new CeleryControl(redis, { db: 0, globalKeyprefix: o.globalKeyprefix ?? '', controlTimeoutMs: 300, connectTimeoutMs: 2000 });
+    try {
+      await waitFor(`worker ${this.node} to answer ping`, async () => {
+        if (this.exited) throw new Error(`worker ${this.node} exited: ${this.stderrTail}`);
+        const r = await control.ping({ destination: [this.node], timeoutMs: 300 });
+        return this.node in r.replies;
+      }, o.readyTimeoutMs ?? 30_000, 100);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- worker output ---\n${this.stderrTail}`);
+    } finally {
+      control.close();
+      redis.disconnect();
+    }
+  }
+
+  /** SIGTERM is Celery's warm shutdown: running tasks finish, unacked messages go back. */
+  stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 30_000): Promise<void> {
+    return stopProcess(this.process, signal, graceMs);
+  }
+
+  output(): string {
+    return this.stderrTail;
+  }
+}
+
+export const fixturePath = (...p: string[]): string => join(FIXTURE_DIR, ...p);
