@@ -1,0 +1,140 @@
+import {
+  DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand,
+  UpdateServiceCommand, UpdateTaskProtectionCommand, type Task,
+} from '@aws-sdk/client-ecs';
+import type { EcsObservation } from '../observation';
+import { EcsError, toEcsError } from './errors';
+
+export { EcsError, toEcsError } from './errors';
+export { taskForNode, taskIdOf } from './nodes';
+
+export interface EcsTask {
+  taskId: string;
+  taskArn: string;
+  lastStatus: string;
+  desiredStatus: string;
+  privateIp: string | null;
+  /** Epoch ms. */
+  startedAt: number | null;
+}
+
+/** UpdateTaskProtection takes at most 10 tasks per call; DescribeTasks at most 100. */
+const PROTECT_BATCH = 10;
+const DESCRIBE_BATCH = 100;
+
+/**
+ * The SDK client. ECS_ENDPOINT points it at a local emulator (tests, the demo); the SDK's own
+ * retries are kept to one so Step Functions' Retry does the backing off, visibly.
+ */
+export function createEcsClient(opts: { endpoint?: string; region?: string } = {}): ECSClient {
+  const endpoint = opts.endpoint ?? process.env.ECS_ENDPOINT;
+  return new ECSClient({
+    region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    maxAttempts: 2,
+    ...(endpoint ? { endpoint, credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local' } } : {}),
+  });
+}
+
+const chunks = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
+
+function privateIpOf(t: Task): string | null {
+  for (const a of t.attachments ?? []) {
+    const ip = a.details?.find((d) => d.name === 'privateIPv4Address')?.value;
+    if (ip) return ip;
+  }
+  for (const c of t.containers ?? []) {
+    const ip = c.networkInterfaces?.find((n) => n.privateIpv4Address)?.privateIpv4Address;
+    if (ip) return ip;
+  }
+  return null;
+}
+
+/** One ECS service, as the autoscaler needs it. */
+export class EcsService {
+  constructor(private readonly client: ECSClient, readonly cluster: string, readonly service: string) {}
+
+  private get what(): string {
+    return `ECS service ${this.cluster}/${this.service}`;
+  }
+
+  private async send<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw toEcsError(e, `${doing} ${this.what}`);
+    }
+  }
+
+  async describe(): Promise<EcsObservation & { taskDefinition?: string }> {
+    const out = await this.send('DescribeServices', () => this.client.send(new DescribeServicesCommand({ cluster: this.cluster, services: [this.service] })));
+    const s = out.services?.find((x) => x.serviceName === this.service || x.serviceArn?.endsWith(`/${this.service}`));
+    if (!s || s.status === 'INACTIVE') {
+      const reason = out.failures?.[0]?.reason ?? (s ? 'INACTIVE' : 'MISSING');
+      throw new EcsError(`${this.what} not found (${reason})`, false, 'ServiceNotFoundException');
+    }
+    return {
+      desired: s.desiredCount ?? 0,
+      running: s.runningCount ?? 0,
+      pending: s.pendingCount ?? 0,
+      deploymentInProgress: (s.deployments?.length ?? 0) > 1,
+      taskDefinition: s.taskDefinition,
+    };
+  }
+
+  /** The service's tasks that ECS wants running (including those still starting). */
+  async tasks(): Promise<EcsTask[]> {
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.send('ListTasks', () => this.client.send(new ListTasksCommand({ cluster: this.cluster, serviceName: this.service, desiredStatus: 'RUNNING', nextToken })));
+      arns.push(...(page.taskArns ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    const out: EcsTask[] = [];
+    for (const batch of chunks(arns, DESCRIBE_BATCH)) {
+      const d = await this.send('DescribeTasks', () => this.client.send(new DescribeTasksCommand({ cluster: this.cluster, tasks: batch })));
+      for (const t of d.tasks ?? []) {
+        if (!t.taskArn) continue;
+        out.push({
+          taskId: t.taskArn.split('/').pop() as string,
+          taskArn: t.taskArn,
+          lastStatus: t.lastStatus ?? 'UNKNOWN',
+          desiredStatus: t.desiredStatus ?? 'UNKNOWN',
+          privateIp: privateIpOf(t),
+          startedAt: t.startedAt ? new Date(t.startedAt).getTime() : null,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Absolute and idempotent: a retried call sets the same count again. */
+  async setDesiredCount(n: number): Promise<void> {
+    await this.send('UpdateService', () => this.client.send(new UpdateServiceCommand({ cluster: this.cluster, service: this.service, desiredCount: n })));
+  }
+
+  async protect(taskArns: string[], expiresInMinutes: number): Promise<void> {
+    await this.setProtection(taskArns, true, expiresInMinutes);
+  }
+
+  async unprotect(taskArns: string[]): Promise<void> {
+    await this.setProtection(taskArns, false);
+  }
+
+  private async setProtection(taskArns: string[], enabled: boolean, expiresInMinutes?: number): Promise<void> {
+    for (const batch of chunks(taskArns, PROTECT_BATCH)) {
+      const out = await this.send('UpdateTaskProtection', () => this.client.send(new UpdateTaskProtectionCommand({
+        cluster: this.cluster, tasks: batch, protectionEnabled: enabled, ...(enabled ? { expiresInMinutes } : {}),
+      })));
+      // A task that stopped meanwhile cannot be protected; any other failure must stop the scale-down.
+      const failures = (out.failures ?? []).filter((f) => !(f.reason ?? '').includes('STOPPED') && f.reason !== 'MISSING');
+      if (enabled && failures.length > 0) {
+        throw new EcsError(`UpdateTaskProtection ${this.what}: ${failures.map((f) => `${f.arn}: ${f.reason}`).join('; ')}`, false, 'ProtectionFailed');
+      }
+    }
+  }
+
+  async stopTask(taskArn: string, reason: string): Promise<void> {
+    await this.send('StopTask', () => this.client.send(new StopTaskCommand({ cluster: this.cluster, task: taskArn, reason })));
+  }
+}
