@@ -6,12 +6,12 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
  * everywhere (step, execution, service), EMF metrics in namespace CeleryAutoscaler.
  * Nothing here ever receives the broker URL.
  */
-export const logger = new Logger({ serviceName: 'celery-autoscaler', logLevel: (process.env.LOG_LEVEL as 'INFO') ?? 'INFO' });
+export const logger = new Logger({ serviceName: 'celery-autoscaler' });
 export const metrics = new Metrics({ namespace: 'CeleryAutoscaler', serviceName: 'celery-autoscaler' });
 export { MetricUnit };
 
 /** A metric with a `service` dimension (several services are measured in one invocation). */
-export function serviceMetric(service: string, name: string, unit: MetricUnit, value: number): void {
+export function serviceMetric(service: string, name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void {
   const m = metrics.singleMetric();
   m.addDimension('service', service);
   m.addMetric(name, unit, value);

@@ -15,7 +15,7 @@ export function step<I, O>(name: string, schema: ZodType<I, ZodTypeDef, unknown>
     if (!parsed.success) throw new ValidationError(`${name} input`, formatIssues(parsed.error));
     const input = parsed.data as I & { cycle?: { execution?: string }; service?: string };
     logger.resetKeys();
-    logger.appendKeys({ step: name, execution: input.cycle?.execution, service: input.service });
+    logger.appendKeys({ step: name, execution: (input.cycle?.execution ?? (input as { execution?: string }).execution) as string, ...(input.service ? { workerService: input.service } : {}) });
     const started = Date.now();
     try {
       const out = await work(parsed.data, await getRuntime());

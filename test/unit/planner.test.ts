@@ -1,0 +1,132 @@
+import { serviceSchema, type ServiceConfig } from '../../lib/config';
+import type { NodeObservation, ServiceObservation } from '../../lib/observation';
+import { completedBetween, cooldownVerdict, emptyHistory, planService, updateRates, workersNeeded, type ServiceHistory } from '../../lib/planner';
+import { emptyRates } from '../../lib/planner/rates';
+
+const cfg = (over: Partial<ServiceConfig> = {}): ServiceConfig =>
+  serviceSchema.parse({ cluster: 'c', service: 's', queues: ['q'], maxWorkers: 1000, tasksPerWorkerPerMinute: 2, startupSeconds: 0, scaleUpCooldownSeconds: 0, scaleDownCooldownSeconds: 0, stabilizationSeconds: 0, ...over });
+
+const node = (name: string, active = 0, reserved = 0, processed: number | null = 0): NodeObservation => ({ node: name, taskId: name, active, reserved, scheduled: 0, processed });
+const obs = (pending: number, desired: number, over: Partial<ServiceObservation> = {}): ServiceObservation => ({
+  queues: { q: pending }, nodes: Array.from({ length: desired }, (_, i) => node(`w${i}`)), missingNodes: [], errors: [],
+  ecs: { desired, running: desired, pending: 0, deploymentInProgress: false }, ...over,
+});
+
+const MIN = 60_000;
+
+describe('workersNeeded: the formula', () => {
+  // [name, W, λ, μ, T, S, N, expected]
+  const rows: [string, number, number, number, number, number, number, number][] = [
+    ['seed: 1000 tasks in 1 min at 2/min → 500', 1000, 0, 2, 1, 0, 0, 500],
+    ['seed: 1000 tasks in 100 min at 2/min → 5', 1000, 0, 2, 100, 0, 0, 5],
+    ['nothing to do → 0', 0, 0, 2, 5, 1, 3, 0],
+    ['start-up: 4200 tasks, 35/min, 5 min, 2 min start-up, from 0 → 40', 4200, 0, 35, 5, 2, 0, 40],
+    ['start-up: existing workers count for the whole target (10 + ⌈2450/105⌉)', 4200, 0, 35, 5, 2, 10, 34],
+    ['arrivals add λ·T of work', 100, 20, 2, 5, 0, 0, 20],
+    ['never below ⌈λ/μ⌉', 0, 9, 2, 5, 0, 0, 5],
+    ['start-up longer than the target: still add what helps', 1000, 0, 2, 1, 2, 0, 500],
+    ['enough already: the steady need', 10, 0, 2, 5, 1, 8, 1],
+  ];
+  test.each(rows)('%s', (_n, W, l, mu, T, S, N, expected) => {
+    expect(workersNeeded(W, l, mu, T, S, N)).toBe(expected);
+  });
+});
+
+describe('planService: decisions', () => {
+  type Row = { name: string; cfg?: Partial<ServiceConfig>; obs: ServiceObservation; history?: Partial<ServiceHistory>; opts?: { desired?: number; skipCooldown?: boolean }; to: number; reason: RegExp };
+  const now = 1_000 * MIN;
+  const rows: Row[] = [
+    { name: 'scale up from zero on a flood', obs: obs(1000, 0), cfg: { targetMinutes: 100 }, to: 5, reason: /^backlog 1000 \(1000 pending, 0 in flight\).* → 5 workers$/ },
+    { name: 'clamped to max', obs: obs(1000, 0), cfg: { targetMinutes: 1, maxWorkers: 40 }, to: 40, reason: /→ 500 workers \(max 40\)$/ },
+    { name: 'raised to min', obs: obs(0, 0), cfg: { minWorkers: 2 }, to: 2, reason: /\(min 2\)/ },
+    { name: 'in-flight work counts', obs: obs(0, 1, { nodes: [node('w0', 2, 8)] }), cfg: { targetMinutes: 1 }, to: 5, reason: /backlog 10 \(0 pending, 10 in flight\)/ },
+    { name: 'within the scale-up threshold: hold', obs: obs(22, 10), cfg: { targetMinutes: 1, scaleUpThreshold: 1.2 }, to: 10, reason: /within scale-up threshold ×1.2 of 10/ },
+    { name: 'scale-up cooldown holds', obs: obs(100, 1), cfg: { targetMinutes: 5, scaleUpCooldownSeconds: 60 }, history: { lastScaleUpAt: now - 20_000 }, to: 1, reason: /scale-up cooldown: 40 s left of 60 s/ },
+    { name: 'skipCooldown overrides it', obs: obs(100, 1), cfg: { targetMinutes: 5, scaleUpCooldownSeconds: 60 }, history: { lastScaleUpAt: now - 20_000 }, opts: { skipCooldown: true }, to: 10, reason: /→ 10 workers$/ },
+    { name: 'scale down after the window', obs: obs(10, 10), cfg: { targetMinutes: 5, stabilizationSeconds: 300 }, history: { recs: [[now - 301_000, 2], [now - 100_000, 1]] }, to: 2, reason: /highest in 300 s window/ },
+    { name: 'scale down waits for the window', obs: obs(10, 10), cfg: { targetMinutes: 5, stabilizationSeconds: 300 }, history: { recs: [[now - 100_000, 1]] }, to: 10, reason: /waits for stabilization \(100 s of 300 s\)/ },
+    { name: 'the highest recommendation in the window wins', obs: obs(10, 10), cfg: { targetMinutes: 5, stabilizationSeconds: 300 }, history: { recs: [[now - 400_000, 1], [now - 200_000, 6]] }, to: 6, reason: /highest in 300 s window/ },
+    { name: 'above the scale-down threshold: hold', obs: obs(85, 10), cfg: { targetMinutes: 5, scaleDownThreshold: 0.8 }, history: { recs: [[now - 1, 9]] }, to: 10, reason: /9 is above the scale-down threshold ×0.8 of 10/ },
+    { name: 'fail safe: a measurement error forbids scale-down', obs: obs(0, 5, { errors: ['ECS c/s: ThrottlingException'] }), cfg: { minWorkers: 1 }, to: 5, reason: /no scale-down: measurement incomplete \(ECS c\/s: ThrottlingException\)/ },
+    { name: 'fail safe: a silent worker forbids scale-down', obs: obs(0, 5, { missingNodes: ['w9@x'] }), cfg: { minWorkers: 1 }, to: 5, reason: /no scale-down: 1 worker\(s\) did not answer \(w9@x\)/ },
+    { name: 'fail safe still scales up', obs: obs(1000, 1, { errors: ['x'] }), cfg: { targetMinutes: 100 }, to: 5, reason: /→ 5 workers/ },
+    { name: 'no scale-down during a deployment', obs: obs(0, 5), cfg: { minWorkers: 1 }, to: 5, reason: /no scale-down: an ECS deployment is in progress/ },
+    { name: 'idle but not long enough: keep 1', obs: obs(0, 3), cfg: { idleMinutes: 10 }, history: { idleSince: now - 5 * MIN }, to: 1, reason: /idle for 5 of 10 min → keep 1/ },
+    { name: 'idle long enough: to zero', obs: obs(0, 1), cfg: { idleMinutes: 10 }, history: { idleSince: now - 11 * MIN }, to: 0, reason: /idle for 11 min → 0/ },
+    { name: 'set by hand', obs: obs(0, 2), opts: { desired: 7 }, to: 7, reason: /^set by hand to 7/ },
+    { name: 'set by hand, still within bounds', obs: obs(0, 2), cfg: { maxWorkers: 4 }, opts: { desired: 7 }, to: 4, reason: /^set by hand to 4/ },
+    { name: 'a lowered maxWorkers scales down without waiting', obs: obs(0, 12, {}), cfg: { maxWorkers: 8, minWorkers: 8, stabilizationSeconds: 300 }, to: 8, reason: /^above maxWorkers 8/ },
+  ];
+  test.each(rows)('$name', (row) => {
+    const o = row.name.includes('deployment') ? { ...row.obs, ecs: { ...row.obs.ecs!, deploymentInProgress: true } } : row.obs;
+    const h: ServiceHistory = { ...emptyHistory(), ...row.history };
+    const { decision } = planService('svc', cfg(row.cfg), o, h, now, row.opts);
+    expect(decision.reason).toMatch(row.reason);
+    expect(decision.to).toBe(row.to);
+    expect(decision.direction).toBe(row.to > o.ecs!.desired ? 'up' : row.to < o.ecs!.desired ? 'down' : 'none');
+  });
+
+  test('history stays bounded to the stabilization window', () => {
+    let h = emptyHistory();
+    const c = cfg({ stabilizationSeconds: 300 });
+    for (let i = 0; i < 200; i += 1) h = planService('s', c, obs(5, 1), h, i * MIN).history;
+    expect(h.recs.length).toBeLessThanOrEqual(7);
+    expect(JSON.stringify(h).length).toBeLessThan(2000);
+  });
+});
+
+describe('rates', () => {
+  test('completed counts counter growth node by node, and a restart from zero', () => {
+    expect(completedBetween({ a: 10, b: 5 }, { a: 15, b: 2, c: 100 })).toBe(5 + 2);
+  });
+
+  test('λ and μ from deltas of pending and processed', () => {
+    const o = (pending: number, p0: number, p1: number): ServiceObservation => ({ ...obs(pending, 2), nodes: [node('a', 1, 0, p0), node('b', 1, 0, p1)] });
+    let r = updateRates(emptyRates(), o(100, 0, 0), 0);
+    // One minute later: 40 completed (20 each), pending 100 → 120 means 60 arrived.
+    r = updateRates(r, o(120, 20, 20), MIN);
+    expect(r.lambda).toBeCloseTo(60);
+    expect(r.mu).toBeCloseTo(20);
+    expect(r.muSamples).toBe(1);
+  });
+
+  test('μ is not learnt from idle workers', () => {
+    const o = (pending: number, p: number): ServiceObservation => ({ ...obs(pending, 1), nodes: [node('a', 0, 0, p)] });
+    let r = updateRates(emptyRates(), o(0, 0), 0);
+    r = updateRates(r, o(0, 1), MIN);
+    expect(r.mu).toBeUndefined();
+  });
+
+  test('a gap restarts the baseline instead of averaging over it', () => {
+    const o = (pending: number, p: number): ServiceObservation => ({ ...obs(pending, 1), nodes: [node('a', 1, 0, p)] });
+    let r = updateRates(emptyRates(), o(50, 0), 0);
+    r = updateRates(r, o(50, 1000), 60 * MIN);
+    expect(r.lambda).toBeUndefined();
+  });
+
+  test('measured μ replaces the configured one after three samples', () => {
+    const c = cfg({ tasksPerWorkerPerMinute: 2, targetMinutes: 10 });
+    let h = emptyHistory();
+    for (let i = 0; i <= 4; i += 1) {
+      const o: ServiceObservation = { ...obs(1000, 2), nodes: [node('a', 1, 0, i * 10), node('b', 1, 0, i * 10)] };
+      h = planService('s', c, o, h, i * MIN).history;
+    }
+    const { decision } = planService('s', c, { ...obs(1000, 2), nodes: [node('a', 1, 0, 50), node('b', 1, 0, 50)] }, h, 5 * MIN);
+    expect(decision.mu).toBeCloseTo(10);
+    expect(decision.reason).toMatch(/10\/min\/worker measured/);
+  });
+});
+
+describe('cooldownVerdict', () => {
+  const c = cfg({ scaleUpCooldownSeconds: 60, scaleDownCooldownSeconds: 300 });
+  const rows: [string, 'up' | 'down', Partial<ServiceHistory>, boolean][] = [
+    ['never scaled: up allowed', 'up', {}, true],
+    ['up 30 s ago: up held', 'up', { lastScaleUpAt: -30_000 }, false],
+    ['down 10 s ago: up allowed', 'up', { lastScaleDownAt: -10_000 }, true],
+    ['up 100 s ago: down held', 'down', { lastScaleUpAt: -100_000 }, false],
+    ['down 301 s ago: down allowed', 'down', { lastScaleDownAt: -301_000 }, true],
+  ];
+  test.each(rows)('%s', (_n, dir, h, allowed) => {
+    expect(cooldownVerdict(c, dir, h, 0).allowed).toBe(allowed);
+  });
+});
