@@ -12,7 +12,8 @@ export { MetricUnit };
 
 /** A metric with a `service` dimension (several services are measured in one invocation). */
 export function serviceMetric(service: string, name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void {
+  // Powertools already sets a `service` dimension (its own name): ours is `workerService`.
   const m = metrics.singleMetric();
-  m.addDimension('service', service);
+  m.addDimension('workerService', service);
   m.addMetric(name, unit, value);
 }

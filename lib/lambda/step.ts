@@ -26,7 +26,7 @@ export function step<I, O>(name: string, schema: ZodType<I, ZodTypeDef, unknown>
       logger.error(`${name} failed`, { errorName: err.name, errorMessage: err.message });
       throw e;
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 }

@@ -20,6 +20,12 @@ export const stepHandlers: Record<string, Handler> = {
   MeasureQueues, ComputePlan, CheckCooldown, ScaleUp, DrainWorkers, CheckDrain, RestoreConsumers, ScaleDown, ReleaseProtection, ReleaseAfterError, Summarize,
 };
 
+/** What CloudFormation's DefinitionSubstitutions does at deploy: placeholders → Lambda ARNs. */
+function substituted(): StateMachineDefinition {
+  const text = JSON.stringify(definition).replace(/\$\{(\w+)FunctionArn\}/g, (_m, fn: string) => `arn:aws:lambda:us-east-1:123456789012:function:celery-autoscaler-local-${fn}`);
+  return JSON.parse(text) as StateMachineDefinition;
+}
+
 export interface LocalCycleResult {
   executionName: string;
   status: 'SUCCEEDED' | 'FAILED';
@@ -47,7 +53,7 @@ export interface LocalCycleOptions {
  * aws-local-stepfunctions, the real handlers as its Task states.
  */
 export async function runLocalCycle(input: unknown, opts: LocalCycleOptions): Promise<LocalCycleResult> {
-  const machine = new StateMachine(definition as unknown as StateMachineDefinition, { validationOptions: { checkArn: false } });
+  const machine = new StateMachine(substituted(), { validationOptions: { checkArn: true } });
   const handlers: Record<string, (i: unknown) => Promise<never>> = {};
   for (const [state, h] of Object.entries(stepHandlers)) handlers[state] = (opts.wrap ? opts.wrap(state, h) : h) as (i: unknown) => Promise<never>;
   const waits = opts.waitMs === undefined ? undefined : { WaitForDrain: opts.waitMs, WaitForTasksToStop: opts.waitMs };

@@ -2,8 +2,8 @@ import type { ServiceObservation } from '../observation';
 import { inFlightTotal, pendingTotal } from '../observation';
 
 /**
- * Arrival rate λ and per-worker throughput μ (tasks/min) as EWMAs over the deltas between two
- * observations: completed = growth of the workers' `processed` totals, arrivals = growth of
+ * Arrival rate λ (median of recent intervals) and per-worker throughput μ (an EWMA), tasks/min,
+ * from the deltas between two observations: completed = growth of the workers' `processed` totals, arrivals = growth of
  * the work in the system + completed. Pure: the previous sample is passed in and returned.
  */
 export interface RateState {
@@ -11,14 +11,24 @@ export interface RateState {
   at?: number;
   work?: number;
   processed?: Record<string, number>;
-  /** EWMA of arrivals per minute. */
+  /** Arrivals per minute: the median of the recent interval rates. */
   lambda?: number;
+  /** The last few intervals' arrival rates (per minute). */
+  arrivalRates?: number[];
   /** EWMA of tasks per minute per worker, measured only while a backlog kept workers busy. */
   mu?: number;
   muSamples: number;
   /** Arrivals per minute in the last interval alone (idleness needs "none just now", not a decayed average). */
   lastArrivalRate?: number;
 }
+
+const ARRIVAL_SAMPLES = 5;
+const MIN_ARRIVAL_SAMPLES = 3;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 /** Time constant of the EWMAs: a sample weighs 1 − e^(−dt/τ). */
 const TAU_MINUTES = 3;
@@ -60,10 +70,14 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   if (state.at === undefined || state.work === undefined || !state.processed) return next;
   const dtMin = (now - state.at) / 60_000;
   if (dtMin <= 0) return { ...state };
-  if (dtMin > MAX_GAP_MINUTES) return { ...next, lambda: state.lambda, mu: state.mu };
+  if (dtMin > MAX_GAP_MINUTES) return { ...next, lambda: state.lambda, arrivalRates: state.arrivalRates, mu: state.mu };
   const completed = completedBetween(state.processed, processed);
   const arrivals = Math.max(0, work - state.work + completed);
-  next.lambda = ewma(state.lambda, arrivals / dtMin, dtMin);
+  // A flood shows up as one huge interval: the median ignores it (the flood itself is counted
+  // once, as backlog), while steady arrivals fill every interval and set the median.
+  const recent = [...(state.arrivalRates ?? []), arrivals / dtMin].slice(-ARRIVAL_SAMPLES);
+  next.arrivalRates = recent;
+  next.lambda = recent.length >= MIN_ARRIVAL_SAMPLES ? median(recent) : 0;
   next.lastArrivalRate = arrivals / dtMin;
   // Throughput only shows while there was a backlog the whole interval (every worker busy).
   const shared = Object.keys(processed).filter((n) => n in state.processed!).length;

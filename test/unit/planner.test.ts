@@ -85,9 +85,23 @@ describe('rates', () => {
     let r = updateRates(emptyRates(), o(100, 0, 0), 0);
     // One minute later: 40 completed (20 each), pending 100 → 120 means 60 arrived.
     r = updateRates(r, o(120, 20, 20), MIN);
-    expect(r.lambda).toBeCloseTo(60);
+    expect(r.lastArrivalRate).toBeCloseTo(60);
     expect(r.mu).toBeCloseTo(20);
     expect(r.muSamples).toBe(1);
+    // λ is the median of at least three intervals: steady 60/min shows as 60/min.
+    r = updateRates(r, o(140, 40, 40), 2 * MIN);
+    r = updateRates(r, o(160, 60, 60), 3 * MIN);
+    expect(r.lambda).toBeCloseTo(60);
+  });
+
+  test('a one-off flood is backlog, not an arrival rate', () => {
+    const o = (pending: number): ServiceObservation => ({ ...obs(pending, 1), nodes: [node('a', 0, 0, 0)] });
+    let r = updateRates(emptyRates(), o(0), 0);
+    r = updateRates(r, o(0), MIN);
+    r = updateRates(r, o(4000), 2 * MIN);
+    r = updateRates(r, o(4000), 3 * MIN);
+    expect(r.lastArrivalRate).toBe(0);
+    expect(r.lambda).toBe(0);
   });
 
   test('μ is not learnt from idle workers', () => {

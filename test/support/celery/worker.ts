@@ -40,7 +40,7 @@ export class CeleryWorker {
     const args = [
       '-m', 'celery', '-A', 'tasks', 'worker',
       '-Q', o.queues.join(','), '-n', o.nodeName,
-      '-c', String(o.concurrency ?? 2), '-P', o.pool ?? 'threads',
+      '-c', String(o.concurrency ?? 2), '-P', o.pool ?? 'prefork',
       '--without-heartbeat', '--without-gossip', '--without-mingle', '-l', 'WARNING',
     ];
     const child = spawnTracked('/usr/bin/python3', args, {

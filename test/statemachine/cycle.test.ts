@@ -1,0 +1,140 @@
+import { CeleryControl } from '../../lib/celery/control';
+import { LocalStack } from '../support/local-stack';
+import { waitFor } from '../support/processes';
+
+// Fast settings so a whole cycle takes about a second; each test sets what it proves.
+const svc = {
+  queues: ['q1'], minWorkers: 1, maxWorkers: 4, tasksPerWorkerPerMinute: 60, targetMinutes: 1, startupSeconds: 0,
+  stabilizationSeconds: 0, scaleUpCooldownSeconds: 0, scaleDownCooldownSeconds: 0, idleMinutes: 0, drainTimeoutSeconds: 20,
+};
+const keys = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+describe('the scaling cycle (real ASL, real handlers, real redis + Celery, ECS emulator)', () => {
+  let stack: LocalStack;
+  afterEach(async () => {
+    await stack?.stop();
+  });
+
+  test('a cycle with nothing to change costs four state transitions', async () => {
+    stack = await LocalStack.start({ services: { web: { ...svc, initialDesired: 1 } } });
+    const r = await stack.cycle();
+    expect(r.status).toBe('SUCCEEDED');
+    expect(r.states).toEqual(['MeasureQueues', 'ComputePlan', 'AnyChanges?', 'NoChange']);
+    expect(r.transitions).toBe(4);
+    expect(r.output).toMatchObject({ changes: [], holds: [{ service: 'web', reason: expect.stringContaining('no change') }] });
+  });
+
+  test('a flood scales up from zero, the tasks run, a dry run changes nothing', async () => {
+    stack = await LocalStack.start({ services: { web: { ...svc, minWorkers: 0, initialDesired: 0 } } });
+    await stack.publishRecorded('q1', keys('f', 150), 0.05);
+    const dry = await stack.cycle({ dryRun: true });
+    expect(dry.states).toEqual(['MeasureQueues', 'ComputePlan', 'AnyChanges?', 'NoChange']);
+    expect(dry.output).toMatchObject({ dryRun: true, changes: [{ service: 'web', from: 0, to: 3 }] });
+    expect(stack.ecs.callsOf('UpdateService')).toHaveLength(0);
+
+    const r = await stack.cycle();
+    expect(r.status).toBe('SUCCEEDED');
+    expect(r.output).toMatchObject({ actions: [expect.stringMatching(/^web: scaled up 0 → 3: backlog 150/)] });
+    expect(stack.ecs.desiredCount('local', 'web')).toBe(3);
+    await waitFor('all 150 tasks to complete', async () => { const n = Object.keys(await stack.completed()).length; if (process.env.DEBUG_TEST) console.log(n, stack.liveWorkers('web'), stack.workers.size, await stack.client.llen('q1')); return n === 150; }, 60_000, 1000);
+  });
+
+  test('scale-down drains the idle worker and ECS stops exactly its task; the busy one finishes', async () => {
+    stack = await LocalStack.start({ services: { web: { ...svc, initialDesired: 2 } }, concurrency: 1 });
+    await stack.publishRecorded('q1', ['long'], 4);
+    const control = new CeleryControl(stack.client, stack.config.broker);
+    const busy = await waitFor('one worker to run the long task', async () => {
+      const a = await control.active();
+      return Object.entries(a.replies).find(([, tasks]) => tasks.length === 1)?.[0];
+    });
+    control.close();
+    const idle = stack.liveWorkers('web').find((n) => n !== busy) as string;
+
+    const r = await stack.cycle();
+    expect(r.status).toBe('SUCCEEDED');
+    expect(r.states).toContain('DrainWorkers');
+    expect(r.output).toMatchObject({ actions: [expect.stringContaining(`scaled down 2 → 1: stopping ${idle}`)] });
+    await stack.ecs.settle();
+    expect(stack.liveWorkers('web')).toEqual([busy]);
+    await waitFor('the long task to complete', async () => (await stack.completed()).long === 1, 15_000, 100);
+    // Protection was cleared, so ECS deployments are not blocked.
+    expect(stack.ecs.liveTasks('local', 'web').every((t) => t.protectedUntil === null)).toBe(true);
+  });
+
+  test('a drain that times out gives the queues back and removes nobody', async () => {
+    stack = await LocalStack.start({ services: { web: { ...svc, drainTimeoutSeconds: 1, initialDesired: 2 } }, concurrency: 1 });
+    await stack.publishRecorded('q1', ['a', 'b'], 5);
+    const control = new CeleryControl(stack.client, stack.config.broker);
+    await waitFor('both workers busy', async () => Object.values((await control.active()).replies).filter((t) => t.length === 1).length === 2);
+    const r = await stack.cycle();
+    expect(r.status).toBe('SUCCEEDED');
+    expect(r.states).toContain('RestoreConsumers');
+    expect(stack.ecs.desiredCount('local', 'web')).toBe(2);
+    // Every worker consumes q1 again.
+    const queues = await control.activeQueues();
+    control.close();
+    expect(Object.values(queues.replies).map((qs) => qs.map((q) => q.name))).toEqual([['q1'], ['q1']]);
+    await waitFor('both long tasks to complete', async () => Object.keys(await stack.completed()).length === 2, 20_000, 100);
+  });
+
+  test('cooldown and another execution\'s lock hold the service, with the reason', async () => {
+    stack = await LocalStack.start({ services: { web: { ...svc, minWorkers: 0, initialDesired: 0 } } });
+    await stack.publishRecorded('q1', keys('c', 100), 0.05);
+    await stack.client.set('celery-autoscaler:local:lock:web', 'someone-else', 'PX', 60_000);
+    const locked = await stack.cycle();
+    expect(locked.states).toContain('HeldByCooldown');
+    expect(locked.output).toMatchObject({ actions: ['web: held: another cycle (someone-else) is scaling web'] });
+    expect(stack.ecs.callsOf('UpdateService')).toHaveLength(0);
+    await stack.client.del('celery-autoscaler:local:lock:web');
+    await stack.client.hset('celery-autoscaler:local:scaled:web', 'up', String(Date.now()));
+    // The plan sees the cooldown too (config scaleUpCooldownSeconds 0 here): use an override-free check.
+    const r = await stack.cycle({ skipCooldown: true });
+    expect(r.output).toMatchObject({ actions: [expect.stringMatching(/^web: scaled up 0 → 2/)] });
+  });
+
+  test('two overlapping executions: exactly one scales', async () => {
+    stack = await LocalStack.start({ services: { web: { ...svc, minWorkers: 0, initialDesired: 0 } } });
+    await stack.publishRecorded('q1', keys('o', 120), 0.05);
+    const [a, b] = await Promise.all([stack.cycle(), stack.cycle()]);
+    const actions = [a, b].map((r) => (r.output as { actions: string[] }).actions[0]);
+    expect(actions.filter((x) => x.startsWith('web: scaled up'))).toHaveLength(1);
+    expect(actions.filter((x) => x.startsWith('web: held: another cycle'))).toHaveLength(1);
+    expect(stack.ecs.callsOf('UpdateService')).toHaveLength(1);
+  });
+
+  test.each([
+    ['an unknown service', { services: { api: { desired: 2 } } }, /services\.api: unknown service \(configured: web\)/],
+    ['above the hard maximum', { services: { web: { maxWorkers: 99 } } }, /services\.web\.maxWorkers: 99 is above hardMaxWorkers \(20\)/],
+    ['a wrong type', { dryRun: 'yes' }, /dryRun: Expected boolean, received string/],
+  ])('bad overrides (%s) fail at MeasureQueues, naming the field; nothing is scaled', async (_n, input, cause) => {
+    stack = await LocalStack.start({ services: { web: { ...svc, initialDesired: 1 } } });
+    const r = await stack.cycle(input);
+    expect(r.status).toBe('FAILED');
+    expect(r.states).toEqual(['MeasureQueues', 'CycleFailed']);
+    expect(r.error).toBe('ValidationError');
+    expect(r.cause).toMatch(cause);
+    expect(stack.ecs.callsOf('UpdateService')).toHaveLength(0);
+  });
+
+  test('Redis down: the cycle fails and nothing is scaled down; the next one recovers', async () => {
+    stack = await LocalStack.start({ services: { web: { ...svc, initialDesired: 2 } } });
+    await stack.redis.stop();
+    const r = await stack.cycle();
+    expect(r.status).toBe('FAILED');
+    expect(r.error).toBe('BrokerUnavailableError');
+    expect(stack.ecs.callsOf('UpdateService')).toHaveLength(0);
+    await stack.redis.restart();
+    await waitFor('the cycle to recover', async () => (await stack.cycle()).status === 'SUCCEEDED', 20_000, 200);
+  });
+
+  test('ECS throttling is retried without double scaling', async () => {
+    stack = await LocalStack.start({ services: { web: { ...svc, minWorkers: 0, initialDesired: 0 } } });
+    await stack.publishRecorded('q1', keys('t', 100), 0.05);
+    stack.ecs.injectFaults({ operation: 'UpdateService', kind: 'throttle', count: 3 });
+    const r = await stack.cycle();
+    expect(r.status).toBe('SUCCEEDED');
+    expect(stack.ecs.calls.filter((c) => c.operation === 'UpdateService' && c.fault)).toHaveLength(3);
+    expect(stack.ecs.callsOf('UpdateService').map((c) => c.params.desiredCount)).toEqual([2]);
+    expect(stack.ecs.desiredCount('local', 'web')).toBe(2);
+  });
+});

@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { publishTasks, type TaskMessage } from '../../lib/celery/publish';
+import { parseConfig, type AutoscalerConfig, type ServiceConfigInput } from '../../lib/config';
+import { runLocalCycle, type LocalCycleOptions, type LocalCycleResult } from '../../lib/local/run-cycle';
+import { resetRuntime } from '../../lib/runtime';
+import { CeleryWorker } from './celery/worker';
+import { EcsEmulator, type TaskInfo, type TaskRunner } from './ecs-emulator';
+import { RedisServer } from './redis-server';
+
+export interface LocalStackOptions {
+  /** Per service: config fields (cluster/service default to local names) and the starting count. */
+  services: Record<string, Partial<ServiceConfigInput> & { queues: string[]; initialDesired?: number }>;
+  hardMaxWorkers?: number;
+  /** ECS task start → Celery worker launched. */
+  startupDelayMs?: number;
+  /** SIGTERM → SIGKILL, like the task definition's stopTimeout. */
+  stopGraceMs?: number;
+  concurrency?: number;
+  pool?: 'threads' | 'prefork' | 'solo';
+  controlTimeoutMs?: number;
+  stage?: string;
+}
+
+/**
+ * The whole product on one machine: a redis-server, the ECS emulator whose tasks are real
+ * Celery worker processes (node name `worker@<task id>`), and the real state machine run by
+ * aws-local-stepfunctions over the real handlers. Used by the tests and by `npm start`.
+ */
+export class LocalStack {
+  readonly workers = new Map<string, CeleryWorker>();
+  client!: Redis;
+  config!: AutoscalerConfig;
+  private dir = '';
+  private executions = 0;
+
+  private constructor(readonly redis: RedisServer, readonly ecs: EcsEmulator, private readonly opts: LocalStackOptions) {}
+
+  static async start(opts: LocalStackOptions): Promise<LocalStack> {
+    const redis = await RedisServer.start();
+    let stack: LocalStack | null = null;
+    const runner: TaskRunner = {
+      start: (t) => stack?.startWorker(t),
+      stop: (taskId, { graceMs }) => stack?.stopWorker(taskId, graceMs),
+    };
+    const ecs = await EcsEmulator.start(runner);
+    stack = new LocalStack(redis, ecs, opts);
+    await stack.init();
+    return stack;
+  }
+
+  private async init(): Promise<void> {
+    const services: Record<string, unknown> = {};
+    for (const [name, s] of Object.entries(this.opts.services)) {
+      const { initialDesired: _initial, ...cfg } = s;
+      services[name] = { cluster: 'local', service: name, ...cfg };
+    }
+    this.config = parseConfig({
+      broker: { url: this.redis.url, controlTimeoutMs: this.opts.controlTimeoutMs ?? 1000, connectTimeoutMs: 1000 },
+      hardMaxWorkers: this.opts.hardMaxWorkers ?? 20,
+      services,
+    });
+    this.dir = mkdtempSync(join(tmpdir(), 'celery-autoscaler-'));
+    const configPath = join(this.dir, 'autoscaler.config.yml');
+    writeFileSync(configPath, JSON.stringify({ ...this.config, broker: { ...this.config.broker } }, null, 2));
+    Object.assign(process.env, {
+      AUTOSCALER_CONFIG_PATH: configPath,
+      BROKER_URL: this.redis.url,
+      ECS_ENDPOINT: this.ecs.endpoint,
+      STAGE: this.opts.stage ?? 'local',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+    await resetRuntime();
+    this.client = new Redis(this.redis.url, { maxRetriesPerRequest: 1 });
+    this.client.on('error', () => undefined);
+    for (const [name, s] of Object.entries(this.opts.services)) {
+      this.ecs.addService({ cluster: 'local', service: name, desiredCount: s.initialDesired ?? 0, startupDelayMs: this.opts.startupDelayMs ?? 0, stopGraceMs: this.opts.stopGraceMs ?? 30_000 });
+    }
+    await this.ecs.settle(120_000);
+  }
+
+  private async startWorker(t: TaskInfo): Promise<void> {
+    const svc = this.config.services[t.service];
+    const w = await CeleryWorker.start({
+      brokerUrl: this.redis.url, queues: svc.queues, nodeName: `worker@${t.taskId}`,
+      concurrency: this.opts.concurrency ?? 2, pool: this.opts.pool ?? 'prefork',
+    });
+    this.workers.set(t.taskId, w);
+  }
+
+  private async stopWorker(taskId: string, graceMs: number): Promise<void> {
+    const w = this.workers.get(taskId);
+    if (!w) return;
+    await w.stop('SIGTERM', graceMs);
+    this.workers.delete(taskId);
+  }
+
+  /** One execution of the real state machine, with a unique execution name. */
+  cycle(input: unknown = {}, opts: Partial<LocalCycleOptions> = {}): Promise<LocalCycleResult> {
+    this.executions += 1;
+    return runLocalCycle(input, { executionName: `local-${process.pid}-${this.executions}`, waitMs: 200, retryIntervalMs: 50, ...opts });
+  }
+
+  /** `record` tasks count their completions in Redis, so loss and duplicates are exact. */
+  async publishRecorded(queue: string, keys: string[], seconds: number): Promise<void> {
+    await this.publish(queue, keys.map((k) => ({ task: 'tasks.record', args: [k, seconds] })));
+  }
+
+  async publish(queue: string, tasks: TaskMessage[]): Promise<string[]> {
+    return publishTasks(this.client, this.config.broker, queue, tasks);
+  }
+
+  async completed(): Promise<Record<string, number>> {
+    const h = await this.client.hgetall('fixture:completed');
+    return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Number(v)]));
+  }
+
+  liveWorkers(service: string): string[] {
+    return this.ecs.liveTasks('local', service).map((t) => `worker@${t.taskId}`);
+  }
+
+  async stop(): Promise<void> {
+    await resetRuntime();
+    await this.ecs.close();
+    await Promise.allSettled([...this.workers.values()].map((w) => w.stop('SIGKILL', 0)));
+    this.client?.disconnect();
+    await this.redis.stop();
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
