@@ -23,12 +23,20 @@ module.exports.taskArns = () =>
 module.exports.clusterArns = () =>
   [...new Set(services().map((s) => clusterName(s.cluster)))].map((c) => sub(`arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:cluster/${c}`));
 
-module.exports.ssmStatements = () => {
+function ssmStatements() {
   const p = config().broker.urlParameter;
   if (!p) return [];
   const name = p.startsWith('/') ? p.slice(1) : p;
   return [{ Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${name}`)] }];
-};
+}
+
+module.exports.iamStatements = () => [
+  { Effect: 'Allow', Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Resource: module.exports.serviceArns() },
+  { Effect: 'Allow', Action: ['ecs:DescribeTasks', 'ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'], Resource: module.exports.taskArns() },
+  // ListTasks has no task resource to scope by; it is limited to the configured clusters.
+  { Effect: 'Allow', Action: ['ecs:ListTasks'], Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': module.exports.clusterArns() } } },
+  ...ssmStatements(),
+];
 
 module.exports.hardMaxWorkers = () => config().hardMaxWorkers;
 
@@ -38,7 +46,7 @@ const list = (s) => String(s || '').split(',').map((x) => x.trim()).filter(Boole
 module.exports.vpc = async ({ resolveVariable }) => {
   const subnetIds = list(await resolveVariable('param:subnetIds'));
   const securityGroupIds = list(await resolveVariable('param:securityGroupIds'));
-  if (subnetIds.length === 0) return undefined;
+  if (subnetIds.length === 0) return null;
   if (securityGroupIds.length === 0) throw new Error('param securityGroupIds is required when subnetIds is set');
   return { subnetIds, securityGroupIds };
 };

@@ -36,7 +36,7 @@ describe('the scaling cycle (real ASL, real handlers, real redis + Celery, ECS e
     expect(r.status).toBe('SUCCEEDED');
     expect(r.output).toMatchObject({ actions: [expect.stringMatching(/^web: scaled up 0 → 3: backlog 150/)] });
     expect(stack.ecs.desiredCount('local', 'web')).toBe(3);
-    await waitFor('all 150 tasks to complete', async () => { const n = Object.keys(await stack.completed()).length; if (process.env.DEBUG_TEST) console.log(n, stack.liveWorkers('web'), stack.workers.size, await stack.client.llen('q1')); return n === 150; }, 60_000, 1000);
+    await waitFor('all 150 tasks to complete', async () => Object.keys(await stack.completed()).length === 150, 60_000, 200);
   });
 
   test('scale-down drains the idle worker and ECS stops exactly its task; the busy one finishes', async () => {
