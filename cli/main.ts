@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import { AutoscalerError } from '../lib/errors';
+import { register as registerMeasure } from './commands/measure';
 
 // Each command lives in cli/commands/<name>.ts and exports register(program).
 const program = new Command('celery-autoscaler')
   .description('Queue-driven autoscaling for Celery workers on AWS ECS')
   .showHelpAfterError();
+registerMeasure(program);
 
 export async function main(argv: string[]): Promise<void> {
   try {
