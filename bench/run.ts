@@ -1,9 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import '../test/support/setup';
+import { measureBench } from './measure';
 
 // Each benchmark exports run(): a markdown section. Goals live here, never in timed tests.
 type Section = { name: string; run: () => Promise<string> };
-const sections: Section[] = [];
+const sections: Section[] = [{ name: 'measure', run: measureBench }];
 
 async function main(): Promise<void> {
   const only = process.argv[2];

@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import Redis from 'ioredis';
+import { CeleryControl } from '../lib/celery/control';
+import { measureBroker } from '../lib/celery/measure';
+import { parseConfig } from '../lib/config';
+import { CeleryWorker, FIXTURE_DIR } from '../test/support/celery/worker';
+import { RedisServer } from '../test/support/redis-server';
+
+const run = promisify(execFile);
+const QUEUES = 50;
+const WORKERS = 20;
+const RUNS = 30;
+
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+};
+
+/** Full measure (50 queues, 20 workers) against `celery inspect active` on the same workers. */
+export async function measureBench(): Promise<string> {
+  const server = await RedisServer.start();
+  const queues = Array.from({ length: QUEUES }, (_, i) => `bench${i}`);
+  const workers: CeleryWorker[] = [];
+  const redis = new Redis(server.url);
+  try {
+    for (let i = 0; i < WORKERS; i += 4) {
+      workers.push(...(await Promise.all(Array.from({ length: Math.min(4, WORKERS - i) }, (_, j) => CeleryWorker.start({
+        brokerUrl: server.url, queues: queues.slice(((i + j) * 5) % QUEUES, ((i + j) * 5) % QUEUES + 5), nodeName: `bench${i + j}@local`, concurrency: 1, readyTimeoutMs: 120_000,
+      })))));
+    }
+    const config = parseConfig({
+      broker: { url: server.url, controlTimeoutMs: 2000 },
+      services: Object.fromEntries(Array.from({ length: 10 }, (_, s) => [`s${s}`, { cluster: 'c', service: `s${s}`, queues: queues.slice(s * 5, s * 5 + 5), maxWorkers: 10, tasksPerWorkerPerMinute: 1 }])),
+    });
+    const control = new CeleryControl(redis, config.broker);
+    const ours: number[] = [];
+    for (let i = 0; i < RUNS + 3; i += 1) {
+      const t = process.hrtime.bigint();
+      const m = await measureBroker(redis, config, control);
+      const ms = Number(process.hrtime.bigint() - t) / 1e6;
+      if (m.nodes.length !== WORKERS) throw new Error(`measure saw ${m.nodes.length} of ${WORKERS} workers`);
+      if (i >= 3) ours.push(ms); // warm-up runs excluded
+    }
+    control.close();
+    const cli: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const t = process.hrtime.bigint();
+      await run('/usr/bin/python3', ['-m', 'celery', '-A', 'tasks', 'inspect', 'active', '--timeout', '2'], { cwd: FIXTURE_DIR, env: { ...process.env, PYTHONPATH: FIXTURE_DIR, CELERY_BROKER_URL: server.url } });
+      cli.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    const med = quantile(ours, 0.5);
+    const cliMed = quantile(cli, 0.5);
+    const f = (x: number) => x.toFixed(1);
+    return [
+      `## measure: ${QUEUES} queues, ${WORKERS} workers (local redis-server, prefork workers)\n`,
+      '| what | runs | median ms | p95 ms |',
+      '|---|---:|---:|---:|',
+      `| measureBroker (depths of every priority list + active, reserved, scheduled, stats, active_queues) | ${RUNS} | ${f(med)} | ${f(quantile(ours, 0.95))} |`,
+      `| \`celery -A tasks inspect active\` (one command only) | ${cli.length} | ${f(cliMed)} | ${f(quantile(cli, 0.95))} |`,
+      '',
+      `Speed-up: ${(cliMed / med).toFixed(0)}× (goal ≥ 10×); median ${f(med)} ms (goal ≤ 50 ms): ${med <= 50 && cliMed / med >= 10 ? 'met' : 'NOT met'}.`,
+      '',
+    ].join('\n');
+  } finally {
+    redis.disconnect();
+    await Promise.allSettled(workers.map((w) => w.stop('SIGKILL', 0)));
+    await server.stop();
+  }
+}
