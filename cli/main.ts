@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { AutoscalerError } from '../lib/errors';
+import { register as registerDemo } from './commands/demo';
 import { register as registerMeasure } from './commands/measure';
 
 // Each command lives in cli/commands/<name>.ts and exports register(program).
@@ -7,6 +8,7 @@ const program = new Command('celery-autoscaler')
   .description('Queue-driven autoscaling for Celery workers on AWS ECS')
   .showHelpAfterError();
 registerMeasure(program);
+registerDemo(program);
 
 export async function main(argv: string[]): Promise<void> {
   try {
