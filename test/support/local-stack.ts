@@ -90,13 +90,20 @@ export class LocalStack {
       concurrency: this.opts.concurrency ?? 2, pool: this.opts.pool ?? 'prefork',
     });
     this.workers.set(t.taskId, w);
+    // An essential container that exits stops its ECS task (and ECS replaces it).
+    w.process.once('exit', () => {
+      if (this.workers.get(t.taskId) === w) {
+        this.workers.delete(t.taskId);
+        this.ecs.stopTaskExternally(t.taskId, 'Essential container in task exited');
+      }
+    });
   }
 
   private async stopWorker(taskId: string, graceMs: number): Promise<void> {
     const w = this.workers.get(taskId);
     if (!w) return;
-    await w.stop('SIGTERM', graceMs);
     this.workers.delete(taskId);
+    await w.stop('SIGTERM', graceMs);
   }
 
   /** One execution of the real state machine, with a unique execution name. */
