@@ -8,6 +8,11 @@ export interface DemoOptions {
   /** Give up after this long. */
   maxSeconds: number;
   log: (line: string) => void;
+  /** Fault injection: runs before each cycle (1-based). */
+  beforeCycle?: (cycle: number, stack: LocalStack) => Promise<void> | void;
+  /** Start two executions at every tick instead of one (one must hold the other off). */
+  overlapping?: boolean;
+  persistentRedis?: boolean;
 }
 
 export interface DemoSummary {
@@ -45,7 +50,7 @@ const bar = (done: number, total: number, width = 20): string => {
  * machine every few seconds, prints a line per cycle, and counts every task's completions.
  */
 export async function runDemo(o: DemoOptions, onStack?: (s: LocalStack) => void): Promise<DemoSummary> {
-  const stack = await LocalStack.start({ services: SERVICES, startupDelayMs: 1000, stopGraceMs: 30_000, concurrency: 2 });
+  const stack = await LocalStack.start({ services: SERVICES, startupDelayMs: 1000, stopGraceMs: 30_000, concurrency: 2, persistentRedis: o.persistentRedis });
   onStack?.(stack);
   const started = Date.now();
   let workerMs = 0;
@@ -70,7 +75,9 @@ export async function runDemo(o: DemoOptions, onStack?: (s: LocalStack) => void)
     let allDoneAt: number | null = null;
     while ((Date.now() - started) / 1000 < o.maxSeconds) {
       const cycleStart = Date.now();
-      const r = await stack.cycle();
+      await o.beforeCycle?.(summary.cycles + 1, stack);
+      const runs = await Promise.all(o.overlapping ? [stack.cycle(), stack.cycle()] : [stack.cycle()]);
+      const r = runs.find((x) => x.status === 'FAILED') ?? runs.find((x) => ((x.output as { actions?: string[] })?.actions ?? []).some((a) => !a.includes('held'))) ?? runs[0];
       summary.cycles += 1;
       const out = (r.output ?? {}) as { actions?: string[]; holds?: { service: string; reason: string }[] | string[] };
       if (r.status === 'FAILED') summary.failedCycles += 1;
@@ -78,8 +85,14 @@ export async function runDemo(o: DemoOptions, onStack?: (s: LocalStack) => void)
         if (/scaled up/.test(a)) summary.scaleUps += 1;
         if (/scaled down/.test(a)) summary.drains += 1;
       }
-      const done = Object.keys(await stack.completed()).length;
-      const depth = await Promise.all(['default', 'emails', 'reports'].map((q) => stack.client.llen(q)));
+      let done = 0;
+      let depth = [NaN, NaN, NaN];
+      try {
+        done = Object.keys(await stack.completed()).length;
+        depth = await Promise.all(['default', 'emails', 'reports'].map((q) => stack.client.llen(q)));
+      } catch {
+        /* the broker is down in a fault scenario: the line shows it, the loop goes on */
+      }
       const fleet = Object.keys(SERVICES).map((s) => `${s} ${stack.ecs.desiredCount('local', s)}/${stack.ecs.liveTasks('local', s).filter((t) => t.lastStatus === 'RUNNING').length}`).join(' ');
       const decision = r.status === 'FAILED' ? `FAILED ${r.error}: ${r.cause}` : (out.actions ?? []).join('; ') || 'no change';
       o.log(`#${String(summary.cycles).padStart(3)} ${new Date().toISOString().slice(11, 19)}  pending default ${depth[0]} emails ${depth[1]} reports ${depth[2]} | workers desired/running: ${fleet} | ${bar(done, summary.sent)} | ${decision}`);

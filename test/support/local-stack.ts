@@ -22,6 +22,8 @@ export interface LocalStackOptions {
   pool?: 'threads' | 'prefork' | 'solo';
   controlTimeoutMs?: number;
   stage?: string;
+  /** Keep Redis data across a restart (fault-injection scenarios). */
+  persistentRedis?: boolean;
 }
 
 /**
@@ -39,7 +41,7 @@ export class LocalStack {
   private constructor(readonly redis: RedisServer, readonly ecs: EcsEmulator, private readonly opts: LocalStackOptions) {}
 
   static async start(opts: LocalStackOptions): Promise<LocalStack> {
-    const redis = await RedisServer.start();
+    const redis = await RedisServer.start(undefined, opts.persistentRedis ? mkdtempSync(join(tmpdir(), 'celery-autoscaler-redis-')) : undefined);
     let stack: LocalStack | null = null;
     const runner: TaskRunner = {
       start: (t) => stack?.startWorker(t),

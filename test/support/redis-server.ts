@@ -18,14 +18,15 @@ function pingOnce(port: number): Promise<boolean> {
 /** A throwaway redis-server on a free port, no persistence, stopped by PID. */
 export class RedisServer {
   private child: ChildProcess | null = null;
-  private constructor(readonly port: number) {}
+  /** With a directory, data survives a restart (AOF, fsync always), like a real broker. */
+  private constructor(readonly port: number, private readonly dataDir?: string) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}/0`;
   }
 
-  static async start(port?: number): Promise<RedisServer> {
-    const srv = new RedisServer(port ?? (await freePort()));
+  static async start(port?: number, dataDir?: string): Promise<RedisServer> {
+    const srv = new RedisServer(port ?? (await freePort()), dataDir);
     await srv.restart();
     return srv;
   }
@@ -33,7 +34,8 @@ export class RedisServer {
   /** Starts (again) on the same port: for tests where Redis goes away mid-cycle. */
   async restart(): Promise<void> {
     if (this.child) await this.stop();
-    this.child = spawnTracked('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
+    const persistence = this.dataDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dataDir] : ['--appendonly', 'no'];
+    this.child = spawnTracked('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--daemonize', 'no'], { stdio: 'ignore' });
     await waitFor(`redis-server on port ${this.port}`, () => pingOnce(this.port), 10_000, 25);
   }
 
