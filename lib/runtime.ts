@@ -16,6 +16,8 @@ export interface Runtime {
   state: StateStore;
   ecs(cluster: string, service: string): EcsService;
   now(): number;
+  /** Closes every connection it opened (the control reader reconnects forever otherwise). */
+  close(): void;
 }
 
 let cached: Promise<Runtime> | null = null;
@@ -33,10 +35,11 @@ async function build(): Promise<Runtime> {
   const redis = connectBroker(config.broker, url);
   const ecsClient = createEcsClient();
   const services = new Map<string, EcsService>();
+  const control = new CeleryControl(redis, config.broker);
   return {
     config,
     redis,
-    control: new CeleryControl(redis, config.broker),
+    control,
     state: new StateStore(redis, statePrefix(process.env.STAGE ?? 'dev')),
     ecs(cluster, service) {
       const k = `${cluster}/${service}`;
@@ -45,6 +48,11 @@ async function build(): Promise<Runtime> {
       return s;
     },
     now: () => Date.now(),
+    close() {
+      control.close();
+      redis.disconnect();
+      ecsClient.destroy();
+    },
   };
 }
 
@@ -63,7 +71,7 @@ export async function resetRuntime(): Promise<void> {
   cached = null;
   if (rt) {
     try {
-      (await rt).redis.disconnect();
+      (await rt).close();
     } catch {
       /* never built */
     }

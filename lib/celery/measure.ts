@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { AutoscalerConfig } from '../config';
-import { CeleryControl } from './control';
+import type { CeleryControl } from './control';
 import { inspectNodes, type NodeSnapshot } from './inspect';
 import { readQueueDepths } from './probe';
 
@@ -14,8 +14,12 @@ export interface BrokerMeasurement {
   unanswered: number;
 }
 
-/** One measurement of the broker: every configured queue's depth, and every worker's tasks. */
-export async function measureBroker(redis: Redis, config: AutoscalerConfig, control = new CeleryControl(redis, config.broker)): Promise<BrokerMeasurement> {
+/**
+ * One measurement of the broker: every configured queue's depth, and every worker's tasks.
+ * The control client is the caller's: each one owns a reader connection that must be reused
+ * across cycles and closed by its owner, or a warm Lambda leaks a connection per cycle.
+ */
+export async function measureBroker(redis: Redis, config: AutoscalerConfig, control: CeleryControl): Promise<BrokerMeasurement> {
   const at = Date.now();
   const allQueues = Object.values(config.services).flatMap((s) => s.queues);
   const [depths, inspection] = await Promise.all([readQueueDepths(redis, config.broker, allQueues), inspectNodes(control)]);

@@ -24,6 +24,15 @@ describe('the scaling cycle (real ASL, real handlers, real redis + Celery, ECS e
     expect(r.output).toMatchObject({ changes: [], holds: [{ service: 'web', reason: expect.stringContaining('no change') }] });
   });
 
+  test('cycles reuse their broker connections: a warm runtime opens none per cycle', async () => {
+    stack = await LocalStack.start({ services: { web: { ...svc, initialDesired: 1 } } });
+    const clients = async () => String(await stack.client.client('LIST')).trim().split('\n').length;
+    expect((await stack.cycle()).status).toBe('SUCCEEDED');
+    const warm = await clients();
+    for (let i = 0; i < 5; i += 1) expect((await stack.cycle()).status).toBe('SUCCEEDED');
+    expect(await clients()).toBe(warm);
+  });
+
   test('a flood scales up from zero, the tasks run, a dry run changes nothing', async () => {
     stack = await LocalStack.start({ services: { web: { ...svc, minWorkers: 0, initialDesired: 0 } } });
     await stack.publishRecorded('q1', keys('f', 150), 0.05);
