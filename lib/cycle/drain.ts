@@ -2,8 +2,8 @@ import { inspectNodes } from '../celery/inspect';
 import { taskForNode } from '../ecs';
 import type { Runtime } from '../runtime';
 import { chooseDrainNodes } from './choose';
+import { renewLock } from './lock';
 import type { DrainNode, ServiceWork } from './payloads';
-import { lockTtlMs } from './scale-up';
 
 const POLL_SECONDS = 5;
 
@@ -15,8 +15,11 @@ const POLL_SECONDS = 5;
 export async function drainWorkers(rt: Runtime, w: ServiceWork): Promise<ServiceWork> {
   const cfg = rt.config.services[w.service];
   const svc = rt.ecs(cfg.cluster, cfg.service);
+  await renewLock(rt, w);
   const [desc, tasks] = await Promise.all([svc.describe(), svc.tasks()]);
   const nothing = async (why: string): Promise<ServiceWork> => {
+    // Cancels that went unconfirmed were followed by add_consumer, which the worker applies after them.
+    await rt.state.clearDrain(w.service);
     await rt.state.releaseLock(w.service, w.cycle.execution);
     return { ...w, status: 'nothing', drain: [], result: `no scale-down: ${why}` };
   };
@@ -28,6 +31,8 @@ export async function drainWorkers(rt: Runtime, w: ServiceWork): Promise<Service
   const chosen = chooseDrainNodes(candidates, tasks, k);
   if (chosen.length === 0) return nothing('no worker maps to a running ECS task of this service');
   const destination = chosen.map((c) => c.node);
+  // Recorded first: if this cycle dies from here on, the next one gives these nodes their queues back.
+  await rt.state.saveDrain(w.service, { execution: w.cycle.execution, nodes: chosen.map((c) => ({ node: c.node, taskId: c.task.taskId })), queues: cfg.queues, at: rt.now() });
   const replies = await Promise.all(cfg.queues.map((queue) => rt.control.cancelConsumer(queue, { destination })));
   const confirmed = destination.filter((node) => replies.every((r) => node in r.replies));
   const unconfirmed = destination.filter((node) => !confirmed.includes(node));
@@ -78,7 +83,7 @@ export async function checkDrain(rt: Runtime, w: ServiceWork): Promise<ServiceWo
     if (a + r + s === 0) drained.push(d.node);
     else busy.push({ node: d.node, active: a, reserved: r, scheduled: s });
   }
-  await rt.state.extendLock(w.service, w.cycle.execution, lockTtlMs(cfg.drainTimeoutSeconds));
+  await renewLock(rt, w);
   const now = rt.now();
   const status = busy.length === 0 ? 'drained' : now >= (w.deadline ?? 0) ? 'timedOut' : 'waiting';
   const left = Math.max(0, Math.round(((w.deadline ?? now) - now) / 1000));
@@ -91,6 +96,7 @@ export async function checkDrain(rt: Runtime, w: ServiceWork): Promise<ServiceWo
 /** RestoreConsumers: the drain timed out; still-busy nodes get their queues back. */
 export async function restoreConsumers(rt: Runtime, w: ServiceWork): Promise<ServiceWork> {
   const cfg = rt.config.services[w.service];
+  await renewLock(rt, w);
   const drained = new Set(w.drained ?? []);
   const restore = (w.drain ?? []).filter((d) => !drained.has(d.node)).map((d) => d.node);
   if (restore.length > 0) await Promise.all(cfg.queues.map((queue) => rt.control.addConsumer(queue, { destination: restore })));

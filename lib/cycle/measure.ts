@@ -5,6 +5,7 @@ import { taskForNode, type EcsTask } from '../ecs';
 import type { EcsObservation, NodeObservation, ServiceObservation } from '../observation';
 import type { Runtime } from '../runtime';
 import type { Measurement } from './payloads';
+import { recoverLeftovers } from './recover';
 
 interface EcsRead {
   service: string;
@@ -15,12 +16,15 @@ interface EcsRead {
 
 /**
  * MeasureQueues: validates the execution input (a bad override fails here, before anything is
- * read or scaled), then reads the broker once and every service's ECS state.
+ * read or scaled), undoes what a dead cycle left behind (recover.ts), then reads the broker
+ * once and every service's ECS state.
  * The broker being unreadable fails the step (BrokerUnavailableError); an ECS read that fails
  * is recorded in the service's `errors`, which forbids a scale-down of that service.
  */
 export async function measureCycle(rt: Runtime, rawInput: unknown, execution: string): Promise<Measurement> {
   const settings = resolveCycleSettings(rt.config, rawInput);
+  // Repair first, so this cycle measures the fleet as it will really work.
+  const recovered = await recoverLeftovers(rt, settings.dryRun);
   const at = rt.now();
   const names = Object.keys(rt.config.services);
   const [broker, ecsReads] = await Promise.all([
@@ -36,6 +40,7 @@ export async function measureCycle(rt: Runtime, rawInput: unknown, execution: st
     cycle: { execution, at, dryRun: settings.dryRun, skipCooldown: settings.skipCooldown, ...(settings.note ? { note: settings.note } : {}) },
     input: rawInput ?? {},
     services,
+    ...(recovered.length > 0 ? { recovered } : {}),
   };
 }
 

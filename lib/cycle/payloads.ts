@@ -35,6 +35,8 @@ export const measurementSchema = z.object({
   /** The execution input as validated, so ComputePlan applies the same overrides. */
   input: z.unknown(),
   services: z.record(serviceObservationSchema),
+  /** What this cycle undid of a cycle that died part-way (one line per service). */
+  recovered: z.array(z.string()).optional(),
 });
 export type Measurement = z.infer<typeof measurementSchema>;
 
@@ -53,6 +55,7 @@ export interface PlanOutput {
   skipCooldown: boolean;
   changes: Change[];
   holds: { service: string; reason: string }[];
+  recovered?: string[];
 }
 
 export const drainNodeSchema = z.object({ node: z.string(), taskId: z.string(), taskArn: z.string() });
@@ -84,5 +87,6 @@ export type ServiceWork = z.infer<typeof serviceWorkSchema>;
 export const summarizeInputSchema = z.object({
   cycle: cycleSchema,
   holds: z.array(z.object({ service: z.string(), reason: z.string() })),
+  recovered: z.array(z.string()).optional(),
   results: z.array(z.object({ service: z.string(), result: z.string().optional(), failed: z.boolean().optional(), error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional() }).passthrough()),
 }).passthrough();

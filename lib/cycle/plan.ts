@@ -20,5 +20,5 @@ export async function computePlan(rt: Runtime, m: Measurement): Promise<PlanOutp
   const changes: Change[] = result.changes
     .filter((c) => c.direction !== 'none' && c.to !== c.from)
     .map((c) => ({ service: c.service, from: c.from, to: c.to, direction: c.direction as 'up' | 'down', reason: c.reason }));
-  return { cycle: m.cycle, dryRun: settings.dryRun, skipCooldown: settings.skipCooldown, changes, holds: result.holds };
+  return { cycle: m.cycle, dryRun: settings.dryRun, skipCooldown: settings.skipCooldown, changes, holds: result.holds, ...(m.recovered ? { recovered: m.recovered } : {}) };
 }

@@ -1,4 +1,5 @@
 import type { Runtime } from '../runtime';
+import { renewLock } from './lock';
 import type { ServiceWork } from './payloads';
 
 /** Protection outlives the wait for the drained tasks to stop, and expires soon after a dead cycle. */
@@ -13,7 +14,9 @@ const POLL_SECONDS = 5;
 export async function scaleDown(rt: Runtime, w: ServiceWork): Promise<ServiceWork> {
   const cfg = rt.config.services[w.service];
   const drain = w.drain ?? [];
+  await renewLock(rt, w);
   if (drain.length === 0) {
+    await rt.state.clearDrain(w.service);
     await rt.state.releaseLock(w.service, w.cycle.execution);
     return { ...w, status: 'done', pollSeconds: 0, result: w.result ?? 'nothing drained, nothing removed' };
   }
@@ -49,9 +52,11 @@ export async function releaseProtection(rt: Runtime, w: ServiceWork): Promise<Se
   const drainIds = new Set((w.drain ?? []).map((d) => d.taskId));
   const stillUp = tasks.filter((t) => drainIds.has(t.taskId) && t.lastStatus !== 'STOPPED');
   if (stillUp.length > 0 && rt.now() < (w.stopDeadline ?? 0)) {
+    await renewLock(rt, w);
     return { ...w, status: 'stopping', pollSeconds: POLL_SECONDS };
   }
   await clearProtection(rt, w.service);
+  await rt.state.clearDrain(w.service);
   await rt.state.releaseLock(w.service, w.cycle.execution);
   const late = stillUp.length > 0 ? `; ${stillUp.length} drained task(s) still stopping` : '';
   return { ...w, status: 'done', pollSeconds: 0, result: `${w.result ?? 'scaled down'}${late}` };

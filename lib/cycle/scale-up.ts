@@ -1,14 +1,12 @@
 import { cooldownVerdict } from '../planner';
 import type { Runtime } from '../runtime';
+import { lockLeaseMs, renewLock } from './lock';
 import type { ServiceWork } from './payloads';
-
-/** Long enough for the slowest path (a full drain, then waiting for tasks to stop), no longer. */
-export const lockTtlMs = (drainTimeoutSeconds: number): number => (drainTimeoutSeconds + 15 * 60) * 1000;
 
 /** CheckCooldown: take the service lock (token = execution name), then honour its cooldown. */
 export async function checkCooldown(rt: Runtime, w: ServiceWork): Promise<ServiceWork> {
   const cfg = rt.config.services[w.service];
-  const lock = await rt.state.acquireLock(w.service, w.cycle.execution, lockTtlMs(cfg.drainTimeoutSeconds));
+  const lock = await rt.state.acquireLock(w.service, w.cycle.execution, lockLeaseMs());
   if (!lock.acquired) {
     return { ...w, allowed: false, status: 'held', result: `held: another cycle (${lock.holder}) is scaling ${w.service}` };
   }
@@ -30,6 +28,7 @@ export async function checkCooldown(rt: Runtime, w: ServiceWork): Promise<Servic
 export async function scaleUp(rt: Runtime, w: ServiceWork): Promise<ServiceWork> {
   const cfg = rt.config.services[w.service];
   const svc = rt.ecs(cfg.cluster, cfg.service);
+  await renewLock(rt, w);
   try {
     const current = await svc.describe();
     const target = Math.max(current.desired, w.to);

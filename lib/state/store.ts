@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { brokerError } from '../celery/connection';
 
 /** Compare-and-delete: only the holder's token releases the lock (a late cycle can't free a newer one). */
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -6,15 +7,33 @@ const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call(
 
 /** History and scale times outlive many cycles but not an abandoned stage. */
 const STATE_TTL_MS = 7 * 24 * 3600 * 1000;
+/** Longer than any drain: a record must outlive its cycle to be found after the cycle died. */
+const DRAIN_RECORD_TTL_MS = 24 * 3600 * 1000;
 
 export interface ScaleTimes {
   lastScaleUpAt?: number;
   lastScaleDownAt?: number;
 }
 
+/** What a drain changed on the workers, kept until its cycle ends so a dead cycle can be undone. */
+export interface DrainRecord {
+  execution: string;
+  nodes: { node: string; taskId: string }[];
+  queues: string[];
+  at: number;
+}
+
+/** What a cycle that ended without cleaning up left on a service that no cycle holds now. */
+export interface Leftovers {
+  service: string;
+  drain: DrainRecord | null;
+  protectedTasks: number;
+}
+
 /**
  * The autoscaler's own state in Redis, all under one prefix per stage
  * (`celery-autoscaler:<stage>:`), every key with a TTL so nothing outlives its use.
+ * Every failure is a BrokerUnavailableError, which the state machine retries.
  */
 export class StateStore {
   constructor(private readonly redis: Redis, readonly prefix: string) {}
@@ -23,96 +42,165 @@ export class StateStore {
     return `${this.prefix}${kind}:${service}`;
   }
 
-  /** One cycle at a time per service: SET NX PX, token = execution name. */
-  async acquireLock(service: string, token: string, ttlMs: number): Promise<{ acquired: boolean; holder: string | null }> {
-    const k = this.key('lock', service);
-    const ok = await this.redis.set(k, token, 'PX', Math.ceil(ttlMs), 'NX');
-    if (ok === 'OK') return { acquired: true, holder: token };
-    const holder = await this.redis.get(k);
-    // Re-entrant for the same execution: a retried CheckCooldown must not lock itself out.
-    if (holder === token) {
-      await this.redis.pexpire(k, Math.ceil(ttlMs));
-      return { acquired: true, holder };
+  private async run<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw brokerError(e, `autoscaler state: ${doing}`);
     }
-    return { acquired: false, holder };
   }
 
-  async releaseLock(service: string, token: string): Promise<boolean> {
-    return (await this.redis.eval(RELEASE, 1, this.key('lock', service), token)) === 1;
-  }
-
-  async extendLock(service: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.eval(EXTEND, 1, this.key('lock', service), token, String(Math.ceil(ttlMs)))) === 1;
-  }
-
-  async lockHolder(service: string): Promise<string | null> {
-    return this.redis.get(this.key('lock', service));
-  }
-
-  async scaleTimes(services: string[]): Promise<Record<string, ScaleTimes>> {
-    const out: Record<string, ScaleTimes> = {};
-    if (services.length === 0) return out;
-    const pipe = this.redis.pipeline();
-    for (const s of services) pipe.hgetall(this.key('scaled', s));
+  private async exec(pipe: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
     const res = await pipe.exec();
-    services.forEach((s, i) => {
-      const [err, h] = res?.[i] ?? [new Error('no reply'), null];
-      if (err) throw err;
-      const hash = (h ?? {}) as Record<string, string>;
-      out[s] = {
-        ...(hash.up ? { lastScaleUpAt: Number(hash.up) } : {}),
-        ...(hash.down ? { lastScaleDownAt: Number(hash.down) } : {}),
-      };
-    });
-    return out;
+    const failed = res?.find(([err]) => err);
+    if (!res || failed) throw failed?.[0] ?? new Error('no reply to pipeline');
+    return res.map(([, v]) => v);
   }
 
-  async recordScale(service: string, direction: 'up' | 'down', at: number): Promise<void> {
-    const k = this.key('scaled', service);
-    await this.redis.multi().hset(k, direction, String(at)).pexpire(k, STATE_TTL_MS).exec();
+  /** One cycle at a time per service: SET NX PX, token = execution name. */
+  acquireLock(service: string, token: string, ttlMs: number): Promise<{ acquired: boolean; holder: string | null }> {
+    return this.run(`locking ${service}`, async () => {
+      const k = this.key('lock', service);
+      const ok = await this.redis.set(k, token, 'PX', Math.ceil(ttlMs), 'NX');
+      if (ok === 'OK') return { acquired: true, holder: token };
+      const holder = await this.redis.get(k);
+      // Re-entrant for the same execution: a retried CheckCooldown must not lock itself out.
+      if (holder === token) {
+        await this.redis.pexpire(k, Math.ceil(ttlMs));
+        return { acquired: true, holder };
+      }
+      return { acquired: false, holder };
+    });
+  }
+
+  releaseLock(service: string, token: string): Promise<boolean> {
+    return this.run(`unlocking ${service}`, async () => (await this.redis.eval(RELEASE, 1, this.key('lock', service), token)) === 1);
+  }
+
+  /** Renews the holder's lease; false when the lock is no longer this token's. */
+  extendLock(service: string, token: string, ttlMs: number): Promise<boolean> {
+    return this.run(`renewing the lock of ${service}`, async () => (await this.redis.eval(EXTEND, 1, this.key('lock', service), token, String(Math.ceil(ttlMs)))) === 1);
+  }
+
+  lockHolder(service: string): Promise<string | null> {
+    return this.run(`reading the lock of ${service}`, () => this.redis.get(this.key('lock', service)));
+  }
+
+  scaleTimes(services: string[]): Promise<Record<string, ScaleTimes>> {
+    return this.run('reading scale times', async () => {
+      const out: Record<string, ScaleTimes> = {};
+      if (services.length === 0) return out;
+      const pipe = this.redis.pipeline();
+      for (const s of services) pipe.hgetall(this.key('scaled', s));
+      const res = await this.exec(pipe);
+      services.forEach((s, i) => {
+        const hash = (res[i] ?? {}) as Record<string, string>;
+        out[s] = {
+          ...(hash.up ? { lastScaleUpAt: Number(hash.up) } : {}),
+          ...(hash.down ? { lastScaleDownAt: Number(hash.down) } : {}),
+        };
+      });
+      return out;
+    });
+  }
+
+  recordScale(service: string, direction: 'up' | 'down', at: number): Promise<void> {
+    return this.run(`recording the scale-${direction} of ${service}`, async () => {
+      const k = this.key('scaled', service);
+      await this.redis.multi().hset(k, direction, String(at)).pexpire(k, STATE_TTL_MS).exec();
+    });
   }
 
   /** Task ARNs a scale-down protected, so any exit path (even a failed one) can clear them. */
-  async saveProtected(service: string, taskArns: string[], ttlMs: number): Promise<void> {
-    const k = this.key('protected', service);
-    const m = this.redis.multi().del(k);
-    if (taskArns.length > 0) m.sadd(k, ...taskArns).pexpire(k, Math.ceil(ttlMs));
-    await m.exec();
-  }
-
-  async protectedTasks(service: string): Promise<string[]> {
-    return this.redis.smembers(this.key('protected', service));
-  }
-
-  async clearProtected(service: string): Promise<void> {
-    await this.redis.del(this.key('protected', service));
-  }
-
-  async loadHistories<H>(services: string[]): Promise<Record<string, H | undefined>> {
-    const out: Record<string, H | undefined> = {};
-    if (services.length === 0) return out;
-    const raw = await this.redis.mget(services.map((s) => this.key('history', s)));
-    services.forEach((s, i) => {
-      const text = raw[i];
-      if (text === null || text === undefined) return;
-      try {
-        out[s] = JSON.parse(text) as H;
-      } catch {
-        // A corrupt history only costs the EWMAs: start over rather than fail every cycle.
-        out[s] = undefined;
-      }
+  saveProtected(service: string, taskArns: string[], ttlMs: number): Promise<void> {
+    return this.run(`recording the protected tasks of ${service}`, async () => {
+      const k = this.key('protected', service);
+      const m = this.redis.multi().del(k);
+      if (taskArns.length > 0) m.sadd(k, ...taskArns).pexpire(k, Math.ceil(ttlMs));
+      await m.exec();
     });
-    return out;
   }
 
-  async saveHistories<H>(histories: Record<string, H>): Promise<void> {
-    const entries = Object.entries(histories);
-    if (entries.length === 0) return;
-    const pipe = this.redis.pipeline();
-    for (const [s, h] of entries) pipe.set(this.key('history', s), JSON.stringify(h), 'PX', STATE_TTL_MS);
-    const res = await pipe.exec();
-    const failed = res?.find(([err]) => err);
-    if (failed) throw failed[0];
+  protectedTasks(service: string): Promise<string[]> {
+    return this.run(`reading the protected tasks of ${service}`, () => this.redis.smembers(this.key('protected', service)));
+  }
+
+  clearProtected(service: string): Promise<void> {
+    return this.run(`forgetting the protected tasks of ${service}`, async () => {
+      await this.redis.del(this.key('protected', service));
+    });
+  }
+
+  /** Written before the first cancel_consumer, removed when the cycle is done with the service. */
+  saveDrain(service: string, record: DrainRecord): Promise<void> {
+    return this.run(`recording the drain of ${service}`, async () => {
+      await this.redis.set(this.key('draining', service), JSON.stringify(record), 'PX', DRAIN_RECORD_TTL_MS);
+    });
+  }
+
+  clearDrain(service: string): Promise<void> {
+    return this.run(`forgetting the drain of ${service}`, async () => {
+      await this.redis.del(this.key('draining', service));
+    });
+  }
+
+  /**
+   * Services that no cycle holds but that still carry a drain record or protected tasks: a
+   * cycle died before cleaning up. One round trip for all services.
+   */
+  leftovers(services: string[]): Promise<Leftovers[]> {
+    return this.run('looking for leftovers of dead cycles', async () => {
+      if (services.length === 0) return [];
+      const pipe = this.redis.pipeline();
+      for (const s of services) pipe.get(this.key('lock', s)).get(this.key('draining', s)).scard(this.key('protected', s));
+      const res = await this.exec(pipe);
+      const out: Leftovers[] = [];
+      services.forEach((service, i) => {
+        const [lock, drain, protectedTasks] = res.slice(i * 3, i * 3 + 3) as [string | null, string | null, number];
+        if (lock !== null || (drain === null && protectedTasks === 0)) return;
+        out.push({ service, drain: parseDrain(drain), protectedTasks });
+      });
+      return out;
+    });
+  }
+
+  loadHistories<H>(services: string[]): Promise<Record<string, H | undefined>> {
+    return this.run('reading planner history', async () => {
+      const out: Record<string, H | undefined> = {};
+      if (services.length === 0) return out;
+      const raw = await this.redis.mget(services.map((s) => this.key('history', s)));
+      services.forEach((s, i) => {
+        const text = raw[i];
+        if (text === null || text === undefined) return;
+        try {
+          out[s] = JSON.parse(text) as H;
+        } catch {
+          // A corrupt history only costs the rates: start over rather than fail every cycle.
+          out[s] = undefined;
+        }
+      });
+      return out;
+    });
+  }
+
+  saveHistories<H>(histories: Record<string, H>): Promise<void> {
+    return this.run('saving planner history', async () => {
+      const entries = Object.entries(histories);
+      if (entries.length === 0) return;
+      const pipe = this.redis.pipeline();
+      for (const [s, h] of entries) pipe.set(this.key('history', s), JSON.stringify(h), 'PX', STATE_TTL_MS);
+      await this.exec(pipe);
+    });
+  }
+}
+
+function parseDrain(text: string | null): DrainRecord | null {
+  if (text === null) return null;
+  try {
+    const r = JSON.parse(text) as DrainRecord;
+    return Array.isArray(r.nodes) && Array.isArray(r.queues) ? r : null;
+  } catch {
+    return null; // unreadable: there is nothing we could give back
   }
 }
 

@@ -1,4 +1,6 @@
 import type Redis from 'ioredis';
+import { connectBroker, ensureReady } from '../../lib/celery/connection';
+import type { BrokerConfig } from '../../lib/config';
 import { StateStore } from '../../lib/state/store';
 import { RedisServer } from '../support/redis-server';
 
@@ -44,8 +46,40 @@ describe('state store (real redis)', () => {
     for (const k of await redis.keys('celery-autoscaler:test:*')) expect(await redis.pttl(k)).toBeGreaterThan(0);
   });
 
+  test('a dead cycle\'s drain record and protection are leftovers only once no cycle holds the service', async () => {
+    const record = { execution: 'dead-1', nodes: [{ node: 'w@t1', taskId: 't1' }], queues: ['q1'], at: 1 };
+    await store.saveDrain('svc-a', record);
+    await store.saveProtected('svc-b', ['arn:task/b1', 'arn:task/b2'], 60_000);
+    await store.acquireLock('svc-a', 'dead-1', 60_000);
+    expect(await store.leftovers(['svc-a', 'svc-b', 'svc-c'])).toEqual([{ service: 'svc-b', drain: null, protectedTasks: 2 }]);
+    await store.releaseLock('svc-a', 'dead-1');
+    expect(await store.leftovers(['svc-a'])).toEqual([{ service: 'svc-a', drain: record, protectedTasks: 0 }]);
+    expect(await redis.pttl('celery-autoscaler:test:draining:svc-a')).toBeGreaterThan(0);
+    await store.clearDrain('svc-a');
+    await store.clearProtected('svc-b');
+    expect(await store.leftovers(['svc-a', 'svc-b'])).toEqual([]);
+  });
+
   test('a corrupt history is dropped, not fatal', async () => {
     await redis.set('celery-autoscaler:test:history:bad', '{not json');
     expect(await store.loadHistories(['bad'])).toEqual({ bad: undefined });
+  });
+});
+
+describe('state store with the broker down', () => {
+  test('every call fails as BrokerUnavailableError, which the state machine retries', async () => {
+    const server = await RedisServer.start();
+    // The production client: no offline queue, so a down broker fails at once.
+    const redis = connectBroker({ db: 0, connectTimeoutMs: 1000 } as BrokerConfig, server.url);
+    await ensureReady(redis, 5000);
+    const store = new StateStore(redis, 'celery-autoscaler:test:');
+    await server.stop();
+    try {
+      for (const call of [() => store.acquireLock('s', 'e', 1000), () => store.extendLock('s', 'e', 1000), () => store.leftovers(['s']), () => store.saveHistories({ s: {} })]) {
+        await expect(call()).rejects.toMatchObject({ name: 'BrokerUnavailableError', message: expect.stringMatching(/^autoscaler state: /) });
+      }
+    } finally {
+      redis.disconnect();
+    }
   });
 });

@@ -101,6 +101,61 @@ describe('the scaling cycle (real ASL, real handlers, real redis + Celery, ECS e
     expect(r.output).toMatchObject({ actions: [expect.stringMatching(/^web: scaled up 0 → 2/)] });
   });
 
+  test('a cycle that dies mid-drain is undone by the next one: the drained worker gets its queues back', async () => {
+    stack = await LocalStack.start({ services: { web: { ...svc, drainTimeoutSeconds: 30, initialDesired: 2 } }, concurrency: 1, persistentRedis: true, lockLeaseSeconds: 2 });
+    await stack.publishRecorded('q1', ['a', 'b'], 3);
+    const control = new CeleryControl(stack.client, stack.config.broker);
+    try {
+      await waitFor('both workers busy', async () => Object.values((await control.active()).replies).filter((t) => t.length === 1).length === 2);
+      let drained = '';
+      const died = await stack.cycle({}, {
+        onState: (state, input) => {
+          if (state !== 'CheckDrain' || drained) return;
+          drained = (input as { drain: { node: string }[] }).drain[0].node;
+          void stack.redis.stop(); // the broker goes away mid-drain, so even the cleanup fails
+        },
+      });
+      expect(died).toMatchObject({ status: 'FAILED', error: 'ServiceScalingFailed', cause: expect.stringContaining('BrokerUnavailableError') });
+      expect(stack.ecs.callsOf('UpdateService')).toHaveLength(0);
+      await stack.redis.restart();
+      const queuesOf = async (node: string) => waitFor(`${node} to answer active_queues`, async () => (await control.activeQueues({ destination: [node] })).replies[node]?.map((q) => q.name));
+      expect(await queuesOf(drained)).toEqual([]);
+      const next = await waitFor('a cycle to find what the dead one left', async () => {
+        const r = await stack.cycle({ dryRun: true });
+        return ((r.output as { recovered?: string[] }).recovered ?? []).length > 0 ? r : null;
+      }, 20_000, 200);
+      expect((next.output as { recovered: string[] }).recovered).toEqual([expect.stringMatching(new RegExp(`^web: cycle local-.* ended without cleaning up: would give q1 back to ${drained}$`))]);
+      expect(await queuesOf(drained)).toEqual([]); // a dry run only says so
+      // Held at two workers, so this cycle does not drain the repaired worker again.
+      const r = await stack.cycle({ services: { web: { minWorkers: 2 } } });
+      expect((r.output as { recovered: string[] }).recovered).toEqual([expect.stringContaining(`gave q1 back to ${drained}`)]);
+      expect(await queuesOf(drained)).toEqual(['q1']);
+      expect(await stack.client.exists('celery-autoscaler:local:draining:web')).toBe(0);
+      await waitFor('both tasks to complete', async () => Object.keys(await stack.completed()).length === 2, 20_000, 100);
+    } finally {
+      control.close();
+    }
+  });
+
+  test('a cycle whose lock was taken over stops before scaling down and leaves the service to the holder', async () => {
+    stack = await LocalStack.start({ services: { web: { ...svc, drainTimeoutSeconds: 30, initialDesired: 2 } }, concurrency: 1 });
+    await stack.publishRecorded('q1', ['a', 'b'], 3);
+    const control = new CeleryControl(stack.client, stack.config.broker);
+    await waitFor('both workers busy', async () => Object.values((await control.active()).replies).filter((t) => t.length === 1).length === 2);
+    control.close();
+    let taken = false;
+    const r = await stack.cycle({}, {
+      onState: (state) => {
+        if (state !== 'CheckDrain' || taken) return;
+        taken = true;
+        void stack.client.set('celery-autoscaler:local:lock:web', 'newer-cycle', 'PX', 60_000);
+      },
+    });
+    expect(r).toMatchObject({ status: 'FAILED', error: 'ServiceScalingFailed', cause: expect.stringMatching(/web: LockLostError: web: this cycle's lock expired and newer-cycle holds it now/) });
+    expect(stack.ecs.callsOf('UpdateService')).toHaveLength(0);
+    expect(await stack.client.get('celery-autoscaler:local:lock:web')).toBe('newer-cycle');
+  });
+
   test('two overlapping executions: exactly one scales', async () => {
     stack = await LocalStack.start({ services: { web: { ...svc, minWorkers: 0, initialDesired: 0 } } });
     await stack.publishRecorded('q1', keys('o', 120), 0.05);

@@ -24,6 +24,8 @@ export interface LocalStackOptions {
   stage?: string;
   /** Keep Redis data across a restart (fault-injection scenarios). */
   persistentRedis?: boolean;
+  /** Shorter service-lock lease, so a dead cycle's lock runs out within a test. */
+  lockLeaseSeconds?: number;
 }
 
 /**
@@ -75,6 +77,7 @@ export class LocalStack {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
+      AUTOSCALER_LOCK_LEASE_SECONDS: String(this.opts.lockLeaseSeconds ?? 180),
     });
     await resetRuntime();
     this.client = new Redis(this.redis.url, { maxRetriesPerRequest: 1 });

@@ -35,5 +35,13 @@ def sleep_task(seconds):
 def record(task_key, seconds):
     """Sleeps, then counts its completion so tests can find lost and duplicated tasks exactly."""
     time.sleep(float(seconds))
-    _results.hincrby(RESULTS_PREFIX + "completed", task_key, 1)
-    return task_key
+    # The count is the test's instrument: a broker restarted by a fault scenario must not lose it.
+    deadline = time.time() + 120
+    while True:
+        try:
+            _results.hincrby(RESULTS_PREFIX + "completed", task_key, 1)
+            return task_key
+        except redis.exceptions.ConnectionError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)

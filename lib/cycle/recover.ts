@@ -1,0 +1,45 @@
+import type { Runtime } from '../runtime';
+import { clearProtection } from './scale-down';
+
+/**
+ * Undoes what a cycle that died part-way left on a service that no cycle holds any more:
+ * drained workers whose ECS task still runs get their queues back (`add_consumer`), and the
+ * scale-in protection it set is cleared. Runs at the start of MeasureQueues, so the cycle then
+ * measures the repaired fleet; a dry run only says what it would do. One line per service.
+ */
+export async function recoverLeftovers(rt: Runtime, dryRun: boolean): Promise<string[]> {
+  const leftovers = await rt.state.leftovers(Object.keys(rt.config.services));
+  const notes: string[] = [];
+  for (const { service, drain, protectedTasks } of leftovers) {
+    const cfg = rt.config.services[service];
+    const did: string[] = [];
+    try {
+      let unconfirmed: NonNullable<typeof drain>['nodes'] = [];
+      if (drain && drain.nodes.length > 0) {
+        const tasks = await rt.ecs(cfg.cluster, cfg.service).tasks();
+        const live = drain.nodes.filter((n) => tasks.some((t) => t.taskId === n.taskId && t.desiredStatus === 'RUNNING' && t.lastStatus !== 'STOPPED'));
+        const nodes = live.map((n) => n.node);
+        if (nodes.length > 0 && dryRun) did.push(`would give ${drain.queues.join(', ')} back to ${nodes.join(', ')}`);
+        if (nodes.length > 0 && !dryRun) {
+          const replies = await Promise.all(drain.queues.map((queue) => rt.control.addConsumer(queue, { destination: nodes })));
+          // A worker that has not re-subscribed since a broker restart misses the command: retry it next cycle.
+          unconfirmed = live.filter((n) => replies.some((r) => !(n.node in r.replies)));
+          const confirmed = nodes.filter((n) => !unconfirmed.some((u) => u.node === n));
+          if (confirmed.length > 0) did.push(`gave ${drain.queues.join(', ')} back to ${confirmed.join(', ')}`);
+          if (unconfirmed.length > 0) did.push(`no answer yet from ${unconfirmed.map((u) => u.node).join(', ')}; will retry next cycle`);
+        }
+      }
+      if (protectedTasks > 0) {
+        if (!dryRun) await clearProtection(rt, service);
+        did.push(`${dryRun ? 'would clear' : 'cleared'} scale-in protection of ${protectedTasks} task(s)`);
+      }
+      if (!dryRun && drain && unconfirmed.length > 0) await rt.state.saveDrain(service, { ...drain, nodes: unconfirmed });
+      else if (!dryRun) await rt.state.clearDrain(service);
+    } catch (e) {
+      did.push(`could not finish (${(e as Error).name}: ${(e as Error).message}); will retry next cycle`);
+    }
+    const who = drain ? `cycle ${drain.execution}` : 'a cycle';
+    notes.push(`${service}: ${who} ended without cleaning up: ${did.join('; ') || 'nothing left to undo'}`);
+  }
+  return notes;
+}
