@@ -38,6 +38,9 @@ export class World implements Cloud {
   readonly taskService: Uint16Array;
   completed = 0;
   lastFinish = 0;
+  /** Per service: when its last task finished, and how many it completed. */
+  readonly lastFinishBy: number[];
+  readonly completedBy: number[];
   end = 0;
   private readonly run: Uint32Array;
   private readonly takenAt: Float64Array;
@@ -61,6 +64,8 @@ export class World implements Cloud {
     this.takenAt = new Float64Array(n);
     this.taskQueue = new Uint16Array(n);
     this.services = opts.services.map((spec) => ({ spec, queues: [], desired: 0, scaleActions: 0, live: [] }));
+    this.lastFinishBy = opts.services.map(() => 0);
+    this.completedBy = opts.services.map(() => 0);
     const queueService: number[] = [];
     this.services.forEach((s, i) => {
       this.byName.set(s.spec.name, s);
@@ -323,6 +328,8 @@ export class World implements Cloud {
     this.finishAt[task] = this.now;
     this.completed += 1;
     this.lastFinish = this.now;
+    this.completedBy[w.service] += 1;
+    this.lastFinishBy[w.service] = this.now;
     const next = w.reserved.shift();
     if (next !== undefined) this.start(w, next);
     if (w.stopping) {

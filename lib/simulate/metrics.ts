@@ -25,11 +25,20 @@ export interface PolicyMetrics {
 export const quantile = (sorted: ArrayLike<number>, q: number): number =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 
-/** Metrics of one service (by index), or of all services together. */
-export function measureRun(world: World, serviceIndex: number | null): PolicyMetrics {
+/**
+ * Metrics of some services (by index; all when omitted). Each service's window ends when the
+ * trace's horizon has passed and its own last task is done, so one service's stragglers are not
+ * charged to another's minimum fleet.
+ */
+export function measureRun(world: World, serviceIndexes?: number[]): PolicyMetrics {
   const { tasks } = world.trace;
   const specs = world.opts.services;
-  const mine = (s: number) => serviceIndex === null || s === serviceIndex;
+  const chosen = serviceIndexes ?? specs.map((_, i) => i);
+  const mine = new Set(chosen);
+  const tasksBy = specs.map(() => 0);
+  for (let i = 0; i < tasks.length; i += 1) tasksBy[world.taskService[i]] += 1;
+  const endOf = chosen.map((s) => (world.completedBy[s] === tasksBy[s] ? Math.min(world.end, Math.max(world.trace.horizonSeconds, world.lastFinishBy[s])) : world.end));
+  const ends = new Map(chosen.map((s, i) => [s, endOf[i]]));
   const waits: number[] = [];
   let within = 0;
   let busySeconds = 0;
@@ -37,7 +46,7 @@ export function measureRun(world: World, serviceIndex: number | null): PolicyMet
   let interrupted = 0;
   for (let i = 0; i < tasks.length; i += 1) {
     const s = world.taskService[i];
-    if (!mine(s)) continue;
+    if (!mine.has(s)) continue;
     busySeconds += tasks[i].duration / specs[s].worker.concurrency;
     interrupted += world.interrupted[i];
     const done = !Number.isNaN(world.finishAt[i]);
@@ -49,11 +58,11 @@ export function measureRun(world: World, serviceIndex: number | null): PolicyMet
   waits.sort((a, b) => a - b);
   let paidSeconds = 0;
   for (const w of world.workers) {
-    if (!mine(w.service)) continue;
-    paidSeconds += Math.max(0, Math.min(w.stoppedAt ?? world.end, world.end) - w.launchedAt);
+    const end = ends.get(w.service);
+    if (end === undefined) continue;
+    paidSeconds += Math.max(0, Math.min(w.stoppedAt ?? end, end) - w.launchedAt);
   }
-  const servicesHere = specs.map((_, i) => i).filter(mine);
-  const peakWorkers = Math.max(0, ...world.samples.map((x) => servicesHere.reduce((a, i) => a + x.workers[i], 0)));
+  const peakWorkers = Math.max(0, ...world.samples.map((x) => chosen.reduce((a, i) => a + x.workers[i], 0)));
   const paidMinutes = paidSeconds / 60;
   const busyMinutes = busySeconds / 60;
   return {
@@ -65,7 +74,7 @@ export function measureRun(world: World, serviceIndex: number | null): PolicyMet
     withinTargetPct: waits.length > 0 ? (100 * within) / waits.length : 100,
     p95WaitSeconds: quantile(waits, 0.95),
     maxWaitSeconds: waits.length > 0 ? waits[waits.length - 1] : 0,
-    scaleActions: servicesHere.reduce((a, i) => a + world.scaleActions(specs[i].name), 0),
+    scaleActions: chosen.reduce((a, i) => a + world.scaleActions(specs[i].name), 0),
     interrupted,
     peakWorkers,
   };
