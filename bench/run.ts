@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '../test/support/setup';
 import { measureBench } from './measure';
+import { putSection } from './sections';
 import { simulateBench } from './simulate';
 
 // Each benchmark exports run(): a markdown section. Goals live here, never in timed tests.
@@ -10,13 +11,6 @@ const sections: Section[] = [{ name: 'measure', run: measureBench }, { name: 'si
 
 const FILE = join(__dirname, '..', 'docs', 'benchmarks.md');
 const HEADER = '# Benchmarks\n\nWritten by `npm run bench` (every section) or `npx tsx bench/run.ts <section>` (one; the others stay as they were).\n';
-
-/** Replaces the section between its markers, or appends it: a run of one section keeps the rest. */
-export function putSection(doc: string, name: string, body: string): string {
-  const block = `<!-- bench:${name} -->\n${body.trimEnd()}\n<!-- /bench:${name} -->`;
-  const re = new RegExp(`<!-- bench:${name} -->[\\s\\S]*?<!-- /bench:${name} -->`);
-  return re.test(doc) ? doc.replace(re, () => block) : `${doc.trimEnd()}\n\n${block}\n`;
-}
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

@@ -86,7 +86,7 @@ function panel(p: ChartPanel, i: number, o: ChartOptions, yMax: { waiting: numbe
       + `<text x="${LEFT + PLOT_W + 6}" y="${y}" dy="4" fill="${WORKERS}">${fmt(f * yMax.workers)}</text>`;
   }).join('');
   return [
-    `<g>`,
+    `<g class="panel">`,
     `<text x="${LEFT}" y="${y0 - 8}" font-weight="bold">${esc(heading)}</text>`,
     yTicks,
     area ? `<path d="${area}" fill="${BACKLOG.fill}" stroke="${BACKLOG.stroke}" stroke-width="0.8"/>` : '',

@@ -6,7 +6,7 @@ export interface PolicyMetrics {
   completed: number;
   /** Σ over ECS tasks of (stopped − started by ECS): start-up, idle and drain included. */
   paidMinutes: number;
-  /** Σ task duration / concurrency: the work itself. */
+  /** Σ duration / concurrency of the tasks that completed: the work done (a SIGKILLed attempt is paid, not counted). */
   busyMinutes: number;
   /** paid / busy; 1.0 is the physical limit. */
   ratio: number;
@@ -47,10 +47,12 @@ export function measureRun(world: World, serviceIndexes?: number[]): PolicyMetri
   for (let i = 0; i < tasks.length; i += 1) {
     const s = world.taskService[i];
     if (!mine.has(s)) continue;
-    busySeconds += tasks[i].duration / specs[s].worker.concurrency;
     interrupted += world.interrupted[i];
     const done = !Number.isNaN(world.finishAt[i]);
-    if (done) completed += 1;
+    if (done) {
+      completed += 1;
+      busySeconds += tasks[i].duration / specs[s].worker.concurrency;
+    }
     const wait = done ? world.startAt[i] - tasks[i].arrival : world.end - tasks[i].arrival;
     waits.push(wait);
     if (done && wait <= specs[s].config.targetMinutes * 60 + 1e-9) within += 1;
