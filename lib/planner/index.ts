@@ -123,11 +123,7 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
 
   const groups = pendingByWait(rates, pending, now);
   const waited = queueWaited(groups, pending, T);
-  // What must start within the target: pending and reserved messages. Running tasks have started;
-  // μ already counts the slots they free (counted as work, a 12-minute task made its own worker
-  // look almost useless and asked for a new worker per waiting task).
-  const toStart = pending + obs.nodes.reduce((a, n) => a + n.reserved, 0);
-  let needed = workersNeeded(toStart, idle ? 0 : lambda, mu, T, S, from, waited);
+  let needed = workersNeeded(work, idle ? 0 : lambda, mu, T, S, from, waited);
   // What the arrival rate alone needs: the stabilization window holds this, so a backlog's need
   // (queued or in flight), once worked off, does not keep its fleet for the window.
   let forArrivals = workersNeeded(0, idle ? 0 : lambda, mu, T, S, from);

@@ -62,7 +62,7 @@ describe('planService: decisions', () => {
     { name: 'scale up from zero on a flood', obs: obs(1000, 0), cfg: { targetMinutes: 100 }, to: 5, reason: /^backlog 1000 \(1000 pending, 0 in flight\).* → 5 workers$/ },
     { name: 'clamped to max', obs: obs(1000, 0), cfg: { targetMinutes: 1, maxWorkers: 40 }, to: 40, reason: /→ 500 workers \(max 40\)$/ },
     { name: 'raised to min', obs: obs(0, 0), cfg: { minWorkers: 2 }, to: 2, reason: /\(min 2\)/ },
-    { name: 'reserved work counts, running tasks have started: ⌈8 / (2·1)⌉', obs: obs(0, 1, { nodes: [node('w0', 2, 8)] }), cfg: { targetMinutes: 1 }, to: 4, reason: /backlog 10 \(0 pending, 10 in flight\)/ },
+    { name: 'in-flight work counts', obs: obs(0, 1, { nodes: [node('w0', 2, 8)] }), cfg: { targetMinutes: 1 }, to: 5, reason: /backlog 10 \(0 pending, 10 in flight\)/ },
     { name: 'within the scale-up threshold: hold', obs: obs(22, 10), cfg: { targetMinutes: 1, scaleUpThreshold: 1.2 }, to: 10, reason: /within scale-up threshold ×1.2 of 10/ },
     { name: 'scale-up cooldown holds', obs: obs(100, 1), cfg: { targetMinutes: 5, scaleUpCooldownSeconds: 60 }, history: { lastScaleUpAt: now - 20_000 }, to: 1, reason: /scale-up cooldown: 40 s left of 60 s/ },
     { name: 'skipCooldown overrides it', obs: obs(100, 1), cfg: { targetMinutes: 5, scaleUpCooldownSeconds: 60 }, history: { lastScaleUpAt: now - 20_000 }, opts: { skipCooldown: true }, to: 10, reason: /→ 10 workers$/ },
