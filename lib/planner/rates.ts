@@ -19,6 +19,8 @@ export interface RateState {
   /** EWMA of tasks per minute per worker, measured only while a backlog kept workers busy. */
   mu?: number;
   muSamples: number;
+  /** [completions, busy worker-minutes] gathered towards the next μ sample. */
+  muBatch?: [number, number];
   /** Arrivals per minute in the last interval alone (idleness needs "none just now", not a decayed average). */
   lastArrivalRate?: number;
   /**
@@ -44,6 +46,12 @@ const lowerMedian = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math
 const TAU_MINUTES = 3;
 /** Samples further apart than this restart the baseline (a gap in cycles, a redeploy). */
 const MAX_GAP_MINUTES = 10;
+/**
+ * A μ sample is completions / busy worker-minutes over busy intervals holding at least this many
+ * completions: a ratio of sums, so long tasks (most minutes complete nothing) are neither
+ * sampled only when lucky nor averaged from a first interval that happened to complete none.
+ */
+const MU_BATCH_COMPLETIONS = 20;
 /** μ is trusted after this many samples; until then the configured rate is used. */
 export const MU_SAMPLES_NEEDED = 3;
 
@@ -131,9 +139,16 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   const shared = Object.keys(warm).length;
   const busyWholeInterval = state.pending === undefined ? pending > 0 && state.work > shared : state.pending > 0 && pending > 0;
   const completedByWarm = completedBetween(warm, processed);
-  if (busyWholeInterval && shared > 0 && completedByWarm > 0) {
-    next.mu = ewma(state.mu, completedByWarm / (shared * dtMin), dtMin);
-    next.muSamples = state.muSamples + 1;
+  if (busyWholeInterval && shared > 0) {
+    const [done, minutes] = state.muBatch ?? [0, 0];
+    const batch: [number, number] = [done + completedByWarm, minutes + shared * dtMin];
+    if (batch[0] >= MU_BATCH_COMPLETIONS) {
+      next.mu = ewma(state.mu, batch[0] / batch[1], dtMin);
+      next.muSamples = state.muSamples + 1;
+      next.muBatch = [0, 0];
+    } else {
+      next.muBatch = batch;
+    }
   }
   return next;
 }

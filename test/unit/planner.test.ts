@@ -166,10 +166,22 @@ describe('rates', () => {
   test('a just-started worker\'s first interval does not count for μ', () => {
     const o = (p: number): ServiceObservation => ({ ...obs(50, 1), nodes: [node('a', 2, 2, p)] });
     let r = updateRates(emptyRates(), o(0), 0);
-    r = updateRates(r, o(7), MIN);
+    r = updateRates(r, o(70), MIN);
     expect(r.mu).toBeUndefined();
-    r = updateRates(r, o(15), 2 * MIN);
-    expect(r.mu).toBeCloseTo(8);
+    r = updateRates(r, o(150), 2 * MIN);
+    expect(r.mu).toBeCloseTo(80);
+  });
+
+  test('long tasks: μ is completions per busy worker-minute over batches, minutes with none included', () => {
+    // 4 workers, always busy, each finishing one task every 5 minutes (staggered): μ = 0.2/min.
+    const o = (minute: number): ServiceObservation => ({
+      ...obs(10, 4),
+      nodes: Array.from({ length: 4 }, (_, w) => node(`w${w}`, 1, 0, 1 + Math.floor((minute + w) / 5))),
+    });
+    let r = updateRates(emptyRates(), o(0), 0);
+    for (let m = 1; m <= 60; m += 1) r = updateRates(r, o(m), m * MIN);
+    expect(r.muSamples).toBeGreaterThanOrEqual(2);
+    expect(r.mu).toBeCloseTo(0.2, 1);
   });
 
   test('pending messages by wait: the newest min(arrivals, pending) are new, the rest the youngest of the older ones', () => {
