@@ -27,7 +27,8 @@ export async function simulateBench(): Promise<string> {
     const runs = simulateTrace(trace, setup);
     const verdict = goalVerdict(runs) as GoalVerdict;
     const ours = runs.find((r) => r.policy === 'planner');
-    summary.push(summaryCells(ref.name, verdict, ours ? ours.total.withinTargetPct : 0));
+    // The goal holds per service: show the worst one.
+    summary.push(summaryCells(ref.name, verdict, ours ? Math.min(...Object.values(ours.byService).map((m) => m.withinTargetPct)) : 0));
     const facts = setup.services.map((s) => `${s.name}: ${s.config.queues.join(', ')}; concurrency ${s.worker.concurrency}${s.worker.acksLate ? ' (acks_late)' : ''}; μ ${s.config.tasksPerWorkerPerMinute}/min; target ${s.config.targetMinutes} min; start-up ${s.config.startupSeconds} s; ${s.config.minWorkers}–${s.config.maxWorkers} workers`).join(' — ');
     const tables = setup.services.length > 1
       ? [...setup.services.map((s) => `${s.name}:\n\n${markdownTable(TABLE_HEAD, policyRows(runs, s.name))}`), `all services:\n\n${markdownTable(TABLE_HEAD, policyRows(runs, null))}`]
@@ -41,7 +42,7 @@ export async function simulateBench(): Promise<string> {
     `All ${REFERENCE_TRACES.length} reference traces × 5 policies, the fixed fleet found by bisection: ${seconds.toFixed(1)} s wall time. Model, baselines and metrics: [simulator.md](simulator.md).`,
     `Goal per trace: ≥ 99% of tasks started within the target (every service, where maxWorkers allows it), paid/busy ≤ 1.25, and ≥ 25% fewer paid worker-minutes than the best baseline that meets the same target. ✗ marks what misses.`,
     '',
-    markdownTable(['trace', 'goal', 'started within target', 'paid/busy', 'saving vs best baseline meeting the target'], summary),
+    markdownTable(['trace', 'goal', 'started within target (worst service)', 'paid/busy', 'saving vs best baseline meeting the target'], summary),
     '',
     ...sections,
   ].join('\n');

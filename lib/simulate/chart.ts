@@ -32,6 +32,7 @@ const WORKERS = '#d9480f';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const fmt = (x: number): string => (Math.round(x * 10) / 10).toLocaleString('en-US');
+const duration = (s: number): string => (s >= 3600 ? `${fmt(s / 3600)} h` : s >= 120 ? `${Math.round(s / 60)} min` : `${Math.round(s)} s`);
 
 /** 1, 2 or 5 × 10^k at or above x. */
 export function niceCeil(x: number): number {
@@ -72,7 +73,7 @@ function panel(p: ChartPanel, i: number, o: ChartOptions, yMax: { waiting: numbe
     prev = Number(y);
   }
   const m = p.metrics;
-  const heading = `${p.label} — paid ${fmt(m.paidMinutes)} worker-min (×${m.ratio.toFixed(2)} the work) · ${fmt(m.withinTargetPct)}% started within ${o.targetLabel} · p95 wait ${fmt(m.p95WaitSeconds)} s${m.interrupted ? ` · ${m.interrupted} interrupted` : ''}${p.endedAt ? ` · last task done at ${fmt(p.endedAt / 3600)} h` : ''}`;
+  const heading = `${p.label} — paid ${Math.round(m.paidMinutes).toLocaleString('en-US')} worker-min (×${m.ratio.toFixed(2)} the work) · ${fmt(m.withinTargetPct)}% started within ${o.targetLabel} · p95 wait ${duration(m.p95WaitSeconds)}${m.interrupted ? ` · ${m.interrupted} killed` : ''}${p.endedAt ? ` · done at ${fmt(p.endedAt / 3600)} h` : ''}`;
   const ticks = timeTicks(o.horizonSeconds);
   const xTicks: string[] = [];
   for (let t = 0; t <= o.horizonSeconds + 1e-9; t += ticks.step) {
