@@ -1,10 +1,8 @@
 import { z } from 'zod';
 import type { ServiceConfig } from '../../config';
-import { formatIssues } from '../../config';
-import { ValidationError } from '../../errors';
 import type { Cloud } from '../model';
 import { emptyHpaState, hpaRecommendation, hpaSync, type HpaState } from './hpa';
-import type { Policy, SimSetup } from './types';
+import { parseOptions, type Policy, type SimSetup } from './types';
 
 /**
  * KEDA's Redis list scaler driving an HPA (keda.sh/docs/latest/scalers/redis-lists/,
@@ -33,11 +31,7 @@ const kedaSchema = z.object({
 
 export type KedaOptions = z.infer<typeof kedaSchema>;
 
-export function parseKedaOptions(raw: unknown): KedaOptions {
-  const r = kedaSchema.safeParse(raw);
-  if (!r.success) throw new ValidationError('KEDA options', formatIssues(r.error));
-  return r.data;
-}
+export const parseKedaOptions = (raw: unknown): KedaOptions => parseOptions(kedaSchema, 'KEDA options', raw);
 
 /** The best a user could tune it: one replica per what one worker finishes within the target. */
 export const kedaOptionsFor = (cfg: ServiceConfig): KedaOptions => parseKedaOptions({

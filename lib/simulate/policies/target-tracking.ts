@@ -1,10 +1,8 @@
 import { z } from 'zod';
 import type { ServiceConfig } from '../../config';
-import { formatIssues } from '../../config';
-import { ValidationError } from '../../errors';
 import { pendingTotal } from '../../observation';
 import type { Cloud } from '../model';
-import { clamp, type Policy, type SimSetup } from './types';
+import { clamp, parseOptions, type Policy, type SimSetup } from './types';
 
 /**
  * ECS service auto scaling with a target tracking policy on "backlog per task" (AWS's documented
@@ -26,11 +24,7 @@ const targetTrackingSchema = z.object({
 
 export type TargetTrackingOptions = z.infer<typeof targetTrackingSchema>;
 
-export function parseTargetTrackingOptions(raw: unknown): TargetTrackingOptions {
-  const r = targetTrackingSchema.safeParse(raw);
-  if (!r.success) throw new ValidationError('target tracking options', formatIssues(r.error));
-  return r.data;
-}
+export const parseTargetTrackingOptions = (raw: unknown): TargetTrackingOptions => parseOptions(targetTrackingSchema, 'target tracking options', raw);
 
 export const targetTrackingOptionsFor = (cfg: ServiceConfig): TargetTrackingOptions => parseTargetTrackingOptions({
   targetValue: cfg.tasksPerWorkerPerMinute * cfg.targetMinutes,

@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import { formatIssues } from '../../config';
+import { ValidationError } from '../../errors';
 import type { Cloud, SimService } from '../model';
 
 export type PolicyName = 'planner' | 'fixed' | 'threshold' | 'keda' | 'aws';
@@ -16,3 +19,10 @@ export interface SimSetup {
 }
 
 export const clamp = (n: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, n));
+
+/** A baseline's options, KEDA-scaler style: typed, with defaults, an error naming the field. */
+export function parseOptions<S extends z.ZodTypeAny>(schema: S, what: string, raw: unknown): z.infer<S> {
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new ValidationError(what, formatIssues(r.error));
+  return r.data;
+}
