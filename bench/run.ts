@@ -1,24 +1,33 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '../test/support/setup';
 import { measureBench } from './measure';
+import { putSection } from './sections';
+import { simulateBench } from './simulate';
 
 // Each benchmark exports run(): a markdown section. Goals live here, never in timed tests.
 type Section = { name: string; run: () => Promise<string> };
-const sections: Section[] = [{ name: 'measure', run: measureBench }];
+const sections: Section[] = [{ name: 'measure', run: measureBench }, { name: 'simulate', run: simulateBench }];
+
+const FILE = join(__dirname, '..', 'docs', 'benchmarks.md');
+const HEADER = '# Benchmarks\n\nWritten by `npm run bench` (every section) or `npx tsx bench/run.ts <section>` (one; the others stay as they were).\n';
 
 async function main(): Promise<void> {
-  const only = process.argv[2];
-  const parts: string[] = [`# Benchmarks\n\nRun with \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (node ${process.version}).\n`];
+  const only = process.argv.slice(2);
+  const unknown = only.filter((n) => !sections.some((s) => s.name === n));
+  if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(', ')} (sections: ${sections.map((s) => s.name).join(', ')})`);
+  let doc = existsSync(FILE) ? readFileSync(FILE, 'utf8') : HEADER;
   for (const s of sections) {
-    if (only && s.name !== only) continue;
+    if (only.length > 0 && !only.includes(s.name)) continue;
     process.stderr.write(`bench: ${s.name}…\n`);
-    parts.push(await s.run());
+    const body = await s.run();
+    const stamp = `_Run on ${new Date().toISOString().slice(0, 10)} (node ${process.version})._\n\n`;
+    const [heading, ...rest] = body.split('\n');
+    doc = putSection(doc, s.name, `${heading}\n\n${stamp}${rest.join('\n').replace(/^\n+/, '')}`);
+    mkdirSync(join(__dirname, '..', 'docs'), { recursive: true });
+    writeFileSync(FILE, doc);
   }
-  const out = parts.join('\n');
-  mkdirSync(join(__dirname, '..', 'docs'), { recursive: true });
-  writeFileSync(join(__dirname, '..', 'docs', 'benchmarks.md'), out);
-  process.stdout.write(out);
+  process.stdout.write(doc);
 }
 
-void main().catch((e) => { console.error(e); process.exit(1); });
+if (require.main === module) void main().catch((e) => { console.error(e); process.exit(1); });

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { AutoscalerError } from '../lib/errors';
 import { register as registerDemo } from './commands/demo';
 import { register as registerMeasure } from './commands/measure';
+import { register as registerSimulate } from './commands/simulate';
 
 // Each command lives in cli/commands/<name>.ts and exports register(program).
 const program = new Command('celery-autoscaler')
@@ -9,6 +10,7 @@ const program = new Command('celery-autoscaler')
   .showHelpAfterError();
 registerMeasure(program);
 registerDemo(program);
+registerSimulate(program);
 
 export async function main(argv: string[]): Promise<void> {
   try {

@@ -1,14 +1,17 @@
 import type { ServiceConfig } from '../config';
 import type { Observation, ServiceObservation } from '../observation';
 import { inFlightTotal, pendingTotal } from '../observation';
-import { effectiveMu, emptyRates, updateRates, type RateState } from './rates';
+import { effectiveMu, emptyRates, pendingByWait, updateRates, type RateState } from './rates';
 
-export { completedBetween, effectiveMu, emptyRates, updateRates, type RateState } from './rates';
+export { completedBetween, effectiveMu, emptyRates, pendingByWait, updateRates, type RateState } from './rates';
 
 /** What the planner remembers between cycles (JSON, bounded: stored in Redis every cycle). */
 export interface ServiceHistory {
   rates: RateState;
-  /** [epoch ms, recommended workers], the stabilization window plus the entry just before it. */
+  /**
+   * [epoch ms, workers the arrival rate alone needs], the stabilization window plus the entry
+   * just before it. A backlog's need is not kept: once worked off it says nothing about what comes next.
+   */
   recs: [number, number][];
   /** Since when there has been no work and no arrivals (null while there is). */
   idleSince: number | null;
@@ -37,27 +40,52 @@ export interface PlanOptions {
   skipCooldown?: boolean;
 }
 
+/**
+ * A scale-down removes only workers whose held tasks end within this long at the worker's rate:
+ * a drain holds the service's lock (no scale-up meanwhile), so busy long-task workers are
+ * removed once idle rather than drained for their tasks' whole length.
+ */
+const QUICK_DRAIN_MINUTES = 1;
 /** Arrivals below this (tasks/min) count as none, for idleness. */
 const IDLE_LAMBDA = 0.01;
 const ceil = (x: number): number => Math.ceil(x - 1e-9);
 const round1 = (x: number): string => (Math.round(x * 10) / 10).toString();
 
 /**
- * Workers needed to finish `work` plus what arrives within the target, counting start-up:
- * existing workers work the whole T, added ones only T − S:
- *   N·μ·T + (N* − N)·μ·(T − S) ≥ W + λ·T,   and never fewer than ⌈λ/μ⌉.
- * With N = 0 and S = 0 this is the seed's rule ⌈W / (μ·T)⌉.
+ * Workers needed so that the waiting work W starts within the target and the fleet keeps up with
+ * arrivals. `waitedMin` is how long the queue has waited already, as one number (see
+ * `queueWaited`); T' = T − waitedMin is the time left.
+ * - steady: ⌈W / (μ·T')⌉ (the seed's rule, on the time left), and never below ⌊λ/μ⌋ (nor 1 while
+ *   tasks arrive): the fraction of a worker that λ/μ leaves over is served by letting the queue
+ *   use the target, and the W term adds the worker when the queue's deadline needs it;
+ * - scaling up: existing workers work the whole T', added ones only T' − S:
+ *     N·μ·T' + (N* − N)·μ·(T' − S) ≥ W.
+ * With N = 0, S = 0 and λ = 0 this is the seed's rule ⌈W / (μ·T)⌉.
  */
-export function workersNeeded(work: number, lambda: number, mu: number, targetMin: number, startupMin: number, current: number): number {
-  const demand = work + lambda * targetMin;
-  const keepUp = lambda < IDLE_LAMBDA ? 0 : ceil(lambda / mu);
-  if (demand <= 0) return keepUp;
-  const steady = ceil(demand / (mu * targetMin));
-  if (steady <= current) return Math.max(steady, keepUp);
-  const window = targetMin - startupMin;
-  // When start-up eats the whole target, added workers still help as soon as they start.
-  const added = window > 0 ? ceil((demand - current * mu * targetMin) / (mu * window)) : steady - current;
-  return Math.max(current + added, keepUp);
+export function workersNeeded(work: number, lambda: number, mu: number, targetMin: number, startupMin: number, current: number, waitedMin = 0): number {
+  const keepUp = lambda < IDLE_LAMBDA ? 0 : Math.max(1, Math.floor(lambda / mu + 1e-9));
+  if (work <= 0) return keepUp;
+  // Time left to the queue's deadline; past it every worker counts (the max bound decides).
+  const left = Math.max(targetMin - waitedMin, 1e-6);
+  const steady = Math.max(ceil(work / (mu * left)), keepUp);
+  if (steady <= current) return steady;
+  const window = left - startupMin;
+  // When start-up eats the whole time left, added workers still help as soon as they start.
+  const forBacklog = window > 0 ? current + ceil((work - current * mu * left) / (mu * window)) : steady;
+  return Math.max(steady, forBacklog);
+}
+
+/**
+ * The queue's wait as one number: the wait that, applied to all of it, asks for the same rate as
+ * its tightest group. With FIFO, the group of tasks that arrived by some moment must all start
+ * within what is left of their target: rate ≥ count / (T − waited). A flood binds at its oldest
+ * task; a queue that grew slowly binds at its newest ones, which have most of the target left.
+ */
+export function queueWaited(groups: [number, number][], pending: number, targetMin: number): number {
+  if (pending <= 0 || groups.length === 0) return 0;
+  let rate = 0;
+  for (const [count, waited] of groups) rate = Math.max(rate, count / Math.max(targetMin - waited, 1e-6));
+  return Math.max(0, targetMin - pending / rate);
 }
 
 export function cooldownVerdict(cfg: ServiceConfig, direction: 'up' | 'down', history: Pick<ServiceHistory, 'lastScaleUpAt' | 'lastScaleDownAt'>, now: number): { allowed: boolean; reason: string } {
@@ -93,19 +121,27 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
   const idleSince = idle ? history.idleSince ?? now : null;
   const idleFor = idleSince === null ? 0 : (now - idleSince) / 60_000;
 
-  let needed = workersNeeded(work, idle ? 0 : lambda, mu, T, S, from);
-  let why = `backlog ${work} (${pending} pending, ${inFlight} in flight), arrivals ${round1(lambda)}/min, ${round1(mu)}/min/worker${measured ? ' measured' : ''}, ${T} min target, ${round1(S)} min start-up → ${needed}`;
+  const groups = pendingByWait(rates, pending, now);
+  const waited = queueWaited(groups, pending, T);
+  let needed = workersNeeded(work, idle ? 0 : lambda, mu, T, S, from, waited);
+  // What the arrival rate alone needs: the stabilization window holds this, so a backlog's need
+  // (queued or in flight), once worked off, does not keep its fleet for the window.
+  let forArrivals = workersNeeded(0, idle ? 0 : lambda, mu, T, S, from);
+  const waitedNote = groups.length > 0 && groups[0][1] >= 0.05 ? `, oldest waiting ${round1(groups[0][1])} min` : '';
+  let why = `backlog ${work} (${pending} pending, ${inFlight} in flight${waitedNote}), arrivals ${round1(lambda)}/min, ${round1(mu)}/min/worker${measured ? ' measured' : ''}, ${T} min target, ${round1(S)} min start-up → ${needed}`;
   if (work > 0 && needed === 0) needed = 1;
   if (idle && from > 0 && idleFor < cfg.idleMinutes) {
     needed = Math.max(needed, 1);
+    forArrivals = Math.max(forArrivals, 1);
     why = `idle for ${round1(idleFor)} of ${cfg.idleMinutes} min → keep 1`;
   }
-  const recommended = Math.min(cfg.maxWorkers, Math.max(cfg.minWorkers, needed));
+  const bounded = (n: number) => Math.min(cfg.maxWorkers, Math.max(cfg.minWorkers, n));
+  const recommended = bounded(needed);
   const bound = recommended !== needed ? ` (${recommended === cfg.maxWorkers ? 'max' : 'min'} ${recommended})` : '';
 
   // The stabilization window: recommendations within it, plus the last one before it.
   const windowStart = now - cfg.stabilizationSeconds * 1000;
-  const recs: [number, number][] = [...(history.recs ?? []), [now, recommended]];
+  const recs: [number, number][] = [...(history.recs ?? []), [now, bounded(forArrivals)]];
   const firstInWindow = recs.findIndex(([at]) => at >= windowStart);
   const kept = recs.slice(Math.max(0, firstInWindow - 1));
   const next: ServiceHistory = { ...history, rates, recs: kept, idleSince };
@@ -133,21 +169,30 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
     if (obs.errors.length > 0) return decide(from, `no scale-down: measurement incomplete (${obs.errors[0]})`, 'none');
     if (obs.missingNodes.length > 0) return decide(from, `no scale-down: ${obs.missingNodes.length} worker(s) did not answer (${obs.missingNodes.slice(0, 3).join(', ')})`, 'none');
     if (obs.ecs?.deploymentInProgress) return decide(from, 'no scale-down: an ECS deployment is in progress', 'none');
+    // Messages wait and every worker holds tasks: the fleet is busy, not oversized; a lower need
+    // here comes from estimates (a faster μ, the deadline math) that a wrong guess would turn into missed targets.
+    if (pending > 0 && obs.nodes.length > 0 && obs.nodes.every((n) => n.active + n.reserved > 0) && from <= cfg.maxWorkers) {
+      return decide(from, `${why}${bound}; no scale-down while ${pending} wait and every worker is busy`, 'none');
+    }
     if (from > cfg.maxWorkers) return decide(cfg.maxWorkers, `above maxWorkers ${cfg.maxWorkers}: ${why}${bound}`);
     const covered = kept.length > 0 && kept[0][0] <= windowStart;
     if (!covered) {
       const seen = Math.round((now - (kept[0]?.[0] ?? now)) / 1000);
       return decide(from, `${why}${bound}; scale-down waits for stabilization (${seen} s of ${cfg.stabilizationSeconds} s)`, 'none');
     }
-    const stable = Math.max(...kept.filter(([at], i) => at >= windowStart || i === 0).map(([, r]) => r));
+    const stable = Math.max(recommended, ...kept.filter(([at], i) => at >= windowStart || i === 0).map(([, r]) => r));
     if (stable >= from) return decide(from, `${why}${bound}; highest in the ${cfg.stabilizationSeconds} s window is ${stable}`, 'none');
     if (stable > from * cfg.scaleDownThreshold && stable > 0) {
       return decide(from, `${why}${bound}; ${stable} is above the scale-down threshold ×${cfg.scaleDownThreshold} of ${from}`, 'none');
     }
     const cd = opts.skipCooldown ? null : cooldownVerdict(cfg, 'down', history, now);
     if (cd && !cd.allowed) return decide(from, `${why}${bound}; ${cd.reason}`, 'none');
+    const quick = obs.nodes.filter((n) => n.active + n.reserved + n.scheduled <= mu * QUICK_DRAIN_MINUTES).length;
+    if (quick === 0) return decide(from, `${why}${bound}; no worker would drain within ${QUICK_DRAIN_MINUTES} min (all hold long tasks)`, 'none');
+    const to = Math.max(stable, from - quick);
     const idleNote = stable === 0 ? `idle for ${round1(idleFor)} min → 0` : why;
-    return decide(stable, `${idleNote} workers (highest in ${cfg.stabilizationSeconds} s window)${bound}`);
+    const quickNote = to > stable ? `; ${quick} worker(s) would drain within ${QUICK_DRAIN_MINUTES} min → ${to}` : '';
+    return decide(to, `${idleNote} workers (highest in ${cfg.stabilizationSeconds} s window)${bound}${quickNote}`);
   }
   return decide(from, `${why}${bound}; no change`, 'none');
 }

@@ -10,6 +10,7 @@ export interface RateState {
   /** Previous sample. */
   at?: number;
   work?: number;
+  pending?: number;
   processed?: Record<string, number>;
   /** Arrivals per minute: the median of the recent interval rates. */
   lambda?: number;
@@ -18,22 +19,39 @@ export interface RateState {
   /** EWMA of tasks per minute per worker, measured only while a backlog kept workers busy. */
   mu?: number;
   muSamples: number;
+  /** [completions, busy worker-minutes] gathered towards the next μ sample. */
+  muBatch?: [number, number];
   /** Arrivals per minute in the last interval alone (idleness needs "none just now", not a decayed average). */
   lastArrivalRate?: number;
+  /**
+   * The pending messages as [count, arrived after (epoch ms)], oldest first, summing to the
+   * pending count of the last sample. FIFO: each sample, the newest min(arrivals, pending) are
+   * new and the rest are the youngest of the groups before, so an error in the arrival estimate
+   * (completions of a worker that stopped between samples are not seen) does not accumulate.
+   */
+  waiting?: [number, number][];
 }
 
 const ARRIVAL_SAMPLES = 5;
 const MIN_ARRIVAL_SAMPLES = 3;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+/** Bounds the groups when a backlog lasts for hours (the two oldest are merged, keeping the older time). */
+const MAX_WAITING_GROUPS = 60;
+/**
+ * The lower median: a rate must show in more than half of the recent intervals. (The mean of the
+ * two middle values turned a flood that straddled two of four intervals into half its size per minute.)
+ */
+const lowerMedian = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 /** Time constant of the EWMAs: a sample weighs 1 − e^(−dt/τ). */
 const TAU_MINUTES = 3;
 /** Samples further apart than this restart the baseline (a gap in cycles, a redeploy). */
 const MAX_GAP_MINUTES = 10;
+/**
+ * A μ sample is completions / busy worker-minutes over busy intervals holding at least this many
+ * completions: a ratio of sums, so long tasks (most minutes complete nothing) are neither
+ * sampled only when lucky nor averaged from a first interval that happened to complete none.
+ */
+const MU_BATCH_COMPLETIONS = 20;
 /** μ is trusted after this many samples; until then the configured rate is used. */
 export const MU_SAMPLES_NEEDED = 3;
 
@@ -63,28 +81,74 @@ export function processedByNode(obs: ServiceObservation): Record<string, number>
   return out;
 }
 
+/** The youngest `keep` tasks of the groups (FIFO: the oldest left the queue first). */
+function youngest(groups: [number, number][], keep: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = groups.length - 1; i >= 0 && keep > 0; i -= 1) {
+    const n = Math.min(groups[i][0], keep);
+    out.unshift([n, groups[i][1]]);
+    keep -= n;
+  }
+  return out;
+}
+
+function nextWaiting(prev: [number, number][], prevAt: number, arrivals: number, pending: number): [number, number][] {
+  const fresh = Math.min(Math.round(arrivals), pending);
+  const old = youngest(prev, pending - fresh);
+  const unaccounted = pending - fresh - old.reduce((a, [n]) => a + n, 0);
+  const groups: [number, number][] = [...(unaccounted > 0 ? [[unaccounted, prevAt] as [number, number]] : []), ...old, ...(fresh > 0 ? [[fresh, prevAt] as [number, number]] : [])];
+  while (groups.length > MAX_WAITING_GROUPS) groups.splice(0, 2, [groups[0][0] + groups[1][0], groups[0][1]]);
+  return groups;
+}
+
+/**
+ * The pending tasks by how long they have waited at least, oldest first: [tasks counted from the
+ * queue's head up to this group, minutes since the group arrived]. A group that arrived between
+ * two samples is taken to have arrived at the earlier one. Measurable only: pending and arrivals.
+ */
+export function pendingByWait(state: RateState, pending: number, now: number): [number, number][] {
+  if (pending <= 0 || !state.waiting) return [];
+  let count = 0;
+  return state.waiting.map(([n, since]) => [(count += n), (now - since) / 60_000]);
+}
+
 export function updateRates(state: RateState, obs: ServiceObservation, now: number): RateState {
-  const work = pendingTotal(obs) + inFlightTotal(obs);
+  const pending = pendingTotal(obs);
+  const work = pending + inFlightTotal(obs);
   const processed = processedByNode(obs);
-  const next: RateState = { ...state, at: now, work, processed };
-  if (state.at === undefined || state.work === undefined || !state.processed) return next;
+  // A first sample cannot tell how long its pending messages have waited: from now, at least.
+  const baseline: RateState = { ...state, at: now, work, pending, processed, waiting: pending > 0 ? [[pending, now]] : [] };
+  if (state.at === undefined || state.work === undefined || !state.processed) return baseline;
   const dtMin = (now - state.at) / 60_000;
   if (dtMin <= 0) return { ...state };
-  if (dtMin > MAX_GAP_MINUTES) return { ...next, lambda: state.lambda, arrivalRates: state.arrivalRates, mu: state.mu };
+  if (dtMin > MAX_GAP_MINUTES) return { ...baseline, lambda: state.lambda, arrivalRates: state.arrivalRates, mu: state.mu };
   const completed = completedBetween(state.processed, processed);
   const arrivals = Math.max(0, work - state.work + completed);
+  const waiting = nextWaiting(state.waiting ?? [], state.at, arrivals, pending);
+  const next: RateState = { ...state, at: now, work, pending, processed, waiting };
   // A flood shows up as one huge interval: the median ignores it (the flood itself is counted
   // once, as backlog), while steady arrivals fill every interval and set the median.
   const recent = [...(state.arrivalRates ?? []), arrivals / dtMin].slice(-ARRIVAL_SAMPLES);
   next.arrivalRates = recent;
-  next.lambda = recent.length >= MIN_ARRIVAL_SAMPLES ? median(recent) : 0;
+  next.lambda = recent.length >= MIN_ARRIVAL_SAMPLES ? lowerMedian(recent) : 0;
   next.lastArrivalRate = arrivals / dtMin;
-  // Throughput only shows while there was a backlog the whole interval (every worker busy).
-  const shared = Object.keys(processed).filter((n) => n in state.processed!).length;
-  const busyWholeInterval = pendingTotal(obs) > 0 && state.work > shared;
-  if (busyWholeInterval && shared > 0 && completed > 0) {
-    next.mu = ewma(state.mu, completed / (shared * dtMin), dtMin);
-    next.muSamples = state.muSamples + 1;
+  // Throughput only shows while every worker was busy: messages waiting at both samples. A node
+  // that had completed nothing at the previous sample has just started: its first interval
+  // includes its first tasks' full durations (fewer completions than it will sustain), so skip it.
+  const warm = Object.fromEntries(Object.entries(state.processed).filter(([n, total]) => total > 0 && n in processed));
+  const shared = Object.keys(warm).length;
+  const busyWholeInterval = state.pending === undefined ? pending > 0 && state.work > shared : state.pending > 0 && pending > 0;
+  const completedByWarm = completedBetween(warm, processed);
+  if (busyWholeInterval && shared > 0) {
+    const [done, minutes] = state.muBatch ?? [0, 0];
+    const batch: [number, number] = [done + completedByWarm, minutes + shared * dtMin];
+    if (batch[0] >= MU_BATCH_COMPLETIONS) {
+      next.mu = ewma(state.mu, batch[0] / batch[1], dtMin);
+      next.muSamples = state.muSamples + 1;
+      next.muBatch = [0, 0];
+    } else {
+      next.muBatch = batch;
+    }
   }
   return next;
 }

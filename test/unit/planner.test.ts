@@ -1,6 +1,6 @@
 import { serviceSchema, type ServiceConfig } from '../../lib/config';
 import type { NodeObservation, ServiceObservation } from '../../lib/observation';
-import { completedBetween, cooldownVerdict, emptyHistory, planService, updateRates, workersNeeded, type ServiceHistory } from '../../lib/planner';
+import { completedBetween, cooldownVerdict, emptyHistory, pendingByWait, planService, queueWaited, updateRates, workersNeeded, type ServiceHistory } from '../../lib/planner';
 import { emptyRates } from '../../lib/planner/rates';
 
 const cfg = (over: Partial<ServiceConfig> = {}): ServiceConfig =>
@@ -22,13 +22,36 @@ describe('workersNeeded: the formula', () => {
     ['nothing to do → 0', 0, 0, 2, 5, 1, 3, 0],
     ['start-up: 4200 tasks, 35/min, 5 min, 2 min start-up, from 0 → 40', 4200, 0, 35, 5, 2, 0, 40],
     ['start-up: existing workers count for the whole target (10 + ⌈2450/105⌉)', 4200, 0, 35, 5, 2, 10, 34],
-    ['arrivals add λ·T of work', 100, 20, 2, 5, 0, 0, 20],
-    ['never below ⌈λ/μ⌉', 0, 9, 2, 5, 0, 0, 5],
+    ['arrivals are kept up with and the backlog starts within T: max(⌈100/10⌉, ⌊20/2⌋)', 100, 20, 2, 5, 0, 0, 10],
+    ['keeps up with ⌊λ/μ⌋: the queue serves the fraction of a worker (4.5 → 4)', 0, 9, 2, 5, 0, 0, 4],
+    ['at least 1 while tasks arrive', 0, 0.5, 2, 5, 0, 0, 1],
     ['start-up longer than the target: still add what helps', 1000, 0, 2, 1, 2, 0, 500],
     ['enough already: the steady need', 10, 0, 2, 5, 1, 8, 1],
   ];
   test.each(rows)('%s', (_n, W, l, mu, T, S, N, expected) => {
     expect(workersNeeded(W, l, mu, T, S, N)).toBe(expected);
+  });
+
+  // [name, W, λ, μ, T, S, N, waited, expected]
+  const waitedRows: [string, number, number, number, number, number, number, number, number][] = [
+    ['a burst seen a minute late: 800 tasks start within the 4 min left, added workers work 3', 800, 0, 12, 5, 1, 0, 1, 23],
+    ['nothing waited: the plain rule', 800, 0, 12, 5, 1, 0, 0, 17],
+    ['the queue is past its target: every worker counts (the max bound decides)', 10, 0, 2, 5, 0, 0, 6, 5_000_000],
+  ];
+  test.each(waitedRows)('%s', (_n, W, l, mu, T, S, N, waited, expected) => {
+    expect(workersNeeded(W, l, mu, T, S, N, waited)).toBe(expected);
+  });
+});
+
+describe('queueWaited: the wait of the queue as one number (its tightest group)', () => {
+  // [name, groups [count from the head, minutes waited], pending, T, expected]
+  const rows: [string, [number, number][], number, number, number][] = [
+    ['a flood binds at its oldest task', [[100, 3]], 100, 5, 3],
+    ['a queue that grew slowly binds at its newest tasks', [[1, 3], [2, 2], [3, 1]], 3, 5, 1],
+    ['nothing pending: 0', [], 0, 5, 0],
+  ];
+  test.each(rows)('%s', (_n, groups, pending, T, expected) => {
+    expect(queueWaited(groups, pending, T)).toBeCloseTo(expected);
   });
 });
 
@@ -56,6 +79,15 @@ describe('planService: decisions', () => {
     { name: 'set by hand', obs: obs(0, 2), opts: { desired: 7 }, to: 7, reason: /^set by hand to 7/ },
     { name: 'set by hand, still within bounds', obs: obs(0, 2), cfg: { maxWorkers: 4 }, opts: { desired: 7 }, to: 4, reason: /^set by hand to 4/ },
     { name: 'a lowered maxWorkers scales down without waiting', obs: obs(0, 12, {}), cfg: { maxWorkers: 8, minWorkers: 8, stabilizationSeconds: 300 }, to: 8, reason: /^above maxWorkers 8/ },
+    { name: 'no scale-down while messages wait and every worker is busy', obs: obs(50, 10, { nodes: Array.from({ length: 10 }, (_, i) => node(`w${i}`, 1)) }), cfg: { targetMinutes: 5 }, history: { recs: [[now - 1, 1]] }, to: 10, reason: /no scale-down while 50 wait and every worker is busy/ },
+    { name: 'a scale-down removes only workers that would drain within a minute', obs: obs(0, 10, { nodes: [...Array.from({ length: 6 }, (_, i) => node(`b${i}`, 1)), ...Array.from({ length: 4 }, (_, i) => node(`i${i}`))] }), cfg: { tasksPerWorkerPerMinute: 0.1, targetMinutes: 15 }, history: { recs: [[now - 1, 0]] }, to: 6, reason: /4 worker\(s\) would drain within 1 min → 6$/ },
+    { name: 'every worker holds a long task: none is drained for it', obs: obs(0, 10, { nodes: Array.from({ length: 10 }, (_, i) => node(`b${i}`, 1)) }), cfg: { tasksPerWorkerPerMinute: 0.1, targetMinutes: 15 }, history: { recs: [[now - 1, 0]] }, to: 10, reason: /no worker would drain within 1 min \(all hold long tasks\)/ },
+    {
+      name: 'a backlog seen late is sized to its oldest task\'s deadline',
+      obs: obs(800, 0, { nodes: [] }), cfg: { tasksPerWorkerPerMinute: 12, targetMinutes: 5, startupSeconds: 60 },
+      history: { rates: { at: now - MIN, work: 800, pending: 800, processed: {}, muSamples: 0, waiting: [[800, now - 2 * MIN]] } },
+      to: 34, reason: /oldest waiting 2 min.* → 34 workers$/,
+    },
   ];
   test.each(rows)('$name', (row) => {
     const o = row.name.includes('deployment') ? { ...row.obs, ecs: { ...row.obs.ecs!, deploymentInProgress: true } } : row.obs;
@@ -64,6 +96,25 @@ describe('planService: decisions', () => {
     expect(decision.reason).toMatch(row.reason);
     expect(decision.to).toBe(row.to);
     expect(decision.direction).toBe(row.to > o.ecs!.desired ? 'up' : row.to < o.ecs!.desired ? 'down' : 'none');
+  });
+
+  test('a worked-off backlog does not keep its fleet for the stabilization window', () => {
+    const c = cfg({ stabilizationSeconds: 300, targetMinutes: 5 });
+    let h = emptyHistory();
+    let desired = 0;
+    const step = (pending: number, at: number) => {
+      const r = planService('s', c, obs(pending, desired), h, at);
+      h = r.history;
+      desired = r.decision.to;
+      return r.decision;
+    };
+    for (let i = 0; i <= 5; i += 1) step(0, i * MIN);
+    // Seen a minute after the previous sample: 4 of the 5 min are left → ⌈1000 / (2·4)⌉.
+    expect(step(1000, 6 * MIN).to).toBe(125);
+    // Worked off a minute later: the next cycle keeps only the idle worker.
+    const d = step(0, 7 * MIN);
+    expect(d.to).toBe(1);
+    expect(d.reason).toMatch(/keep 1/);
   });
 
   test('history stays bounded to the stabilization window', () => {
@@ -82,16 +133,68 @@ describe('rates', () => {
 
   test('λ and μ from deltas of pending and processed', () => {
     const o = (pending: number, p0: number, p1: number): ServiceObservation => ({ ...obs(pending, 2), nodes: [node('a', 1, 0, p0), node('b', 1, 0, p1)] });
-    let r = updateRates(emptyRates(), o(100, 0, 0), 0);
+    // Workers that have been running a while (a just-started one's first interval is not used for μ).
+    let r = updateRates(emptyRates(), o(100, 100, 100), 0);
     // One minute later: 40 completed (20 each), pending 100 → 120 means 60 arrived.
-    r = updateRates(r, o(120, 20, 20), MIN);
+    r = updateRates(r, o(120, 120, 120), MIN);
     expect(r.lastArrivalRate).toBeCloseTo(60);
     expect(r.mu).toBeCloseTo(20);
     expect(r.muSamples).toBe(1);
-    // λ is the median of at least three intervals: steady 60/min shows as 60/min.
-    r = updateRates(r, o(140, 40, 40), 2 * MIN);
-    r = updateRates(r, o(160, 60, 60), 3 * MIN);
+    // λ is the (lower) median of at least three intervals: steady 60/min shows as 60/min.
+    r = updateRates(r, o(140, 140, 140), 2 * MIN);
+    r = updateRates(r, o(160, 160, 160), 3 * MIN);
     expect(r.lambda).toBeCloseTo(60);
+  });
+
+  test('a flood that straddles two of four intervals is not an arrival rate', () => {
+    const o = (pending: number): ServiceObservation => ({ ...obs(pending, 0), nodes: [] });
+    let r = updateRates(emptyRates(), o(0), 0);
+    for (const [i, p] of [[1, 0], [2, 0], [3, 2500], [4, 5000]]) r = updateRates(r, o(p), i * MIN);
+    expect(r.lastArrivalRate).toBe(2500);
+    expect(r.lambda).toBe(0);
+  });
+
+  test('μ is learnt only while messages waited at both samples', () => {
+    const o = (pending: number, p: number): ServiceObservation => ({ ...obs(pending, 1), nodes: [node('a', 2, 2, p)] });
+    let r = updateRates(emptyRates(), o(0, 100), 0);
+    r = updateRates(r, o(30, 110), MIN);
+    expect(r.mu).toBeUndefined();
+    r = updateRates(r, o(30, 150), 2 * MIN);
+    expect(r.mu).toBeCloseTo(40);
+  });
+
+  test('a just-started worker\'s first interval does not count for μ', () => {
+    const o = (p: number): ServiceObservation => ({ ...obs(50, 1), nodes: [node('a', 2, 2, p)] });
+    let r = updateRates(emptyRates(), o(0), 0);
+    r = updateRates(r, o(70), MIN);
+    expect(r.mu).toBeUndefined();
+    r = updateRates(r, o(150), 2 * MIN);
+    expect(r.mu).toBeCloseTo(80);
+  });
+
+  test('long tasks: μ is completions per busy worker-minute over batches, minutes with none included', () => {
+    // 4 workers, always busy, each finishing one task every 5 minutes (staggered): μ = 0.2/min.
+    const o = (minute: number): ServiceObservation => ({
+      ...obs(10, 4),
+      nodes: Array.from({ length: 4 }, (_, w) => node(`w${w}`, 1, 0, 1 + Math.floor((minute + w) / 5))),
+    });
+    let r = updateRates(emptyRates(), o(0), 0);
+    for (let m = 1; m <= 60; m += 1) r = updateRates(r, o(m), m * MIN);
+    expect(r.muSamples).toBeGreaterThanOrEqual(2);
+    expect(r.mu).toBeCloseTo(0.2, 1);
+  });
+
+  test('pending messages by wait: the newest min(arrivals, pending) are new, the rest the youngest of the older ones', () => {
+    const o = (pending: number, p: number): ServiceObservation => ({ ...obs(pending, 1), nodes: [node('a', 0, 0, p)] });
+    let r = updateRates(emptyRates(), o(0, 0), 0);
+    r = updateRates(r, o(100, 0), MIN);
+    expect(pendingByWait(r, 100, MIN)).toEqual([[100, 1]]);
+    // 50 done, 20 arrived: 70 pending = the 50 youngest of the first 100, then the 20 new ones.
+    r = updateRates(r, o(70, 50), 2 * MIN);
+    expect(pendingByWait(r, 70, 2 * MIN)).toEqual([[50, 2], [70, 1]]);
+    // Emptied: nothing waits.
+    r = updateRates(r, o(0, 120), 3 * MIN);
+    expect(pendingByWait(r, 0, 3 * MIN)).toEqual([]);
   });
 
   test('a one-off flood is backlog, not an arrival rate', () => {

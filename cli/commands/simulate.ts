@@ -1,0 +1,94 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfigFile } from '../../lib/config';
+import { chartOf, goalVerdict, parsePolicies, policyRows, REFERENCE_TRACES, simulate, TABLE_HEAD, verdictLine } from '../../lib/simulate';
+import { policyLabel } from '../../lib/simulate/report';
+import { table } from '../format';
+
+interface Options {
+  trace?: string;
+  config?: string;
+  service?: string;
+  policies?: string;
+  seed: number;
+  out: string;
+  json?: boolean;
+  list?: boolean;
+  concurrency?: number;
+  prefetch?: number;
+  acksLate?: boolean;
+}
+
+const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`"${v}" is not a whole number`);
+  return n;
+};
+
+function listTraces(): void {
+  const w = Math.max(...REFERENCE_TRACES.map((t) => t.name.length));
+  for (const t of REFERENCE_TRACES) process.stdout.write(`${t.name.padEnd(w)}  ${t.description}\n`);
+}
+
+export function register(program: Command): void {
+  program
+    .command('simulate')
+    .description('replay a workload through this planner and the baselines (fixed fleet, threshold rule, KEDA, AWS target tracking): cost, waits, a chart')
+    .option('-t, --trace <name|file.csv>', 'a reference trace (see --list) or a CSV of arrival_s,queue,duration_s')
+    .option('-c, --config <file>', 'take the services (queues, bounds, μ, target, start-up, knobs) from this autoscaler config')
+    .option('-s, --service <name>', 'simulate only this service')
+    .option('-p, --policies <list>', 'comma-separated: planner,fixed,threshold,keda,aws (default: all)')
+    .option('--seed <n>', 'seed of a reference trace', int, 1)
+    .option('--concurrency <n>', 'with a CSV or --config: worker concurrency (default: what makes the configured μ match the trace\'s durations, or 1 without a config); a reference trace keeps its own', int)
+    .option('--prefetch <n>', 'with a CSV or --config: worker_prefetch_multiplier (default 1)', int)
+    .option('--acks-late', 'with a CSV or --config: workers use task_acks_late (a started task stays unacked)')
+    .option('-o, --out <dir>', 'where to write the chart', 'simulate-out')
+    .option('--json', 'print the results as JSON')
+    .option('--list', 'list the reference traces')
+    .addHelpText('after', `
+Prints, per service, one row per policy: paid and busy worker-minutes, their ratio (1.0 is the
+physical limit), the share of tasks started within the target, p95 and max wait, scale actions,
+tasks interrupted by an ECS scale-in, and tasks completed; then writes an SVG of the tasks
+waiting and the workers paid over time, one panel per policy.
+
+Examples:
+  npx celery-autoscaler simulate --list
+  npx celery-autoscaler simulate --trace flood
+  npx celery-autoscaler simulate --trace my-export.csv --config autoscaler.config.yml --service default`)
+    .action((o: Options) => {
+      if (o.list) return listTraces();
+      if (!o.trace) throw new Error('--trace is required (a reference trace or a CSV file; --list shows the reference traces)');
+      const config = o.config ? { config: loadConfigFile(o.config), source: o.config } : undefined;
+      const sim = simulate({
+        trace: o.trace, config, service: o.service, seed: o.seed, policies: o.policies ? parsePolicies(o.policies) : undefined,
+        concurrency: o.concurrency, prefetchMultiplier: o.prefetch, acksLate: o.acksLate,
+      });
+      mkdirSync(o.out, { recursive: true });
+      const chart = join(o.out, `simulate-${sim.trace.name}.svg`);
+      writeFileSync(chart, chartOf(sim, (r) => policyLabel(r)));
+      const verdict = goalVerdict(sim.runs);
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({
+          trace: { name: sim.trace.name, tasks: sim.trace.tasks.length, horizonSeconds: sim.trace.horizonSeconds },
+          services: Object.fromEntries(sim.setup.services.map((s) => [s.name, { queues: s.config.queues, tasksPerWorkerPerMinute: s.config.tasksPerWorkerPerMinute, targetMinutes: s.config.targetMinutes, startupSeconds: s.config.startupSeconds, minWorkers: s.config.minWorkers, maxWorkers: s.config.maxWorkers, worker: s.worker }])),
+          results: sim.runs.map((r) => ({ policy: r.policy, ...(r.fleet ? { fleet: r.fleet } : {}), total: r.total, byService: r.byService })),
+          goal: verdict,
+          chart,
+        }, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`${sim.trace.name}: ${sim.trace.tasks.length.toLocaleString('en-US')} tasks over ${(sim.trace.horizonSeconds / 3600).toFixed(1)} h\n`);
+      for (const s of sim.setup.services) {
+        const c = s.config;
+        process.stdout.write(`\n${s.name} (${c.queues.join(', ')}): ${c.tasksPerWorkerPerMinute}/min/worker, concurrency ${s.worker.concurrency}, prefetch ${s.worker.prefetchMultiplier}${s.worker.acksLate ? ', acks_late' : ''}, target ${c.targetMinutes} min, start-up ${c.startupSeconds} s, ${c.minWorkers}–${c.maxWorkers} workers\n`);
+        process.stdout.write(table(TABLE_HEAD, policyRows(sim.runs, s.name)));
+      }
+      if (sim.setup.services.length > 1) {
+        process.stdout.write('\nall services\n');
+        process.stdout.write(table(TABLE_HEAD, policyRows(sim.runs, null)));
+      }
+      if (verdict && sim.runs.length > 1) process.stdout.write(`\n${verdictLine(verdict)}\n`);
+      process.stdout.write(`\nchart: ${chart}\n`);
+    });
+}

@@ -1,0 +1,74 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import type { AutoscalerConfig } from '../config';
+import { AutoscalerError } from '../errors';
+import { renderChart } from './chart';
+import type { PolicyName, SimSetup } from './policies/types';
+import { buildReference, findReferenceTrace, referenceTraceNames } from './reference';
+import { POLICY_NAMES, simulateTrace, type PolicyRun } from './run';
+import { defaultSetup, onlyService, setupFromConfig, type WorkerOptions } from './setup';
+import { parseTraceCsv, traceFromTasks, type Trace } from './trace';
+
+export { REFERENCE_TRACES } from './reference';
+export { goalVerdict, policyRows, TABLE_HEAD, verdictLine } from './report';
+export { POLICY_LABELS, POLICY_NAMES, type PolicyRun } from './run';
+
+export interface SimulateRequest extends WorkerOptions {
+  /** A reference trace's name, or a CSV file. */
+  trace: string;
+  config?: { config: AutoscalerConfig; source: string };
+  service?: string;
+  policies?: PolicyName[];
+  seed?: number;
+}
+
+export interface Simulation {
+  trace: Trace;
+  setup: SimSetup;
+  runs: PolicyRun[];
+}
+
+export function parsePolicies(list: string): PolicyName[] {
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = names.filter((n) => !(POLICY_NAMES as string[]).includes(n));
+  if (bad.length > 0 || names.length === 0) throw new AutoscalerError(`unknown polic${bad.length === 1 ? 'y' : 'ies'} ${bad.map((b) => `"${b}"`).join(', ') || '(none given)'}: choose from ${POLICY_NAMES.join(', ')}`);
+  return names as PolicyName[];
+}
+
+/** The trace and its services: a reference trace (seeded) or a user's CSV, with a config's services when given. */
+export function loadSimulation(req: SimulateRequest): { trace: Trace; setup: SimSetup } {
+  const ref = findReferenceTrace(req.trace);
+  let trace: Trace;
+  let setup: SimSetup;
+  if (ref) {
+    const built = buildReference(ref, req.seed ?? 1);
+    trace = built.trace;
+    setup = req.config ? setupFromConfig(req.config.config, trace.tasks, req.config.source, req) : built.setup;
+  } else if (existsSync(req.trace)) {
+    const tasks = parseTraceCsv(readFileSync(req.trace, 'utf8'), req.trace);
+    trace = traceFromTasks(basename(req.trace, extname(req.trace)), tasks);
+    setup = req.config ? setupFromConfig(req.config.config, tasks, req.config.source, req) : defaultSetup(tasks, req);
+  } else {
+    throw new AutoscalerError(`no reference trace or file "${req.trace}" (reference traces: ${referenceTraceNames().join(', ')})`);
+  }
+  if (req.service) {
+    const one = onlyService(setup, trace.tasks, req.service);
+    return { trace: { ...trace, tasks: one.tasks }, setup: one.setup };
+  }
+  return { trace, setup };
+}
+
+export function simulate(req: SimulateRequest): Simulation {
+  const { trace, setup } = loadSimulation(req);
+  if (trace.tasks.length === 0) throw new AutoscalerError(`the trace has no task for service ${req.service}`);
+  return { trace, setup, runs: simulateTrace(trace, setup, req.policies ?? POLICY_NAMES) };
+}
+
+/** The chart of a simulation: every service added up, one panel per policy. */
+export function chartOf(sim: Simulation, labels: (run: PolicyRun) => string): string {
+  const targets = [...new Set(sim.setup.services.map((s) => s.config.targetMinutes))];
+  return renderChart(
+    sim.runs.map((r) => ({ label: labels(r), samples: r.world.samples, metrics: r.total, endedAt: r.world.end > sim.trace.horizonSeconds * 1.001 ? r.world.end : undefined })),
+    { title: `${sim.trace.name}: ${sim.trace.tasks.length.toLocaleString('en-US')} tasks — tasks waiting and workers paid, per policy`, horizonSeconds: sim.trace.horizonSeconds, targetLabel: targets.length === 1 ? `${targets[0]} min` : 'their targets' },
+  );
+}

@@ -1,0 +1,137 @@
+import type { Observation } from '../../lib/observation';
+import type { Cloud } from '../../lib/simulate/engine';
+import { emptyHpaState, hpaRecommendation, hpaSync, type HpaBehavior, type HpaState } from '../../lib/simulate/policies/hpa';
+import { kedaPolicy, parseKedaOptions } from '../../lib/simulate/policies/keda';
+import { plannerPolicy } from '../../lib/simulate/policies/planner';
+import { parseTargetTrackingOptions, targetTrackingPolicy } from '../../lib/simulate/policies/target-tracking';
+import { thresholdDecide, thresholdWorkers } from '../../lib/simulate/policies/threshold';
+import type { Policy } from '../../lib/simulate/policies/types';
+import { fixedFleetRun, runPolicy } from '../../lib/simulate/run';
+import { fixedPolicy } from '../../lib/simulate/policies/fixed';
+import { setupOf, simService, traceOf } from '../support/simulate';
+
+const HPA: HpaBehavior = { tolerance: 0.1, scaleUpStabilizationSeconds: 0, scaleUpPods: 4, scaleUpPercent: 100, scaleDownStabilizationSeconds: 300, scaleDownPercent: 100, periodSeconds: 15 };
+
+/** Runs a policy and records every change of the desired count as [seconds, count]. */
+function desiredChanges(policy: Policy, trace: ReturnType<typeof traceOf>, setup: ReturnType<typeof setupOf>): [number, number][] {
+  const changes: [number, number][] = [];
+  runPolicy(trace, setup, {
+    ...policy,
+    start: (cloud) => policy.start(new Proxy(cloud, {
+      get(target, prop, receiver) {
+        if (prop === 'setDesired') return (s: string, n: number) => { changes.push([target.now, n]); target.setDesired(s, n); };
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }) as Cloud),
+  });
+  return changes;
+}
+
+describe('HPA (autoscaling/v2 defaults)', () => {
+  // [name, metrics, target, current, expected]
+  const recs: [string, number[], number, number, number][] = [
+    ['⌈metric / target⌉', [95], 10, 2, 10],
+    ['within the 10% tolerance: keep current', [105], 10, 10, 10],
+    ['one trigger per list: the highest wins', [30, 95], 10, 4, 10],
+    ['an empty list recommends 0 (the HPA minimum of 1 then applies)', [0], 10, 3, 0],
+  ];
+  test.each(recs)('recommendation: %s', (_n, metrics, target, current, expected) => {
+    expect(hpaRecommendation(metrics, target, current, 0.1)).toBe(expected);
+  });
+
+  // [name, earlier recommendations [seconds, n], now, current, recommendation, expected replicas]
+  const syncs: [string, [number, number][], number, number, number, number][] = [
+    ['scale-up: at most max(+4, +100%) per 15 s', [], 0, 3, 20, 7],
+    ['scale-up from 10: doubling allows 20', [], 0, 10, 30, 20],
+    ['scale-down waits for the highest recommendation of the last 300 s', [[0, 8], [100, 2]], 299, 8, 2, 8],
+    ['after 300 s the lower recommendation applies', [[0, 8], [100, 2]], 301, 8, 2, 2],
+    ['never below the HPA minimum of 1', [], 0, 3, 0, 1],
+  ];
+  test.each(syncs)('sync: %s', (_n, earlier, now, current, recommendation, expected) => {
+    const state: HpaState = { recommendations: earlier, events: [] };
+    expect(hpaSync(state, HPA, now, current, recommendation, 1, 100).replicas).toBe(expected);
+  });
+
+  test('KEDA-style holds its fleet for the 300 s scale-down stabilization after the queue empties', () => {
+    const setup = setupOf(simService({ concurrency: 4, maxWorkers: 20 }, { tasksPerWorkerPerMinute: 24, targetMinutes: 1 }));
+    const trace = traceOf(Array.from({ length: 400 }, () => ({ arrival: 10, queue: 'q', duration: 10 })), 3600);
+    const changes = desiredChanges(kedaPolicy(setup), trace, setup);
+    const peakAt = changes.findIndex(([, n]) => n === Math.max(...changes.map(([, c]) => c)));
+    const firstDown = changes.slice(peakAt).find(([, n]) => n < changes[peakAt][1]);
+    expect(changes[0]).toEqual([30, 1]);
+    expect(firstDown![0] - changes[peakAt][0]).toBeGreaterThanOrEqual(300);
+    expect(changes[changes.length - 1][1]).toBe(0);
+  });
+
+  test('KEDA options are validated, naming the field', () => {
+    expect(() => parseKedaOptions({ listLength: 0 })).toThrow(/invalid KEDA options: listLength: must be > 0/);
+    expect(() => parseKedaOptions({ listLength: 5, pollingInterval: 30 })).toThrow(/Unrecognized key\(s\) in object: 'pollingInterval'/);
+    expect(parseKedaOptions({ listLength: 5 })).toMatchObject({ pollingIntervalSeconds: 30, cooldownPeriodSeconds: 300, scaleDownStabilizationSeconds: 300 });
+  });
+});
+
+describe('AWS target tracking on backlog per task', () => {
+  test('scales out after 3 one-minute datapoints above target, to ⌈pending / target⌉; in after 15 below 90%', () => {
+    const setup = setupOf(simService({ maxWorkers: 10, minWorkers: 0 }, { tasksPerWorkerPerMinute: 1, targetMinutes: 5 }));
+    const trace = traceOf(Array.from({ length: 40 }, () => ({ arrival: 0, queue: 'q', duration: 30 })), 7200);
+    const changes = desiredChanges(targetTrackingPolicy(setup), trace, setup);
+    // Datapoints at 0, 60, 120 s: 40 pending / 1 > 5 → ⌈40 / 5⌉ = 8.
+    expect(changes[0]).toEqual([120, 8]);
+    const down = changes.find(([, n]) => n < 8)!;
+    // The queue is empty from about 4 min: 15 low datapoints later.
+    expect(down[0]).toBeGreaterThanOrEqual(120 + 15 * 60);
+    expect(down[1]).toBe(0);
+  });
+
+  test('options are validated, naming the field', () => {
+    expect(() => parseTargetTrackingOptions({ targetValue: 5 })).toThrow(/invalid target tracking options: maxCapacity: Required/);
+  });
+});
+
+describe('the seed\'s threshold rule', () => {
+  // [name, work, μ, T, min, max, expected]
+  const rows: [string, number, number, number, number, number, number][] = [
+    ['seed: 1000 tasks, 2/min, 100 min → 5', 1000, 2, 100, 0, 40, 5],
+    ['no work → min', 0, 2, 5, 1, 40, 1],
+    ['clamped to max', 1000, 2, 1, 0, 40, 40],
+  ];
+  test.each(rows)('%s', (_n, work, mu, T, min, max, expected) => {
+    expect(thresholdWorkers(simService({ minWorkers: min, maxWorkers: max, targetMinutes: T }, { tasksPerWorkerPerMinute: mu }).config, work)).toBe(expected);
+  });
+
+  test('down only when needed ≤ current × scaleDownThreshold (0.9): 10 → 9 holds, 10 → 8 scales', () => {
+    const cfg = simService({ maxWorkers: 40, targetMinutes: 1 }, { tasksPerWorkerPerMinute: 10 }).config;
+    const obs = (pending: number, desired: number): Observation => ({ at: 0, services: { default: { queues: { q: pending }, nodes: [], missingNodes: [], errors: [], ecs: { desired, running: desired, pending: 0, deploymentInProgress: false } } } });
+    expect(thresholdDecide({ default: cfg })(obs(95, 10), 0, { default: {} })).toEqual([]);
+    expect(thresholdDecide({ default: cfg })(obs(80, 10), 0, { default: {} })).toEqual([{ service: 'default', to: 8, direction: 'down' }]);
+  });
+});
+
+describe('this planner in the simulator', () => {
+  test('sees only what MeasureQueues measures: no durations, no arrival times, nothing of the future', () => {
+    const seen: Observation[] = [];
+    const setup = setupOf(simService());
+    runPolicy(traceOf([{ arrival: 5, queue: 'q', duration: 123.456 }, { arrival: 70, queue: 'q', duration: 7.5 }], 600), setup, plannerPolicy(setup, (o) => seen.push(o)));
+    expect(seen.length).toBeGreaterThan(5);
+    for (const o of seen) {
+      expect(Object.keys(o).sort()).toEqual(['at', 'services']);
+      for (const s of Object.values(o.services)) {
+        expect(Object.keys(s).sort()).toEqual(['ecs', 'errors', 'missingNodes', 'nodes', 'queues']);
+        for (const n of s.nodes) expect(Object.keys(n).sort()).toEqual(['active', 'node', 'processed', 'reserved', 'scheduled', 'taskId']);
+      }
+      expect(JSON.stringify(o)).not.toMatch(/123\.456|7\.5|duration|arrival/);
+    }
+  });
+});
+
+describe('the fixed fleet sized for the peak', () => {
+  test('is the smallest constant fleet that starts ≥ 99% within the target: one fewer misses', () => {
+    const setup = setupOf(simService({ maxWorkers: 20, targetMinutes: 1 }));
+    const trace = traceOf(Array.from({ length: 60 }, (_, i) => ({ arrival: i, queue: 'q', duration: 20 })), 600);
+    const best = fixedFleetRun(trace, setup);
+    const n = best.fleet!.default;
+    expect(best.total.withinTargetPct).toBeGreaterThanOrEqual(99);
+    expect(runPolicy(trace, setup, fixedPolicy({ default: n - 1 })).total.withinTargetPct).toBeLessThan(99);
+  });
+});
