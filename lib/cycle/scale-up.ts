@@ -23,19 +23,18 @@ export async function checkCooldown(rt: Runtime, w: ServiceWork): Promise<Servic
 
 /**
  * ScaleUp: an absolute desired count, never "+N", so a retried step does not double-scale; and
- * never lower than what ECS already has (someone may have scaled further meanwhile).
+ * never lower than what ECS already has (someone may have scaled further meanwhile). The lock is
+ * released on success only: a failed attempt keeps it for the state machine's retry, and
+ * ReleaseAfterError frees it if every retry fails.
  */
 export async function scaleUp(rt: Runtime, w: ServiceWork): Promise<ServiceWork> {
   const cfg = rt.config.services[w.service];
   const svc = rt.ecs(cfg.cluster, cfg.service);
   await renewLock(rt, w);
-  try {
-    const current = await svc.describe();
-    const target = Math.max(current.desired, w.to);
-    if (target !== current.desired) await svc.setDesiredCount(target);
-    await rt.state.recordScale(w.service, 'up', rt.now());
-    return { ...w, status: 'scaledUp', result: `scaled up ${current.desired} → ${target}: ${w.reason}` };
-  } finally {
-    await rt.state.releaseLock(w.service, w.cycle.execution);
-  }
+  const current = await svc.describe();
+  const target = Math.max(current.desired, w.to);
+  if (target !== current.desired) await svc.setDesiredCount(target);
+  await rt.state.recordScale(w.service, 'up', rt.now());
+  await rt.state.releaseLock(w.service, w.cycle.execution);
+  return { ...w, status: 'scaledUp', result: `scaled up ${current.desired} → ${target}: ${w.reason}` };
 }

@@ -196,7 +196,7 @@ describe('the scaling cycle (real ASL, real handlers, real redis + Celery, ECS e
     await stack.publishRecorded('q1', keys('t', 100), 0.05);
     stack.ecs.injectFaults({ operation: 'UpdateService', kind: 'throttle', count: 3 });
     const r = await stack.cycle();
-    expect(r.status).toBe('SUCCEEDED');
+    expect(r).toMatchObject({ status: 'SUCCEEDED' });
     expect(stack.ecs.calls.filter((c) => c.operation === 'UpdateService' && c.fault)).toHaveLength(3);
     expect(stack.ecs.callsOf('UpdateService').map((c) => c.params.desiredCount)).toEqual([2]);
     expect(stack.ecs.desiredCount('local', 'web')).toBe(2);
