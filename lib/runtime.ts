@@ -63,7 +63,9 @@ export async function resetRuntime(): Promise<void> {
   cached = null;
   if (rt) {
     try {
-      (await rt).redis.disconnect();
+      const built = await rt;
+      built.control.close();
+      built.redis.disconnect();
     } catch {
       /* never built */
     }

@@ -8,7 +8,7 @@ import { runLocalCycle, type LocalCycleOptions, type LocalCycleResult } from '..
 import { resetRuntime } from '../../lib/runtime';
 import { CeleryWorker } from './celery/worker';
 import { EcsEmulator, type TaskInfo, type TaskRunner } from './ecs-emulator';
-import { RedisServer } from './redis-server';
+import { RedisServer, type RedisSecurity } from './redis-server';
 
 export interface LocalStackOptions {
   /** Per service: config fields (cluster/service default to local names) and the starting count. */
@@ -24,6 +24,8 @@ export interface LocalStackOptions {
   stage?: string;
   /** Keep Redis data across a restart (fault-injection scenarios). */
   persistentRedis?: boolean;
+  /** A password / ACL user (and TLS) on the broker: every client then uses the secured URL. */
+  redisSecurity?: RedisSecurity;
 }
 
 /**
@@ -41,7 +43,7 @@ export class LocalStack {
   private constructor(readonly redis: RedisServer, readonly ecs: EcsEmulator, private readonly opts: LocalStackOptions) {}
 
   static async start(opts: LocalStackOptions): Promise<LocalStack> {
-    const redis = await RedisServer.start(undefined, opts.persistentRedis ? mkdtempSync(join(tmpdir(), 'celery-autoscaler-redis-')) : undefined);
+    const redis = await RedisServer.start(undefined, opts.persistentRedis ? mkdtempSync(join(tmpdir(), 'celery-autoscaler-redis-')) : undefined, opts.redisSecurity);
     let stack: LocalStack | null = null;
     const runner: TaskRunner = {
       start: (t) => stack?.startWorker(t),
