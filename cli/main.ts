@@ -2,12 +2,14 @@ import { Command } from 'commander';
 import { AutoscalerError } from '../lib/errors';
 import { register as registerDemo } from './commands/demo';
 import { register as registerMeasure } from './commands/measure';
+import { register as registerPlan } from './commands/plan';
 
 // Each command lives in cli/commands/<name>.ts and exports register(program).
 const program = new Command('celery-autoscaler')
   .description('Queue-driven autoscaling for Celery workers on AWS ECS')
   .showHelpAfterError();
 registerMeasure(program);
+registerPlan(program);
 registerDemo(program);
 
 export async function main(argv: string[]): Promise<void> {

@@ -24,7 +24,7 @@ export async function measureCycle(rt: Runtime, rawInput: unknown, execution: st
   const at = rt.now();
   const names = Object.keys(rt.config.services);
   const [broker, ecsReads] = await Promise.all([
-    measureBroker(rt.redis, rt.config),
+    measureBroker(rt.redis, rt.config, rt.control),
     Promise.all(names.map((name) => readEcs(rt, name))),
   ]);
   const allTasks = ecsReads.flatMap((r) => r.tasks.map((t) => ({ service: r.service, task: t })));
