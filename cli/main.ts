@@ -3,6 +3,7 @@ import { AutoscalerError } from '../lib/errors';
 import { register as registerDemo } from './commands/demo';
 import { register as registerMeasure } from './commands/measure';
 import { register as registerPlan } from './commands/plan';
+import { register as registerRun } from './commands/run';
 
 // Each command lives in cli/commands/<name>.ts and exports register(program).
 const program = new Command('celery-autoscaler')
@@ -10,6 +11,7 @@ const program = new Command('celery-autoscaler')
   .showHelpAfterError();
 registerMeasure(program);
 registerPlan(program);
+registerRun(program);
 registerDemo(program);
 
 export async function main(argv: string[]): Promise<void> {
