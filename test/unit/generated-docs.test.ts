@@ -1,15 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { COST_DOCS, renderCostDocs } from '../../scripts/cost';
 import { CONFIG_DOCS, CONFIG_JSON_SCHEMA, configJsonSchema, renderConfigDocs, renderJsonSchema } from '../../scripts/gen-config-docs';
 
 const read = (f: string) => readFileSync(f, 'utf8');
 
-describe('the generated config reference', () => {
+describe('generated docs: the config reference and the cost table', () => {
   test.each([
     ['docs/config.md', CONFIG_DOCS, renderConfigDocs],
     ['autoscaler.config.schema.json', CONFIG_JSON_SCHEMA, renderJsonSchema],
-  ])('%s is up to date with lib/config/schema.ts (run `npm run docs:config`)', (_name, file, render) => {
+    ['docs/cost.md', COST_DOCS, renderCostDocs],
+  ])('%s is up to date (run `npm run docs:config` / `npm run docs:cost`)', (_name, file, render) => {
     expect(read(file)).toBe(render());
   });
 
