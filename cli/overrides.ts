@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { resolveCycleSettings, type AutoscalerConfig, type CycleSettings } from '../lib/config';
+import { readTextFile, resolveCycleSettings, type AutoscalerConfig, type CycleSettings } from '../lib/config';
 import { ValidationError } from '../lib/errors';
 
 /** The flags `plan` and `run` share: an execution's input, from a file and/or flags. */
@@ -23,12 +22,7 @@ export function addOverrideOptions(cmd: Command): Command {
 }
 
 function readInputFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ValidationError(`input ${file}`, [`cannot read file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
-  }
+  const text = readTextFile(file, `input ${file}`);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
