@@ -59,7 +59,8 @@ export function register(program: Command): void {
     .option('--ecs-endpoint <url>', 'ECS API endpoint (default: ECS_ENDPOINT, else AWS)')
     .option('--no-ecs', 'do not call ECS: take the current worker counts from --current')
     .option('--current <counts>', 'with --no-ecs: N for every service, or NAME=N[,NAME=N]')
-    .option('--json', 'print JSON');
+    .option('--json', 'print JSON')
+    .showHelpAfterError('(celery-autoscaler plan --help lists the options)');
   addOverrideOptions(cmd).action(async (opts: PlanOptions) => {
     const config = loadConfigFile(opts.config);
     const { input } = executionInput(config, { ...opts, dryRun: true });
