@@ -3,12 +3,16 @@ import { AutoscalerError } from '../lib/errors';
 import { register as registerDemo } from './commands/demo';
 import { register as registerMeasure } from './commands/measure';
 import { register as registerSimulate } from './commands/simulate';
+import { register as registerPlan } from './commands/plan';
+import { register as registerRun } from './commands/run';
 
 // Each command lives in cli/commands/<name>.ts and exports register(program).
 const program = new Command('celery-autoscaler')
   .description('Queue-driven autoscaling for Celery workers on AWS ECS')
   .showHelpAfterError();
 registerMeasure(program);
+registerPlan(program);
+registerRun(program);
 registerDemo(program);
 registerSimulate(program);
 

@@ -5,6 +5,7 @@ import { resolveBrokerUrl } from './broker-url';
 import { connectBroker } from './celery/connection';
 import { CeleryControl } from './celery/control';
 import { loadConfigFile, type AutoscalerConfig } from './config';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import { createEcsClient, EcsService } from './ecs';
 import { StateStore, statePrefix } from './state/store';
 
@@ -29,31 +30,38 @@ export function configPath(): string {
   return inBundle && existsSync(inBundle) ? inBundle : 'autoscaler.config.yml';
 }
 
-async function build(): Promise<Runtime> {
-  const config = loadConfigFile(configPath());
-  const url = await resolveBrokerUrl(config.broker);
+/**
+ * A runtime over one broker URL: the Lambdas build it from the environment, the `plan`
+ * command from its flags (and, with --no-ecs, its own ECS stand-in).
+ */
+export function assembleRuntime(config: AutoscalerConfig, url: string, opts: { stage: string; ecsService?: (cluster: string, service: string) => EcsService; ecsClient?: ECSClient }): Runtime {
   const redis = connectBroker(config.broker, url);
-  const ecsClient = createEcsClient();
+  const ecsClient = opts.ecsService ? null : opts.ecsClient ?? createEcsClient();
   const services = new Map<string, EcsService>();
   const control = new CeleryControl(redis, config.broker);
   return {
     config,
     redis,
     control,
-    state: new StateStore(redis, statePrefix(process.env.STAGE ?? 'dev')),
+    state: new StateStore(redis, statePrefix(opts.stage)),
     ecs(cluster, service) {
       const k = `${cluster}/${service}`;
       let s = services.get(k);
-      if (!s) services.set(k, (s = new EcsService(ecsClient, cluster, service)));
+      if (!s) services.set(k, (s = opts.ecsService ? opts.ecsService(cluster, service) : new EcsService(ecsClient as ECSClient, cluster, service)));
       return s;
     },
     now: () => Date.now(),
     close() {
       control.close();
       redis.disconnect();
-      ecsClient.destroy();
+      ecsClient?.destroy();
     },
   };
+}
+
+async function build(): Promise<Runtime> {
+  const config = loadConfigFile(configPath());
+  return assembleRuntime(config, await resolveBrokerUrl(config.broker), { stage: process.env.STAGE ?? 'dev' });
 }
 
 export function getRuntime(): Promise<Runtime> {

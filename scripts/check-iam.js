@@ -1,4 +1,5 @@
-// Fails when the packaged template grants an ECS write on "*": least privilege is checked, not hoped.
+// Fails when the packaged template grants an ECS write on "*" (least privilege is checked, not
+// hoped), or lacks the dashboard and the alarms an operator relies on.
 const { readFileSync } = require('node:fs');
 const file = process.argv[2] || '.serverless/cloudformation-template-update-stack.json';
 const template = JSON.parse(readFileSync(file, 'utf8'));
@@ -20,8 +21,18 @@ for (const [name, res] of Object.entries(template.Resources)) {
   }
 }
 if (ecsStatements === 0) problems.push('no ECS statement found: the role is not the one expected');
+
+const ofType = (type) => Object.values(template.Resources).filter((r) => r.Type === type);
+const dashboards = ofType('AWS::CloudWatch::Dashboard').map((d) => JSON.stringify(d.Properties.DashboardBody));
+if (!dashboards.some((b) => b.includes('backlog vs workers') && b.includes('PendingMessages') && b.includes('DesiredWorkers'))) {
+  problems.push('no dashboard graphing backlog (PendingMessages) against workers (DesiredWorkers)');
+}
+const alarms = ofType('AWS::CloudWatch::Alarm').map((a) => JSON.stringify(a.Properties));
+for (const metric of ['ExecutionsFailed', 'DrainTimeouts']) {
+  if (!alarms.some((a) => a.includes(`"${metric}"`) && a.includes('AlarmActions'))) problems.push(`no alarm on ${metric} (with AlarmActions)`);
+}
 if (problems.length > 0) {
   console.error(`IAM check failed:\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`IAM check: ${ecsStatements} ECS statements, no ECS write on "*"`);
+console.log(`IAM check: ${ecsStatements} ECS statements, no ECS write on "*"; dashboard and ${alarms.length} alarms present`);

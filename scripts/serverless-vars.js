@@ -3,6 +3,7 @@
 // v3 loads it with require(); the config is validated with the same schema the Lambdas use.
 require('tsx/cjs');
 const { loadConfigFile } = require('../lib/config/load.ts');
+const { METRICS_NAMESPACE, POWERTOOLS_SERVICE, MetricName, Dimension } = require('../lib/lambda/metric-names.ts');
 const { join } = require('node:path');
 
 const config = () => loadConfigFile(join(__dirname, '..', process.env.AUTOSCALER_CONFIG_FILE || 'autoscaler.config.yml'));
@@ -55,3 +56,54 @@ module.exports.scheduleState = async ({ resolveVariable }) =>
   String(await resolveVariable('param:scheduleEnabled')) === 'false' ? 'DISABLED' : 'ENABLED';
 
 module.exports.alarmActions = async ({ resolveVariable }) => list(await resolveVariable('param:alarmTopicArn'));
+
+// The dashboard and the drain alarm graph the metrics the handlers emit (lib/lambda/metric-names.ts).
+const ours = (name, workerService, extra = []) => [METRICS_NAMESPACE, name, Dimension.service, POWERTOOLS_SERVICE, Dimension.workerService, workerService, ...extra];
+const states = (name) => ['AWS/States', name, 'StateMachineArn', '${AutoscalerStateMachine}'];
+const widget = (title, metrics, extra = {}) => ({
+  type: 'metric', width: 12, height: 6,
+  properties: { title, region: '${AWS::Region}', view: 'timeSeries', period: 60, stat: 'Maximum', metrics, ...extra },
+});
+
+function serviceWidget(name, s) {
+  return widget(`${name}: backlog vs workers`, [
+    ...s.queues.map((q) => [...ours(MetricName.PendingMessages, name, [Dimension.queue, q]), { label: `pending ${q}` }]),
+    [...ours(MetricName.InFlightTasks, name), { label: 'in flight' }],
+    [...ours(MetricName.DesiredWorkers, name), { label: 'desired workers', yAxis: 'right' }],
+    [...ours(MetricName.RunningWorkers, name), { label: 'running workers', yAxis: 'right' }],
+  ], { yAxis: { left: { label: 'tasks', min: 0 }, right: { label: 'workers', min: 0 } } });
+}
+
+// A JSON string with ${AWS::Region} and ${AutoscalerStateMachine} (its ARN) filled by Fn::Sub.
+module.exports.dashboardBody = () => {
+  const services = Object.entries(config().services);
+  const widgets = [
+    ...services.map(([name, s]) => serviceWidget(name, s)),
+    widget('cycles', [
+      [...states('ExecutionsSucceeded'), { label: 'succeeded', color: '#2ca02c' }],
+      [...states('ExecutionsFailed'), { label: 'failed', color: '#d62728' }],
+      [...states('ExecutionsTimedOut'), { label: 'timed out' }],
+    ], { stat: 'Sum', period: 300 }),
+    widget('drains: duration (s) and timeouts', [
+      ...services.map(([name]) => [...ours(MetricName.DrainDuration, name), { label: `${name} drain seconds` }]),
+      ...services.map(([name]) => [...ours(MetricName.DrainTimeouts, name), { label: `${name} timeouts`, stat: 'Sum', yAxis: 'right' }]),
+    ], { period: 300 }),
+    widget('scale actions and measure latency (ms)', [
+      ...services.map(([name]) => [...ours(MetricName.ScaleActions, name), { label: `${name} scale actions`, stat: 'Sum' }]),
+      [METRICS_NAMESPACE, MetricName.MeasureLatency, Dimension.service, POWERTOOLS_SERVICE, { label: 'measure latency', yAxis: 'right' }],
+    ], { period: 300 }),
+  ];
+  return { 'Fn::Sub': JSON.stringify({ widgets }) };
+};
+
+// One alarm over every service's drain timeouts: the sum of each service's metric.
+module.exports.drainTimeoutMetrics = () => {
+  const names = Object.keys(config().services);
+  return [
+    ...names.map((name, i) => ({
+      Id: `s${i}`, ReturnData: false, Label: name,
+      MetricStat: { Stat: 'Sum', Period: 300, Metric: { Namespace: METRICS_NAMESPACE, MetricName: MetricName.DrainTimeouts, Dimensions: [{ Name: Dimension.service, Value: POWERTOOLS_SERVICE }, { Name: Dimension.workerService, Value: name }] } },
+    })),
+    { Id: 'timeouts', Label: 'drain timeouts (all services)', ReturnData: true, Expression: `SUM([${names.map((_, i) => `FILL(s${i}, 0)`).join(', ')}])` },
+  ];
+};

@@ -28,18 +28,23 @@ export function connectBroker(broker: BrokerConfig, url: string): Redis {
 export async function ensureReady(redis: Redis, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => finish(new BrokerUnavailableError(`broker not reachable within ${timeoutMs} ms (${redis.status})`)), timeoutMs);
+    // The last connection error says why (WRONGPASS, a TLS certificate, ECONNREFUSED): keep it.
+    let lastError = '';
+    const timer = setTimeout(() => finish(new BrokerUnavailableError(`broker not reachable within ${timeoutMs} ms (${redis.status}${lastError ? `: ${lastError}` : ''})`)), timeoutMs);
     const onReady = () => finish();
     const onEnd = () => finish(new BrokerUnavailableError('broker connection closed'));
+    const onError = (e: Error) => { lastError = redactUrl(e.message); };
     function finish(err?: Error) {
       clearTimeout(timer);
       redis.off('ready', onReady);
       redis.off('end', onEnd);
+      redis.off('error', onError);
       if (err) reject(err);
       else resolve();
     }
     redis.once('ready', onReady);
     redis.once('end', onEnd);
+    redis.on('error', onError);
   });
 }
 

@@ -84,6 +84,8 @@ export class CeleryControl {
         else resolve();
       };
     });
+    // Settled before it is awaited when close() or a reader error ends the call early: not unhandled.
+    finished.catch(() => undefined);
     this.pending.set(ticket, call);
     try {
       await ensureReady(this.redis, this.broker.connectTimeoutMs);

@@ -28,12 +28,15 @@ export function parseConfigYaml(text: string, what = 'config'): AutoscalerConfig
   return parseConfig(raw, what);
 }
 
-export function loadConfigFile(path: string): AutoscalerConfig {
-  let text: string;
+/** A file's text, or a ValidationError naming it ("invalid config x.yml: cannot read file: ENOENT"). */
+export function readTextFile(path: string, what: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ValidationError(`config ${path}`, [`cannot read file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
+    throw new ValidationError(what, [`cannot read file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
   }
-  return parseConfigYaml(text, `config ${path}`);
+}
+
+export function loadConfigFile(path: string): AutoscalerConfig {
+  return parseConfigYaml(readTextFile(path, `config ${path}`), `config ${path}`);
 }

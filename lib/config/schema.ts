@@ -8,66 +8,70 @@ const nonNegativeInt = z.number().int('must be a whole number').nonnegative('mus
 const positive = z.number().positive('must be > 0');
 const nonNegative = z.number().nonnegative('must be ≥ 0');
 
+// The .describe() texts are the reference: docs/config.md and the editor's JSON Schema are
+// generated from them (npm run docs:config), so they say what a value means, in one sentence.
 export const brokerSchema = z
   .object({
-    /** redis:// or rediss:// URL. Exactly one of url / urlParameter. Never logged. */
-    url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
-    /** Name of an SSM SecureString parameter that holds the URL (read at runtime, cached). */
-    urlParameter: z.string().regex(/^[a-zA-Z0-9_.\-/]+$/, 'must be an SSM parameter name').optional(),
-    /** Redis database number the Celery app uses (the pidbox channel is `/{db}.celery.pidbox`). */
-    db: nonNegativeInt.max(15, 'must be ≤ 15').default(0),
-    /** Celery's `broker_transport_options.global_keyprefix`; prepended to every key and channel. */
-    globalKeyprefix: z.string().default(''),
-    /** Celery's `broker_transport_options.priority_steps`. */
-    prioritySteps: z.array(nonNegativeInt.max(255)).min(1).default(DEFAULT_PRIORITY_STEPS),
-    connectTimeoutMs: z.number().int().positive().max(60_000).default(2000),
-    /** How long a remote-control command waits for replies from the nodes it expects. */
-    controlTimeoutMs: z.number().int().positive().max(60_000).default(1500),
+    url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()
+      .describe('The broker URL, redis:// or rediss:// (TLS), with user:password@ if needed. For local runs; in production use urlParameter. Never logged.'),
+    urlParameter: z.string().regex(/^[a-zA-Z0-9_.\-/]+$/, 'must be an SSM parameter name').optional()
+      .describe('Name of an SSM SecureString parameter holding the broker URL; read with decryption at runtime and cached for 5 minutes. The IAM role may read this parameter only.'),
+    db: nonNegativeInt.max(15, 'must be ≤ 15').default(0)
+      .describe('Redis database number the Celery app uses (the pidbox channel is /{db}.celery.pidbox).'),
+    globalKeyprefix: z.string().default('')
+      .describe("Celery's broker_transport_options.global_keyprefix, prepended to every key and channel."),
+    prioritySteps: z.array(nonNegativeInt.max(255)).min(1).default(DEFAULT_PRIORITY_STEPS)
+      .describe("Celery's broker_transport_options.priority_steps: a queue is one Redis list per step."),
+    connectTimeoutMs: z.number().int().positive().max(60_000).default(2000)
+      .describe('Give up connecting to the broker after this long: a cycle fails in seconds, not at the Lambda timeout.'),
+    controlTimeoutMs: z.number().int().positive().max(60_000).default(1500)
+      .describe('How long a remote-control command (inspect, cancel_consumer) waits for the nodes it expects to reply.'),
   })
   .strict()
   .superRefine((b, ctx) => {
     if ((b.url === undefined) === (b.urlParameter === undefined)) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['url'], message: 'set exactly one of url or urlParameter' });
     }
-  });
+  })
+  .describe('The Celery broker (Redis) the workers consume from. Exactly one of url or urlParameter.');
 
 export const serviceSchema = z
   .object({
-    /** ECS cluster name (or ARN) and service name. */
-    cluster: name,
-    service: name,
-    /** Celery queues this service's workers consume. */
-    queues: z.array(name).min(1, 'must list at least one queue'),
-    minWorkers: nonNegativeInt.default(0),
-    maxWorkers: nonNegativeInt,
-    /** Throughput of one worker, used until enough history measures the real one. */
-    tasksPerWorkerPerMinute: positive,
-    /** Finish the backlog within this many minutes. */
-    targetMinutes: positive.default(5),
-    /** From a desired-count increase until the new worker consumes. */
-    startupSeconds: nonNegative.default(60),
-    /** Scale up only when needed workers > current × this (≥ 1; 1.1 ignores 10% blips). */
-    scaleUpThreshold: z.number().min(1, 'must be ≥ 1').max(10, 'must be ≤ 10').default(1),
-    /** Scale down only when needed workers ≤ current × this (0 < x ≤ 1). */
-    scaleDownThreshold: z.number().positive('must be > 0').max(1, 'must be ≤ 1').default(0.8),
-    scaleUpCooldownSeconds: nonNegative.default(60),
-    scaleDownCooldownSeconds: nonNegative.default(300),
-    /** A lower recommendation must hold for this long before a scale-down. */
-    stabilizationSeconds: nonNegative.default(300),
-    /** A drain not finished within this long gives the workers their queues back. */
-    drainTimeoutSeconds: positive.max(3600, 'must be ≤ 3600').default(600),
-    /** With minWorkers 0: no work and no arrivals for this long before scaling to zero. */
-    idleMinutes: nonNegative.default(10),
+    cluster: name.describe('ECS cluster name (or ARN) of the service.'),
+    service: name.describe('ECS service name running the Celery workers.'),
+    queues: z.array(name).min(1, 'must list at least one queue')
+      .describe("The Celery queues this service's workers consume (-Q); a queue belongs to one service."),
+    minWorkers: nonNegativeInt.default(0).describe('Never fewer workers than this. 0 allows scaling to zero after idleMinutes.'),
+    maxWorkers: nonNegativeInt.describe('Never more workers than this (at most hardMaxWorkers).'),
+    tasksPerWorkerPerMinute: positive
+      .describe("One worker's throughput (tasks/min), used until enough history measures the real one."),
+    targetMinutes: positive.default(5).describe('Size the fleet to finish the backlog within this many minutes.'),
+    startupSeconds: nonNegative.default(60)
+      .describe('From a desired-count increase until the new worker consumes (image pull, boot): added workers work that much less of the target.'),
+    scaleUpThreshold: z.number().min(1, 'must be ≥ 1').max(10, 'must be ≤ 10').default(1)
+      .describe('Scale up only when needed workers > current × this (1.1 ignores 10% blips).'),
+    scaleDownThreshold: z.number().positive('must be > 0').max(1, 'must be ≤ 1').default(0.8)
+      .describe('Scale down only when needed workers ≤ current × this.'),
+    scaleUpCooldownSeconds: nonNegative.default(60).describe('No scale-up within this long after the last scale-up.'),
+    scaleDownCooldownSeconds: nonNegative.default(300).describe('No scale-down within this long after any scale action.'),
+    stabilizationSeconds: nonNegative.default(300)
+      .describe('A lower need must hold this long before a scale-down (the highest recommendation in the window is used).'),
+    drainTimeoutSeconds: positive.max(3600, 'must be ≤ 3600').default(600)
+      .describe('A drain not finished within this long gives the still-busy workers their queues back; only the drained ones are removed.'),
+    idleMinutes: nonNegative.default(10)
+      .describe('With minWorkers 0: no work and no arrivals for this long before scaling to zero.'),
   })
-  .strict();
+  .strict()
+  .describe('One ECS service of Celery workers and how to size it.');
 
 export const configSchema = z
   .object({
     broker: brokerSchema,
-    /** Deploy-time ceiling: no config value or execution override may exceed it. */
-    hardMaxWorkers: z.number().int().positive().max(1000).default(100),
+    hardMaxWorkers: z.number().int().positive().max(1000).default(100)
+      .describe('Deploy-time ceiling: no maxWorkers and no execution override may exceed it.'),
     services: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'service names use letters, digits, - and _'), serviceSchema)
-      .refine((s) => Object.keys(s).length > 0, 'must configure at least one service'),
+      .refine((s) => Object.keys(s).length > 0, 'must configure at least one service')
+      .describe('The worker services to scale, by name (letters, digits, - and _).'),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -87,7 +91,16 @@ export const configSchema = z
         owner.set(q, svc);
       });
     }
-  });
+  })
+  .describe('celery-ecs-autoscaler configuration (autoscaler.config.yml).');
+
+/** Rules that span fields (the superRefines above), for the generated reference. */
+export const CROSS_FIELD_RULES = [
+  '`broker`: exactly one of `url` or `urlParameter`.',
+  '`services.<name>.minWorkers` ≤ `services.<name>.maxWorkers`.',
+  '`services.<name>.maxWorkers` ≤ `hardMaxWorkers` (and so is every execution override).',
+  'A queue is consumed by one service only.',
+];
 
 export type BrokerConfig = z.infer<typeof brokerSchema>;
 export type ServiceConfig = z.infer<typeof serviceSchema>;

@@ -46,6 +46,7 @@ export async function drainWorkers(rt: Runtime, w: ServiceWork): Promise<Service
     ...w,
     status: 'draining',
     drain,
+    drainStartedAt: rt.now(),
     deadline: rt.now() + cfg.drainTimeoutSeconds * 1000,
     pollSeconds: POLL_SECONDS,
     result: `draining ${drain.map((d) => d.node).join(', ')}${unconfirmed.length ? ` (no confirmation from ${unconfirmed.join(', ')})` : ''}`,

@@ -71,6 +71,8 @@ export const serviceWorkSchema = changeSchema
     drain: z.array(drainNodeSchema).optional(),
     /** Epoch ms after which a drain gives the queues back. */
     deadline: z.number().optional(),
+    /** Epoch ms when DrainWorkers sent cancel_consumer: the DrainDuration metric starts here. */
+    drainStartedAt: z.number().optional(),
     pollSeconds: z.number().optional(),
     drained: z.array(z.string()).optional(),
     busy: z.array(z.object({ node: z.string(), active: z.number(), reserved: z.number(), scheduled: z.number() }).or(z.object({ node: z.string(), noReply: z.literal(true) }))).optional(),

@@ -1,14 +1,15 @@
 import { resolveCycleSettings } from '../config';
 import type { Observation } from '../observation';
-import { emptyHistory, plan, type ServiceHistory } from '../planner';
+import { emptyHistory, plan, type ServiceDecision, type ServiceHistory } from '../planner';
 import type { Runtime } from '../runtime';
 import type { Change, Measurement, PlanOutput } from './payloads';
 
 /**
- * ComputePlan: the pure planner over this cycle's measurement and the stored history.
- * History is saved on real runs only: a dry run changes nothing, not even the EWMAs.
+ * The planner over this cycle's measurement and the stored history, with every service's
+ * numbers (the `plan` command prints them). History is saved on real runs only: a dry run
+ * changes nothing, not even the EWMAs.
  */
-export async function computePlan(rt: Runtime, m: Measurement): Promise<PlanOutput> {
+export async function planCycle(rt: Runtime, m: Measurement): Promise<{ output: PlanOutput; decisions: ServiceDecision[] }> {
   const settings = resolveCycleSettings(rt.config, m.input);
   const names = Object.keys(settings.services);
   const [stored, times] = await Promise.all([rt.state.loadHistories<ServiceHistory>(names), rt.state.scaleTimes(names)]);
@@ -20,5 +21,10 @@ export async function computePlan(rt: Runtime, m: Measurement): Promise<PlanOutp
   const changes: Change[] = result.changes
     .filter((c) => c.direction !== 'none' && c.to !== c.from)
     .map((c) => ({ service: c.service, from: c.from, to: c.to, direction: c.direction as 'up' | 'down', reason: c.reason }));
-  return { cycle: m.cycle, dryRun: settings.dryRun, skipCooldown: settings.skipCooldown, changes, holds: result.holds, ...(m.recovered ? { recovered: m.recovered } : {}) };
+  return { output: { cycle: m.cycle, dryRun: settings.dryRun, skipCooldown: settings.skipCooldown, changes, holds: result.holds, ...(m.recovered ? { recovered: m.recovered } : {}) }, decisions: result.decisions };
+}
+
+/** ComputePlan: the state's output is the plan alone, small enough to read in the console. */
+export async function computePlan(rt: Runtime, m: Measurement): Promise<PlanOutput> {
+  return (await planCycle(rt, m)).output;
 }

@@ -2,6 +2,7 @@ import {
   DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand,
   UpdateServiceCommand, UpdateTaskProtectionCommand, type Task,
 } from '@aws-sdk/client-ecs';
+import { awsClientOptions } from '../aws-client';
 import type { EcsObservation } from '../observation';
 import { EcsError, toEcsError } from './errors';
 
@@ -27,12 +28,7 @@ const DESCRIBE_BATCH = 100;
  * retries are kept to one so Step Functions' Retry does the backing off, visibly.
  */
 export function createEcsClient(opts: { endpoint?: string; region?: string } = {}): ECSClient {
-  const endpoint = opts.endpoint ?? process.env.ECS_ENDPOINT;
-  return new ECSClient({
-    region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1',
-    maxAttempts: 2,
-    ...(endpoint ? { endpoint, credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local' } } : {}),
-  });
+  return new ECSClient({ ...awsClientOptions({ endpoint: opts.endpoint ?? process.env.ECS_ENDPOINT, region: opts.region }), maxAttempts: 2 });
 }
 
 const chunks = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));

@@ -46,6 +46,18 @@ export interface LocalCycleOptions {
   /** Wraps each handler, e.g. to inject faults or observe state inputs. */
   wrap?: (state: string, h: Handler) => Handler;
   onState?: (state: string, input: unknown) => void;
+  /** Every event of the run as aws-local-stepfunctions reports it (the SFN emulator's history). */
+  onEvent?: (ev: LocalEvent) => void;
+}
+
+/** The part of aws-local-stepfunctions' event log the project reads. */
+export interface LocalEvent {
+  type: string;
+  timestamp: number;
+  state?: { name: string; type: string; input: unknown; output?: unknown };
+  index?: number;
+  Error?: string;
+  Cause?: unknown;
 }
 
 /**
@@ -66,6 +78,7 @@ export async function runLocalCycle(input: unknown, opts: LocalCycleOptions): Pr
   const states: string[] = [];
   const consume = (async () => {
     for await (const ev of execution.eventLogs) {
+      opts.onEvent?.(ev as LocalEvent);
       if (ev.type === 'StateEntered') {
         states.push(ev.state.name);
         opts.onState?.(ev.state.name, ev.state.input);

@@ -31,6 +31,8 @@ export interface ServiceDecision {
   work: number;
   lambda: number;
   mu: number;
+  /** μ came from history (else it is the configured tasksPerWorkerPerMinute). */
+  muMeasured: boolean;
   needed: number;
 }
 
@@ -147,7 +149,7 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
   const next: ServiceHistory = { ...history, rates, recs: kept, idleSince };
 
   const decide = (to: number, reason: string, direction: ServiceDecision['direction'] = to > from ? 'up' : to < from ? 'down' : 'none') => ({
-    decision: { service: name, from, to, direction, reason, work, lambda, mu, needed: recommended },
+    decision: { service: name, from, to, direction, reason, work, lambda, mu, muMeasured: measured, needed: recommended },
     history: next,
   });
 
@@ -203,8 +205,9 @@ export function plan(
   histories: Record<string, ServiceHistory>,
   now: number,
   opts: { desired?: Record<string, number>; skipCooldown?: boolean } = {},
-): { changes: ServiceDecision[]; holds: { service: string; reason: string }[]; histories: Record<string, ServiceHistory> } {
+): { changes: ServiceDecision[]; holds: { service: string; reason: string }[]; histories: Record<string, ServiceHistory>; decisions: ServiceDecision[] } {
   const changes: ServiceDecision[] = [];
+  const decisions: ServiceDecision[] = [];
   const holds: { service: string; reason: string }[] = [];
   const out: Record<string, ServiceHistory> = {};
   for (const [name, cfg] of Object.entries(services)) {
@@ -215,8 +218,9 @@ export function plan(
     }
     const { decision, history } = planService(name, cfg, obs, histories[name] ?? emptyHistory(), now, { desired: opts.desired?.[name], skipCooldown: opts.skipCooldown });
     out[name] = history;
+    decisions.push(decision);
     if (decision.direction === 'none' || decision.to === decision.from) holds.push({ service: name, reason: decision.reason });
     else changes.push(decision);
   }
-  return { changes, holds, histories: out };
+  return { changes, holds, histories: out, decisions };
 }

@@ -8,7 +8,7 @@ import { runLocalCycle, type LocalCycleOptions, type LocalCycleResult } from '..
 import { resetRuntime } from '../../lib/runtime';
 import { CeleryWorker } from './celery/worker';
 import { EcsEmulator, type TaskInfo, type TaskRunner } from './ecs-emulator';
-import { RedisServer } from './redis-server';
+import { RedisServer, type RedisSecurity } from './redis-server';
 
 export interface LocalStackOptions {
   /** Per service: config fields (cluster/service default to local names) and the starting count. */
@@ -26,6 +26,8 @@ export interface LocalStackOptions {
   persistentRedis?: boolean;
   /** Shorter service-lock lease, so a dead cycle's lock runs out within a test. */
   lockLeaseSeconds?: number;
+  /** A password / ACL user (and TLS) on the broker: every client then uses the secured URL. */
+  redisSecurity?: RedisSecurity;
 }
 
 /**
@@ -43,7 +45,7 @@ export class LocalStack {
   private constructor(readonly redis: RedisServer, readonly ecs: EcsEmulator, private readonly opts: LocalStackOptions) {}
 
   static async start(opts: LocalStackOptions): Promise<LocalStack> {
-    const redis = await RedisServer.start(undefined, opts.persistentRedis ? mkdtempSync(join(tmpdir(), 'celery-autoscaler-redis-')) : undefined);
+    const redis = await RedisServer.start(undefined, opts.persistentRedis ? mkdtempSync(join(tmpdir(), 'celery-autoscaler-redis-')) : undefined, opts.redisSecurity);
     let stack: LocalStack | null = null;
     const runner: TaskRunner = {
       start: (t) => stack?.startWorker(t),

@@ -1,0 +1,99 @@
+import type { Command } from 'commander';
+import { resolveBrokerUrl } from '../../lib/broker-url';
+import { loadConfigFile, type AutoscalerConfig } from '../../lib/config';
+import { measureCycle } from '../../lib/cycle/measure';
+import { planCycle } from '../../lib/cycle/plan';
+import { createEcsClient, EcsService } from '../../lib/ecs';
+import { ValidationError } from '../../lib/errors';
+import { inFlightTotal, pendingTotal } from '../../lib/observation';
+import { assembleRuntime } from '../../lib/runtime';
+import { round1, table } from '../format';
+import { addOverrideOptions, executionInput, type OverrideOptions } from '../overrides';
+
+interface PlanOptions extends OverrideOptions {
+  config: string;
+  brokerUrl?: string;
+  stage: string;
+  region?: string;
+  ecsEndpoint?: string;
+  ecs: boolean;
+  current?: string;
+  json?: boolean;
+}
+
+/** ECS as --current describes it: a dry run from a laptop with no AWS access. */
+class FixedCountEcs extends EcsService {
+  constructor(cluster: string, service: string, private readonly count: number) {
+    super(null as never, cluster, service);
+  }
+  override async describe() { return { desired: this.count, running: this.count, pending: 0, deploymentInProgress: false }; }
+  override async tasks() { return []; }
+}
+
+/** "3" → every service 3; "default=2,reports=0" → each named (every service must be named). */
+export function parseCurrent(config: AutoscalerConfig, spec: string | undefined): Record<string, number> {
+  const names = Object.keys(config.services);
+  if (spec === undefined) throw new ValidationError('--current', ['--no-ecs needs the current workers: --current N or --current NAME=N[,NAME=N]']);
+  if (/^\d+$/.test(spec.trim())) return Object.fromEntries(names.map((n) => [n, Number(spec)]));
+  const out: Record<string, number> = {};
+  const issues: string[] = [];
+  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9_-]+)=(\d+)$/.exec(part);
+    if (!m) issues.push(`"${part}": expected NAME=N`);
+    else if (!names.includes(m[1])) issues.push(`${m[1]}: unknown service (configured: ${names.join(', ')})`);
+    else out[m[1]] = Number(m[2]);
+  }
+  for (const n of names) if (!(n in out) && issues.length === 0) issues.push(`${n}: no current count given`);
+  if (issues.length > 0) throw new ValidationError('--current', issues);
+  return out;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('plan')
+    .description('dry run of one full cycle against the live broker (and ECS): what would it do right now? Changes nothing, not even the planner\'s history')
+    .option('-c, --config <file>', 'autoscaler config', 'autoscaler.config.yml')
+    .option('--broker-url <url>', 'broker URL (default: BROKER_URL, the config\'s url, or its SSM parameter)')
+    .option('--stage <stage>', 'whose history and cooldowns to read (Redis prefix celery-autoscaler:<stage>:)', 'dev')
+    .option('--region <region>', 'AWS region of the ECS services (default: AWS_REGION or us-east-1)')
+    .option('--ecs-endpoint <url>', 'ECS API endpoint (default: ECS_ENDPOINT, else AWS)')
+    .option('--no-ecs', 'do not call ECS: take the current worker counts from --current')
+    .option('--current <counts>', 'with --no-ecs: N for every service, or NAME=N[,NAME=N]')
+    .option('--json', 'print JSON')
+    .showHelpAfterError('(celery-autoscaler plan --help lists the options)');
+  addOverrideOptions(cmd).action(async (opts: PlanOptions) => {
+    const config = loadConfigFile(opts.config);
+    const { input } = executionInput(config, { ...opts, dryRun: true });
+    const current = opts.ecs ? null : parseCurrent(config, opts.current);
+    const url = opts.brokerUrl ?? (await resolveBrokerUrl(config.broker));
+    const countOf = new Map(Object.entries(config.services).map(([name, s]) => [`${s.cluster}/${s.service}`, current?.[name] ?? 0]));
+    const rt = assembleRuntime(config, url, current
+      ? { stage: opts.stage, ecsService: (cluster, service) => new FixedCountEcs(cluster, service, countOf.get(`${cluster}/${service}`) ?? 0) }
+      : { stage: opts.stage, ecsClient: createEcsClient({ endpoint: opts.ecsEndpoint, region: opts.region }) });
+    try {
+      const m = await measureCycle(rt, input, `plan-${Date.now()}`);
+      const { output, decisions } = await planCycle(rt, m);
+      const rows = decisions.map((d) => {
+        const s = m.services[d.service];
+        return {
+          service: d.service, pending: pendingTotal(s), inFlight: inFlightTotal(s), throughput: d.mu, throughputMeasured: d.muMeasured,
+          arrivalsPerMinute: d.lambda, current: d.from, target: d.to, change: d.to === d.from ? 'none' : d.direction, reason: d.reason,
+          ...(s.missingNodes.length || s.errors.length ? { missingNodes: s.missingNodes, errors: s.errors } : {}),
+        };
+      });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ at: new Date(m.cycle.at).toISOString(), stage: opts.stage, dryRun: true, services: rows, changes: output.changes, holds: output.holds }, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(table(
+        ['service', 'pending', 'in flight', 'tasks/min/worker', 'arrivals/min', 'current', 'target', 'reason'],
+        rows.map((r) => [r.service, String(r.pending), String(r.inFlight), `${round1(r.throughput)} ${r.throughputMeasured ? 'measured' : 'configured'}`, round1(r.arrivalsPerMinute), String(r.current), String(r.target), r.reason]),
+        [0, 7],
+      ));
+      for (const r of rows) for (const e of [...(r.errors ?? []), ...(r.missingNodes ?? []).map((n) => `no answer from ${n}`)]) process.stdout.write(`  ${r.service}: ${e}\n`);
+      process.stdout.write(`\ndry run: nothing was changed (history read from celery-autoscaler:${opts.stage}:, not written)\n`);
+    } finally {
+      rt.close();
+    }
+  });
+}

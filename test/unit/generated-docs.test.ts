@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { COST_DOCS, renderCostDocs } from '../../scripts/cost';
+import { CONFIG_DOCS, CONFIG_JSON_SCHEMA, configJsonSchema, renderConfigDocs, renderJsonSchema } from '../../scripts/gen-config-docs';
+
+const read = (f: string) => readFileSync(f, 'utf8');
+
+describe('generated docs: the config reference and the cost table', () => {
+  test.each([
+    ['docs/config.md', CONFIG_DOCS, renderConfigDocs],
+    ['autoscaler.config.schema.json', CONFIG_JSON_SCHEMA, renderJsonSchema],
+    ['docs/cost.md', COST_DOCS, renderCostDocs],
+  ])('%s is up to date (run `npm run docs:config` / `npm run docs:cost`)', (_name, file, render) => {
+    expect(read(file)).toBe(render());
+  });
+
+  test('every key of the schema has a meaning in the reference', () => {
+    const docs = renderConfigDocs();
+    expect(docs).not.toMatch(/\| \|\n/);
+    for (const key of ['broker.urlParameter', 'hardMaxWorkers', 'services.<name>.drainTimeoutSeconds']) expect(docs).toContain(`\`${key}\``);
+  });
+
+  test('the shipped config points editors at the schema and uses only keys it knows', () => {
+    const text = read(join(__dirname, '..', '..', 'autoscaler.config.yml'));
+    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=./autoscaler.config.schema.json');
+    const schema = configJsonSchema();
+    const config = parseYaml(text) as { broker: object; services: Record<string, object> };
+    const service = (schema.properties?.services.additionalProperties as { properties: object }).properties;
+    expect(Object.keys(config.broker).filter((k) => !(k in (schema.properties?.broker.properties ?? {})))).toEqual([]);
+    for (const s of Object.values(config.services)) expect(Object.keys(s).filter((k) => !(k in service))).toEqual([]);
+  });
+});
