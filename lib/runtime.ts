@@ -43,7 +43,7 @@ export function assembleRuntime(config: AutoscalerConfig, url: string, opts: { s
     config,
     redis,
     control,
-    state: new StateStore(redis, statePrefix(opts.stage)),
+    state: new StateStore(redis, statePrefix(opts.stage), config.broker.connectTimeoutMs),
     ecs(cluster, service) {
       const k = `${cluster}/${service}`;
       let s = services.get(k);

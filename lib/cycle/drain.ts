@@ -1,4 +1,6 @@
 import { inspectNodes } from '../celery/inspect';
+import { readQueueDepths } from '../celery/probe';
+import { staleDrainNeed } from '../planner';
 import { taskForNode } from '../ecs';
 import type { Runtime } from '../runtime';
 import { chooseDrainNodes } from './choose';
@@ -56,16 +58,20 @@ export async function drainWorkers(rt: Runtime, w: ServiceWork): Promise<Service
 /**
  * CheckDrain: a node is drained when it answers with no active, reserved or scheduled task, or
  * when its ECS task has stopped. No answer is not drained (a busy solo worker cannot answer).
+ * The plan behind a drain can go stale while it waits on long tasks: when the service's queues
+ * now hold more than the remaining workers finish within the target (the seed's rule at the
+ * plan's throughput), the drain is abandoned and nobody is removed.
  */
 export async function checkDrain(rt: Runtime, w: ServiceWork): Promise<ServiceWork> {
   const cfg = rt.config.services[w.service];
   const drain = w.drain ?? [];
   const destination = drain.map((d) => d.node);
-  const [active, reserved, scheduled, tasks] = await Promise.all([
+  const [active, reserved, scheduled, tasks, depths] = await Promise.all([
     rt.control.active({ destination }),
     rt.control.reserved({ destination }),
     rt.control.scheduled({ destination }),
     rt.ecs(cfg.cluster, cfg.service).tasks().catch(() => null),
+    readQueueDepths(rt.redis, rt.config.broker, cfg.queues),
   ]);
   const drained: string[] = [];
   const busy: NonNullable<ServiceWork['busy']> = [];
@@ -85,6 +91,11 @@ export async function checkDrain(rt: Runtime, w: ServiceWork): Promise<ServiceWo
     else busy.push({ node: d.node, active: a, reserved: r, scheduled: s });
   }
   await renewLock(rt, w);
+  const pending = Object.values(depths.pending).reduce((a, b) => a + b, 0);
+  const needed = staleDrainNeed(pending, w.perWorkerPerMinute ?? cfg.tasksPerWorkerPerMinute, cfg.targetMinutes, w.to);
+  if (needed !== null) {
+    return { ...w, status: 'abandoned', abandoned: true, drained: [], busy, pollSeconds: 0, result: `drain abandoned: ${pending} pending need ${needed} workers, more than the ${w.to} planned` };
+  }
   const now = rt.now();
   const status = busy.length === 0 ? 'drained' : now >= (w.deadline ?? 0) ? 'timedOut' : 'waiting';
   const left = Math.max(0, Math.round(((w.deadline ?? now) - now) / 1000));
@@ -94,7 +105,7 @@ export async function checkDrain(rt: Runtime, w: ServiceWork): Promise<ServiceWo
   return { ...w, status, drained, busy, pollSeconds: Math.max(1, Math.min(POLL_SECONDS, left)), result };
 }
 
-/** RestoreConsumers: the drain timed out; still-busy nodes get their queues back. */
+/** RestoreConsumers: the drain timed out (still-busy nodes get their queues back) or was abandoned (all do). */
 export async function restoreConsumers(rt: Runtime, w: ServiceWork): Promise<ServiceWork> {
   const cfg = rt.config.services[w.service];
   await renewLock(rt, w);
@@ -105,6 +116,8 @@ export async function restoreConsumers(rt: Runtime, w: ServiceWork): Promise<Ser
     ...w,
     drain: (w.drain ?? []).filter((d) => drained.has(d.node)),
     restored: restore,
-    result: `drain timed out: consumers restored to ${restore.join(', ') || 'none'}; removing only ${[...drained].join(', ') || 'none'}`,
+    result: w.abandoned
+      ? `${w.result}: queues given back to ${restore.join(', ')}, nobody removed`
+      : `drain timed out: consumers restored to ${restore.join(', ') || 'none'}; removing only ${[...drained].join(', ') || 'none'}`,
   };
 }

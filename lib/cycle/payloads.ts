@@ -46,6 +46,8 @@ export const changeSchema = z.object({
   to: z.number().int().nonnegative(),
   direction: z.enum(['up', 'down']),
   reason: z.string(),
+  /** The throughput the plan used: a drain re-checks its target against new work with it. */
+  perWorkerPerMinute: z.number().positive().optional(),
 });
 export type Change = z.infer<typeof changeSchema>;
 
@@ -67,7 +69,9 @@ export const serviceWorkSchema = changeSchema
     cycle: cycleSchema,
     skipCooldown: z.boolean().default(false),
     allowed: z.boolean().optional(),
-    status: z.enum(['held', 'scaledUp', 'nothing', 'draining', 'waiting', 'drained', 'timedOut', 'stopping', 'done']).optional(),
+    status: z.enum(['held', 'scaledUp', 'nothing', 'draining', 'waiting', 'drained', 'timedOut', 'abandoned', 'stopping', 'done']).optional(),
+    /** A backlog arrived during the drain that needs the workers it was removing: nobody is removed. */
+    abandoned: z.boolean().optional(),
     drain: z.array(drainNodeSchema).optional(),
     /** Epoch ms after which a drain gives the queues back. */
     deadline: z.number().optional(),

@@ -20,7 +20,7 @@ export async function planCycle(rt: Runtime, m: Measurement): Promise<{ output: 
   if (!settings.dryRun) await rt.state.saveHistories(result.histories);
   const changes: Change[] = result.changes
     .filter((c) => c.direction !== 'none' && c.to !== c.from)
-    .map((c) => ({ service: c.service, from: c.from, to: c.to, direction: c.direction as 'up' | 'down', reason: c.reason }));
+    .map((c) => ({ service: c.service, from: c.from, to: c.to, direction: c.direction as 'up' | 'down', reason: c.reason, perWorkerPerMinute: Math.round(c.mu * 100) / 100 }));
   return { output: { cycle: m.cycle, dryRun: settings.dryRun, skipCooldown: settings.skipCooldown, changes, holds: result.holds, ...(m.recovered ? { recovered: m.recovered } : {}) }, decisions: result.decisions };
 }
 

@@ -19,6 +19,8 @@ export const MetricName = {
   ScaleActions: 'ScaleActions',
   /** 1 per drain that hit drainTimeoutSeconds and gave queues back. */
   DrainTimeouts: 'DrainTimeouts',
+  /** 1 per drain given up because a backlog arrived that needs the workers it was removing. */
+  DrainsAbandoned: 'DrainsAbandoned',
   /** Seconds from DrainWorkers to the drain ending (drained or timed out). */
   DrainDuration: 'DrainDuration',
 } as const;

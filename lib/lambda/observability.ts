@@ -38,15 +38,16 @@ export function recordMeasurement(m: Measurement, latencyMs: number): void {
 
 /** CheckDrain: once a drain ends (drained or timed out), how long it took. */
 export function recordDrainEnd(w: ServiceWork, now: number): void {
-  if ((w.status !== 'drained' && w.status !== 'timedOut') || w.drainStartedAt === undefined) return;
+  if (!['drained', 'timedOut', 'abandoned'].includes(w.status ?? '') || w.drainStartedAt === undefined) return;
   emit(MetricName.DrainDuration, MetricUnit.Seconds, Math.max(0, (now - w.drainStartedAt) / 1000), { [Dimension.workerService]: w.service });
 }
 
 /** Summarize: what each service's branch did. */
-export function recordOutcomes(results: { service: string; status?: string; scaledDown?: boolean; restored?: string[] }[]): void {
+export function recordOutcomes(results: { service: string; status?: string; scaledDown?: boolean; restored?: string[]; abandoned?: boolean }[]): void {
   for (const r of results) {
     const dims = { [Dimension.workerService]: r.service };
     if (r.status === 'scaledUp' || r.scaledDown) emit(MetricName.ScaleActions, MetricUnit.Count, 1, dims);
-    if (r.restored?.length) emit(MetricName.DrainTimeouts, MetricUnit.Count, 1, dims);
+    if (r.abandoned) emit(MetricName.DrainsAbandoned, MetricUnit.Count, 1, dims);
+    else if (r.restored?.length) emit(MetricName.DrainTimeouts, MetricUnit.Count, 1, dims);
   }
 }

@@ -90,6 +90,16 @@ export function queueWaited(groups: [number, number][], pending: number, targetM
   return Math.max(0, targetMin - pending / rate);
 }
 
+/**
+ * A drain waits for its workers' tasks; meanwhile new work may arrive. Its plan is stale when the
+ * queues now hold more than `to` workers finish within the target (the seed's rule at the plan's
+ * throughput): the workers needed then, or null while removing them still makes sense.
+ */
+export function staleDrainNeed(pending: number, mu: number, targetMin: number, to: number): number | null {
+  const needed = ceil(pending / (mu * targetMin));
+  return needed > to ? needed : null;
+}
+
 export function cooldownVerdict(cfg: ServiceConfig, direction: 'up' | 'down', history: Pick<ServiceHistory, 'lastScaleUpAt' | 'lastScaleDownAt'>, now: number): { allowed: boolean; reason: string } {
   if (direction === 'up') {
     const since = history.lastScaleUpAt === undefined ? Infinity : (now - history.lastScaleUpAt) / 1000;

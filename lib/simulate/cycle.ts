@@ -1,7 +1,7 @@
 import type { ServiceConfig } from '../config';
 import { chooseDrainNodes } from '../cycle/choose';
 import type { Observation } from '../observation';
-import { cooldownVerdict, type ServiceHistory } from '../planner';
+import { cooldownVerdict, staleDrainNeed, type ServiceHistory } from '../planner';
 import type { Cloud } from './model';
 
 /** What lib/state keeps per service besides the planner's history: when it last scaled. */
@@ -11,6 +11,8 @@ export interface CycleChange {
   service: string;
   to: number;
   direction: 'up' | 'down';
+  /** The throughput the plan used; a drain checks its target against new work with it. */
+  perWorkerPerMinute?: number;
 }
 
 /** ComputePlan's part: from one measurement to the changes it asks for. */
@@ -35,7 +37,7 @@ export function startCycles(cloud: Cloud, services: Record<string, ServiceConfig
     times[service] = { ...times[service], lastScaleUpAt: cloud.nowMs };
   };
 
-  const drain = (service: string, to: number, observation: Observation) => {
+  const drain = (service: string, to: number, observation: Observation, mu: number) => {
     const cfg = services[service];
     const k = cloud.desired(service) - to;
     const chosen = k > 0 ? chooseDrainNodes(observation.services[service].nodes, cloud.ecsTasks(service), k) : [];
@@ -46,6 +48,13 @@ export function startCycles(cloud: Cloud, services: Record<string, ServiceConfig
     locked.add(service);
     const deadline = cloud.now + cfg.drainTimeoutSeconds;
     const check = () => {
+      // CheckDrain gives the drain up when the queues filled again (lib/cycle/drain.ts).
+      const pending = Object.values(cloud.observe().services[service].queues).reduce((a, b) => a + b, 0);
+      if (staleDrainNeed(pending, mu, cfg.targetMinutes, to) !== null) {
+        cloud.addConsumer(nodes);
+        scaleDown(service, []);
+        return;
+      }
       const live = new Set(cloud.ecsTasks(service).filter((t) => t.lastStatus !== 'STOPPED').map((t) => t.taskId));
       const drained = nodes.filter((n) => {
         if (!live.has(taskOf.get(n) as string)) return true;
@@ -87,7 +96,7 @@ export function startCycles(cloud: Cloud, services: Record<string, ServiceConfig
       if (locked.has(change.service)) continue;
       if (!cooldownVerdict(services[change.service], change.direction, times[change.service], cloud.nowMs).allowed) continue;
       if (change.direction === 'up') scaleUp(change.service, change.to);
-      else drain(change.service, change.to, observation);
+      else drain(change.service, change.to, observation, change.perWorkerPerMinute ?? services[change.service].tasksPerWorkerPerMinute);
     }
   });
 }

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { brokerError } from '../celery/connection';
+import { brokerError, ensureReady } from '../celery/connection';
 
 /** Compare-and-delete: only the holder's token releases the lock (a late cycle can't free a newer one). */
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -36,7 +36,7 @@ export interface Leftovers {
  * Every failure is a BrokerUnavailableError, which the state machine retries.
  */
 export class StateStore {
-  constructor(private readonly redis: Redis, readonly prefix: string) {}
+  constructor(private readonly redis: Redis, readonly prefix: string, private readonly connectTimeoutMs = 2000) {}
 
   private key(kind: string, service: string): string {
     return `${this.prefix}${kind}:${service}`;
@@ -44,6 +44,8 @@ export class StateStore {
 
   private async run<T>(doing: string, fn: () => Promise<T>): Promise<T> {
     try {
+      // A connection still coming up is waited for; one that cannot says why (WRONGPASS, refused).
+      await ensureReady(this.redis, this.connectTimeoutMs);
       return await fn();
     } catch (e) {
       throw brokerError(e, `autoscaler state: ${doing}`);

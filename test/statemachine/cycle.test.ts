@@ -101,6 +101,31 @@ describe('the scaling cycle (real ASL, real handlers, real redis + Celery, ECS e
     expect(r.output).toMatchObject({ actions: [expect.stringMatching(/^web: scaled up 0 → 2/)] });
   });
 
+  test('a drain is abandoned when a backlog arrives that needs its workers: queues given back, nobody removed', async () => {
+    stack = await LocalStack.start({ services: { web: { ...svc, drainTimeoutSeconds: 30, initialDesired: 2 } }, concurrency: 1 });
+    await stack.publishRecorded('q1', ['a', 'b'], 3);
+    const control = new CeleryControl(stack.client, stack.config.broker);
+    try {
+      await waitFor('both workers busy', async () => Object.values((await control.active()).replies).filter((t) => t.length === 1).length === 2);
+      let flooded = false;
+      const r = await stack.cycle({}, {
+        onState: (state) => {
+          if (state !== 'CheckDrain' || flooded) return;
+          flooded = true;
+          void stack.publishRecorded('q1', keys('late', 150), 0.01); // 150 at 60/min/worker in 1 min: 3 workers
+        },
+      });
+      expect(r.status).toBe('SUCCEEDED');
+      expect(r.states).toEqual(expect.arrayContaining(['CheckDrain', 'RestoreConsumers', 'ScaleDown']));
+      expect(r.output).toMatchObject({ actions: [expect.stringMatching(/^web: drain abandoned: 1[34]\d pending need 3 workers, more than the 1 planned: queues given back to worker@\w+, nobody removed$/)] });
+      expect(stack.ecs.callsOf('UpdateService')).toHaveLength(0);
+      const queues = await control.activeQueues();
+      expect(Object.values(queues.replies).map((qs) => qs.map((q) => q.name))).toEqual([['q1'], ['q1']]);
+    } finally {
+      control.close();
+    }
+  });
+
   test('a cycle that dies mid-drain is undone by the next one: the drained worker gets its queues back', async () => {
     stack = await LocalStack.start({ services: { web: { ...svc, drainTimeoutSeconds: 30, initialDesired: 2 } }, concurrency: 1, persistentRedis: true, lockLeaseSeconds: 2 });
     await stack.publishRecorded('q1', ['a', 'b'], 3);

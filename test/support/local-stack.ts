@@ -120,8 +120,8 @@ export class LocalStack {
   }
 
   /** `record` tasks count their completions in Redis, so loss and duplicates are exact. */
-  async publishRecorded(queue: string, keys: string[], seconds: number): Promise<void> {
-    await this.publish(queue, keys.map((k) => ({ task: 'tasks.record', args: [k, seconds] })));
+  async publishRecorded(queue: string, keys: string[], seconds: number | ((i: number) => number)): Promise<void> {
+    await this.publish(queue, keys.map((k, i) => ({ task: 'tasks.record', args: [k, typeof seconds === 'number' ? seconds : seconds(i)] })));
   }
 
   async publish(queue: string, tasks: TaskMessage[]): Promise<string[]> {

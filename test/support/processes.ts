@@ -28,9 +28,17 @@ export async function stopAllTracked(): Promise<void> {
   await Promise.all([...started].map((c) => stopProcess(c, 'SIGKILL', 0)));
 }
 
-process.once('exit', () => {
+function killAllNow(): void {
   for (const c of started) if (c.pid !== undefined) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
-});
+}
+process.once('exit', killAllNow);
+// A test run killed from outside (CI timeout, kill) skips 'exit': stop what it started anyway.
+for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    killAllNow();
+    process.exit(128 + (signal === 'SIGTERM' ? 15 : 1));
+  });
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { serviceSchema, type ServiceConfig } from '../../lib/config';
 import type { NodeObservation, ServiceObservation } from '../../lib/observation';
-import { completedBetween, cooldownVerdict, emptyHistory, pendingByWait, planService, queueWaited, updateRates, workersNeeded, type ServiceHistory } from '../../lib/planner';
+import { completedBetween, cooldownVerdict, emptyHistory, pendingByWait, planService, queueWaited, staleDrainNeed, updateRates, workersNeeded, type ServiceHistory } from '../../lib/planner';
 import { emptyRates } from '../../lib/planner/rates';
 
 const cfg = (over: Partial<ServiceConfig> = {}): ServiceConfig =>
@@ -245,5 +245,19 @@ describe('cooldownVerdict', () => {
   ];
   test.each(rows)('%s', (_n, dir, h, allowed) => {
     expect(cooldownVerdict(c, dir, h, 0).allowed).toBe(allowed);
+  });
+});
+
+describe('staleDrainNeed: a drain gives up when new work needs its workers', () => {
+  // [name, pending, μ, T, to, expected]
+  const rows: [string, number, number, number, number, number | null][] = [
+    ['queue still empty: drain on', 0, 60, 1, 1, null],
+    ['what the remaining workers finish in time: drain on', 60, 60, 1, 1, null],
+    ['one task more than they finish: give up, 2 needed', 61, 60, 1, 1, 2],
+    ['a flood: give up', 150, 60, 1, 1, 3],
+    ['scale to zero, then any task arrives: give up', 1, 2, 5, 0, 1],
+  ];
+  test.each(rows)('%s', (_n, pending, mu, T, to, expected) => {
+    expect(staleDrainNeed(pending, mu, T, to)).toBe(expected);
   });
 });

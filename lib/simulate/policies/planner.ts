@@ -16,7 +16,7 @@ export function plannerDecide(services: Record<string, ServiceConfig>, onObserva
     for (const name of Object.keys(services)) histories[name] = { ...(stored[name] ?? emptyHistory()), ...times[name] };
     const result = plan(services, observation, histories, nowMs);
     stored = result.histories;
-    return result.changes.map((c): CycleChange => ({ service: c.service, to: c.to, direction: c.direction === 'down' ? 'down' : 'up' }));
+    return result.changes.map((c): CycleChange => ({ service: c.service, to: c.to, direction: c.direction === 'down' ? 'down' : 'up', perWorkerPerMinute: c.mu }));
   };
 }
 

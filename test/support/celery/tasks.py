@@ -31,17 +31,26 @@ def sleep_task(seconds):
     return seconds
 
 
-@app.task(name="tasks.record")
-def record(task_key, seconds):
-    """Sleeps, then counts its completion so tests can find lost and duplicated tasks exactly."""
-    time.sleep(float(seconds))
-    # The count is the test's instrument: a broker restarted by a fault scenario must not lose it.
+def _count(write):
+    """The counts are the tests' instrument: a broker restarted by a fault scenario must not lose them."""
     deadline = time.time() + 120
     while True:
         try:
-            _results.hincrby(RESULTS_PREFIX + "completed", task_key, 1)
-            return task_key
+            return write()
         except redis.exceptions.ConnectionError:
             if time.time() > deadline:
                 raise
             time.sleep(0.2)
+
+
+@app.task(name="tasks.record", bind=True)
+def record(self, task_key, seconds):
+    """Sleeps, then counts its completion so tests can find lost and duplicated tasks exactly.
+
+    While it runs, `running` maps the task to its worker, so a test knows what ran during a
+    drain and what a killed worker took with it.
+    """
+    _count(lambda: _results.hset(RESULTS_PREFIX + "running", task_key, self.request.hostname or ""))
+    time.sleep(float(seconds))
+    _count(lambda: _results.pipeline().hincrby(RESULTS_PREFIX + "completed", task_key, 1).hdel(RESULTS_PREFIX + "running", task_key).execute())
+    return task_key

@@ -1,0 +1,154 @@
+import type { LocalStackOptions } from './local-stack';
+import type { Scenario, ScenarioSummary } from './scenario';
+
+/**
+ * The end-to-end scenarios, one definition for the tests (test/e2e) and for the reliability
+ * report (`npm run e2e:report`). Each says what it proves in `expect`: a list of checks that
+ * must all hold on its summary.
+ */
+export interface E2eScenario {
+  scenario: Scenario;
+  /** One line per check that failed; empty when the scenario passed. */
+  check: (s: ScenarioSummary) => string[];
+}
+
+/** A service with start-up, stabilization and idle times of seconds instead of minutes. */
+const svc = (queues: string[], o: Partial<LocalStackOptions['services'][string]> = {}): LocalStackOptions['services'][string] => ({
+  queues, minWorkers: 1, maxWorkers: 6, tasksPerWorkerPerMinute: 120, targetMinutes: 0.75, startupSeconds: 3, stabilizationSeconds: 6,
+  scaleUpCooldownSeconds: 0, scaleDownCooldownSeconds: 2, idleMinutes: 0.1, drainTimeoutSeconds: 90, initialDesired: 1, ...o,
+});
+
+/** Two services: short tasks on two queues (min 1), long tasks on one (scales to zero). */
+const TWO_SERVICES: LocalStackOptions['services'] = {
+  fast: svc(['default', 'emails']),
+  reports: svc(['reports'], { minWorkers: 0, maxWorkers: 3, tasksPerWorkerPerMinute: 4, targetMinutes: 1, initialDesired: 0 }),
+};
+
+/** Short ECS stop timeout: a worker stopped while busy loses its task, so a wrong stop shows as loss. */
+const STACK = { services: TWO_SERVICES, startupDelayMs: 1000, stopGraceMs: 2000, concurrency: 2 } satisfies LocalStackOptions;
+
+const flood = (n: number, at = 0, tag = '') => [
+  { queue: 'default', prefix: `short${tag}-d`, count: Math.ceil(n / 2), seconds: (i: number) => 0.1 + (i % 5) * 0.05, at },
+  { queue: 'emails', prefix: `short${tag}-e`, count: Math.floor(n / 2), seconds: (i: number) => 0.1 + (i % 3) * 0.1, at },
+];
+
+/** Checks every scenario shares: nothing lost or run twice, drains stop exactly the drained tasks. */
+function safety(s: ScenarioSummary): string[] {
+  const out: string[] = [];
+  if (s.lost !== 0) out.push(`${s.lost} task(s) lost`);
+  if (s.runTwice !== 0) out.push(`${s.runTwice} task(s) run twice`);
+  if (s.stoppedUndrained.length !== 0) out.push(`ECS stopped ${s.stoppedUndrained.length} task(s) no drain had emptied`);
+  if (s.failedCyclesThatScaledDown !== 0) out.push(`${s.failedCyclesThatScaledDown} failed cycle(s) scaled down`);
+  if (s.doubleActions !== 0) out.push(`two executions acted on one service ${s.doubleActions} time(s)`);
+  if (s.secondsToMinimum === null) out.push('never back at the minimum fleet (a hang, or work left)');
+  return out;
+}
+const need = (ok: boolean, why: string): string[] => (ok ? [] : [why]);
+
+const soak = process.env.E2E_SOAK === '1';
+
+export const E2E_SCENARIOS: E2eScenario[] = [
+  {
+    // Waves of short tasks with long ones (5–60 s) running through them: the fleet grows and
+    // shrinks many times, and every scale-down happens while long tasks run on other workers.
+    scenario: {
+      name: 'flood in waves, long tasks (5–60 s) running through the drains',
+      stack: STACK,
+      workload: [
+        ...flood(soak ? 2000 : 300, 0, 'a'), ...flood(soak ? 2000 : 300, 25, 'b'), ...flood(soak ? 2000 : 300, 50, 'c'),
+        { queue: 'reports', prefix: 'long-r', count: 4, seconds: (i) => [5, 20, 40, 60][i] },
+        { queue: 'default', prefix: 'long-d', count: 2, seconds: (i) => [15, 30][i], at: 10 },
+        { queue: 'reports', prefix: 'long-r2-', count: 2, seconds: (i) => [10, 25][i], at: 45 },
+      ],
+      cycleSeconds: 2,
+      maxSeconds: soak ? 900 : 240,
+    },
+    check: (s) => [
+      ...safety(s),
+      ...need(s.failedCycles === 0, `${s.failedCycles} failed cycle(s)`),
+      ...need(s.drains >= 10, `only ${s.drains} drained scale-down(s), expected at least 10`),
+      ...need(s.drainsWithLongTasksRunning >= 3, `only ${s.drainsWithLongTasksRunning} drain(s) while long tasks ran`),
+    ],
+  },
+  {
+    // Another execution at every tick: the lock lets exactly one act on a service.
+    scenario: { name: 'two overlapping executions at every tick', stack: STACK, workload: [...flood(400), { queue: 'reports', prefix: 'long-r', count: 3, seconds: (i) => 5 + 5 * i }], cycleSeconds: 2, maxSeconds: 180, executionsPerTick: 2 },
+    check: (s) => [...safety(s), ...need(s.failedCycles === 0, `${s.failedCycles} failed cycle(s)`), ...need(s.drains >= 2, `only ${s.drains} drained scale-down(s)`)],
+  },
+  {
+    // Throttling and 5xx on every other tick: Step Functions retries; counts are absolute, never doubled.
+    scenario: {
+      name: 'ECS throttling and 5xx bursts every other tick',
+      stack: STACK,
+      workload: [...flood(400), { queue: 'reports', prefix: 'long-r', count: 3, seconds: (i) => 5 + 5 * i }],
+      cycleSeconds: 2,
+      maxSeconds: 180,
+      beforeTick: ({ tick, stack }) => {
+        if (tick % 2 === 0) {
+          stack.ecs.injectFaults({ kind: 'throttle', count: 3 });
+          stack.ecs.injectFaults({ kind: '5xx', count: 2 });
+        }
+      },
+    },
+    check: (s) => [...safety(s), ...need(s.failedCycles === 0, `${s.failedCycles} failed cycle(s): retries did not absorb the faults`), ...need(s.drains >= 2, `only ${s.drains} drained scale-down(s)`)],
+  },
+  {
+    // The broker stops in the middle of a drain (CheckDrain) and comes back 3 s later: that cycle
+    // fails without scaling down, and a later one gives the stranded worker its queues back.
+    scenario: {
+      name: 'Redis restarted in the middle of a drain',
+      stack: { ...STACK, persistentRedis: true, lockLeaseSeconds: 4 },
+      workload: [...flood(400), { queue: 'reports', prefix: 'long-r', count: 3, seconds: (i) => 8 + 4 * i }],
+      cycleSeconds: 2,
+      maxSeconds: 180,
+      cycleOptions: (ctx) => ({
+        onState: (state) => {
+          if (state !== 'CheckDrain' || restarted.has(ctx.stack)) return;
+          restarted.add(ctx.stack);
+          ctx.log('  fault: redis-server stopped during CheckDrain, back in 3 s');
+          void ctx.stack.redis.stop().then(() => new Promise((r) => setTimeout(r, 3000))).then(() => ctx.stack.redis.restart());
+        },
+      }),
+    },
+    check: (s) => [...safety(s), ...need(s.failedCycles >= 1, 'no cycle failed: the fault did not land'), ...need(s.recoveries >= 1, 'no later cycle repaired what the failed one left')],
+  },
+  {
+    // A draining worker is SIGKILLed: its task reads as stopped, the cycle ends, nothing hangs.
+    scenario: {
+      name: 'a draining worker killed with SIGKILL',
+      stack: { services: { web: svc(['q1'], { tasksPerWorkerPerMinute: 60, targetMinutes: 1, initialDesired: 2, maxWorkers: 3 }) }, startupDelayMs: 500, stopGraceMs: 2000, concurrency: 1 },
+      workload: [{ queue: 'q1', prefix: 'long-k', count: 2, seconds: () => 6 }],
+      cycleSeconds: 2,
+      maxSeconds: 120,
+      cycleOptions: (ctx) => ({
+        onState: (state, input) => {
+          if (state !== 'CheckDrain' || killed.has(ctx.stack)) return;
+          killed.add(ctx.stack);
+          const node = (input as { drain: { node: string; taskId: string }[] }).drain[0];
+          void ctx.stack.client.hgetall('fixture:running').then((running) => {
+            for (const [key, host] of Object.entries(running)) if (host === node.node) ctx.lostToFault.add(key);
+            ctx.log(`  fault: SIGKILL to ${node.node}, which was draining`);
+            const w = ctx.stack.workers.get(node.taskId);
+            if (w) process.kill(w.pid, 'SIGKILL');
+          });
+        },
+      }),
+    },
+    check: (s) => [...safety(s), ...need(s.failedCycles === 0, `${s.failedCycles} failed cycle(s)`), ...need(s.drains >= 1, 'no drain happened')],
+  },
+  {
+    // Every worker runs a long task when the plan says one fewer: the drain times out, queues go back, nobody is removed early.
+    scenario: {
+      name: 'a drain that times out on long tasks',
+      stack: { services: { reports: svc(['reports'], { minWorkers: 0, maxWorkers: 2, tasksPerWorkerPerMinute: 10, targetMinutes: 1, drainTimeoutSeconds: 4, initialDesired: 2 }) }, startupDelayMs: 500, stopGraceMs: 2000, concurrency: 1 },
+      workload: [{ queue: 'reports', prefix: 'long-t', count: 2, seconds: () => 15 }],
+      cycleSeconds: 2,
+      maxSeconds: 120,
+    },
+    check: (s) => [...safety(s), ...need(s.drainTimeouts >= 1, 'no drain timed out'), ...need(s.failedCycles === 0, `${s.failedCycles} failed cycle(s)`)],
+  },
+];
+
+// Faults fire once per stack (a scenario's hooks are called for every execution).
+const restarted = new WeakSet<object>();
+const killed = new WeakSet<object>();
