@@ -12,6 +12,8 @@ export interface NodeObservation {
   scheduled: number;
   /** Tasks this node has completed since it started (sum of `stats.total`), null if unknown. */
   processed: number | null;
+  /** How long its longest-running active task has run, seconds (Celery's `time_start`). */
+  longestActiveSeconds?: number;
 }
 
 export interface EcsObservation {

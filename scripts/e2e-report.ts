@@ -18,11 +18,11 @@ async function main(): Promise<void> {
   let failures = 0;
   for (const { scenario, check } of chosen) {
     process.stderr.write(`e2e: ${scenario.name}…\n`);
-    const s = await runScenario(scenario, (l) => process.stderr.write(`  ${l.slice(0, 180)}\n`));
+    const s = await runScenario(scenario, (l) => process.stderr.write(`  ${l}\n`));
     const failed = check(s);
     failures += failed.length > 0 ? 1 : 0;
-    const lost = `${s.lost}${s.lostToFault ? ` (+${s.lostToFault} killed with the worker by the fault)` : ''}`;
-    rows.push(`| ${scenario.name} | ${s.cycles} (${s.failedCycles} failed) | ${s.sent} | ${lost} | ${s.runTwice} | ${s.scaleUps} / ${s.drains} (${s.drainedWorkers} workers) | ${s.drainTimeouts} | ${s.stoppedUndrained.length} | ${s.recoveries} | ${s.secondsToMinimum ?? '—'} | ${s.seconds} | ${failed.length === 0 ? 'pass' : `**FAIL**: ${failed.join('; ')}`} |`);
+    const lost = `${s.lost}${s.lostToFault ? ` (+${s.lostToFault} killed with the worker by the fault)` : ''}${s.waitingInUnacked ? ` (+${s.waitingInUnacked} waiting in kombu's unacked for redelivery)` : ''}`;
+    rows.push(`| ${scenario.name} | ${s.cycles} (${s.failedCycles} failed) | ${s.sent} | ${lost} | ${s.runTwice} | ${s.scaleUps} / ${s.drains} (${s.drainedWorkers} workers) | ${s.drainTimeouts} | ${s.stoppedUndrained.length} | ${s.recoveries} | ${s.secondsToMinimum ?? '—'} | ${s.seconds} | ${failed.length === 0 ? 'pass' : `**FAIL**: ${failed.join('; ')}${s.lostKeys.length ? ` (lost: ${s.lostKeys.join(', ')}; ${s.lostInUnacked} in kombu's unacked)` : ''}`} |`);
   }
   const out = [
     '# Reliability report',
@@ -34,6 +34,8 @@ async function main(): Promise<void> {
     ...rows,
     '',
     'Failed executions are expected only where a fault is injected: a cycle whose broker goes away fails and scales nothing down; a later cycle, once the dead one\'s lock lease has run out, gives any worker it left cancelled its queues back ("dead cycles repaired").',
+    '',
+    'When the broker itself dies, a message a worker had taken but not acknowledged waits in kombu\'s `unacked` until `visibility_timeout` (1 h) before Celery delivers it again: such a task is not lost, and is shown apart in that scenario ("waiting in kombu\'s unacked"). It happened in about one run in nine here. Everywhere else, a task in `unacked` at the end counts as lost. A task running on a worker the fault SIGKILLs is the fault\'s own loss (Celery acknowledges on start) and is shown apart too.',
     '',
   ].join('\n');
   if (!only) writeFileSync(join(__dirname, '..', 'docs', 'reliability.md'), out);

@@ -9,6 +9,8 @@ export interface NodeSnapshot {
   processed: number | null;
   /** Queues the node consumes now (`active_queues`). */
   queues: string[];
+  /** How long its longest-running active task has run (0 when idle): a drain-time estimate. */
+  longestActiveSeconds: number;
 }
 
 export interface Inspection {
@@ -20,6 +22,13 @@ export interface Inspection {
 }
 
 const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
+
+/** celery/worker/request.py Request.info(): an active task's `time_start` is epoch seconds (null until started). */
+function longestRunning(active: unknown, nowSeconds: number): number {
+  if (!Array.isArray(active)) return 0;
+  const starts = active.map((t) => (t as { time_start?: unknown }).time_start).filter((s): s is number => typeof s === 'number');
+  return starts.length === 0 ? 0 : Math.max(0, Math.round(nowSeconds - Math.min(...starts)));
+}
 
 /** celery/worker/control.py stats(): `total` is {task name: completed count}. */
 function processedOf(stats: unknown): number | null {
@@ -53,6 +62,7 @@ export async function inspectNodes(control: CeleryControl, opts: { destination?:
       scheduled: count(scheduled.replies[node]),
       processed: processedOf(stats.replies[node]),
       queues: (queues.replies[node] ?? []).map((q) => q.name),
+      longestActiveSeconds: longestRunning(active.replies[node], Date.now() / 1000),
     });
   }
   const expected = Math.max(...all.map((r) => r.expected));

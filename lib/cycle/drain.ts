@@ -30,7 +30,7 @@ export async function drainWorkers(rt: Runtime, w: ServiceWork): Promise<Service
   if (k <= 0) return nothing(`desired is already ${desc.desired} (target ${w.to})`);
   const inspected = await inspectNodes(rt.control);
   const candidates = inspected.nodes.map((n) => ({ ...n, taskId: taskForNode(n.node, tasks)?.taskId ?? null }));
-  const chosen = chooseDrainNodes(candidates, tasks, k);
+  const chosen = chooseDrainNodes(candidates, tasks, k, w.perWorkerPerMinute ?? cfg.tasksPerWorkerPerMinute);
   if (chosen.length === 0) return nothing('no worker maps to a running ECS task of this service');
   const destination = chosen.map((c) => c.node);
   // Recorded first: if this cycle dies from here on, the next one gives these nodes their queues back.
@@ -66,12 +66,12 @@ export async function checkDrain(rt: Runtime, w: ServiceWork): Promise<ServiceWo
   const cfg = rt.config.services[w.service];
   const drain = w.drain ?? [];
   const destination = drain.map((d) => d.node);
-  const [active, reserved, scheduled, tasks, depths] = await Promise.all([
+  const [active, reserved, scheduled, tasks, stale] = await Promise.all([
     rt.control.active({ destination }),
     rt.control.reserved({ destination }),
     rt.control.scheduled({ destination }),
     rt.ecs(cfg.cluster, cfg.service).tasks().catch(() => null),
-    readQueueDepths(rt.redis, rt.config.broker, cfg.queues),
+    staleBacklog(rt, w),
   ]);
   const drained: string[] = [];
   const busy: NonNullable<ServiceWork['busy']> = [];
@@ -91,11 +91,7 @@ export async function checkDrain(rt: Runtime, w: ServiceWork): Promise<ServiceWo
     else busy.push({ node: d.node, active: a, reserved: r, scheduled: s });
   }
   await renewLock(rt, w);
-  const pending = Object.values(depths.pending).reduce((a, b) => a + b, 0);
-  const needed = staleDrainNeed(pending, w.perWorkerPerMinute ?? cfg.tasksPerWorkerPerMinute, cfg.targetMinutes, w.to);
-  if (needed !== null) {
-    return { ...w, status: 'abandoned', abandoned: true, drained: [], busy, pollSeconds: 0, result: `drain abandoned: ${pending} pending need ${needed} workers, more than the ${w.to} planned` };
-  }
+  if (stale) return { ...w, status: 'abandoned', abandoned: true, drained: [], busy, pollSeconds: 0, result: `drain abandoned: ${stale}` };
   const now = rt.now();
   const status = busy.length === 0 ? 'drained' : now >= (w.deadline ?? 0) ? 'timedOut' : 'waiting';
   const left = Math.max(0, Math.round(((w.deadline ?? now) - now) / 1000));
@@ -103,6 +99,18 @@ export async function checkDrain(rt: Runtime, w: ServiceWork): Promise<ServiceWo
     ? `drained ${drained.join(', ')}`
     : `${drained.length}/${drain.length} drained; busy: ${busy.map((b) => ('noReply' in b ? `${b.node} (no reply)` : `${b.node} (${b.active} active, ${b.reserved} reserved, ${b.scheduled} scheduled)`)).join(', ')}${status === 'timedOut' ? '; drain timed out' : `; ${left} s left`}`;
   return { ...w, status, drained, busy, pollSeconds: Math.max(1, Math.min(POLL_SECONDS, left)), result };
+}
+
+/**
+ * Why a drain's plan went stale, or null: the service's queues now hold more than the planned
+ * workers finish within the target (the seed's rule at the plan's throughput).
+ */
+export async function staleBacklog(rt: Runtime, w: ServiceWork): Promise<string | null> {
+  const cfg = rt.config.services[w.service];
+  const depths = await readQueueDepths(rt.redis, rt.config.broker, cfg.queues);
+  const pending = Object.values(depths.pending).reduce((a, b) => a + b, 0);
+  const needed = staleDrainNeed(pending, w.perWorkerPerMinute ?? cfg.tasksPerWorkerPerMinute, cfg.targetMinutes, w.to);
+  return needed === null ? null : `${pending} pending need ${needed} workers, more than the ${w.to} planned`;
 }
 
 /** RestoreConsumers: the drain timed out (still-busy nodes get their queues back) or was abandoned (all do). */

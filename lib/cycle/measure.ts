@@ -24,7 +24,7 @@ interface EcsRead {
 export async function measureCycle(rt: Runtime, rawInput: unknown, execution: string): Promise<Measurement> {
   const settings = resolveCycleSettings(rt.config, rawInput);
   // Repair first, so this cycle measures the fleet as it will really work.
-  const recovered = await recoverLeftovers(rt, settings.dryRun);
+  const recovered = await recoverLeftovers(rt, settings.dryRun, execution);
   const at = rt.now();
   const names = Object.keys(rt.config.services);
   const [broker, ecsReads] = await Promise.all([
@@ -76,7 +76,7 @@ function attribute(
     const belongs = owner ? owner.service === read.service : n.queues.some((q) => queues.includes(q));
     if (!belongs) continue;
     if (owner) answeredTasks.add(owner.task.taskId);
-    mine.push({ node: n.node, taskId: owner?.task.taskId ?? null, active: n.active, reserved: n.reserved, scheduled: n.scheduled, processed: n.processed });
+    mine.push({ node: n.node, taskId: owner?.task.taskId ?? null, active: n.active, reserved: n.reserved, scheduled: n.scheduled, processed: n.processed, longestActiveSeconds: n.longestActiveSeconds });
   }
   const missingNodes = brokerMissing.filter((node) => {
     const owner = allTasks.find((t) => taskForNode(node, [t.task]) !== null);

@@ -22,6 +22,7 @@ const nodeSchema = z.object({
   reserved: z.number(),
   scheduled: z.number(),
   processed: z.number().nullable(),
+  longestActiveSeconds: z.number().optional(),
 });
 export const serviceObservationSchema = z.object({
   queues: z.record(z.number()),

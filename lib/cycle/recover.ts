@@ -1,18 +1,22 @@
 import type { Runtime } from '../runtime';
+import { lockLeaseMs } from './lock';
 import { clearProtection } from './scale-down';
 
 /**
  * Undoes what a cycle that died part-way left on a service that no cycle holds any more:
  * drained workers whose ECS task still runs get their queues back (`add_consumer`), and the
  * scale-in protection it set is cleared. Runs at the start of MeasureQueues, so the cycle then
- * measures the repaired fleet; a dry run only says what it would do. One line per service.
+ * measures the repaired fleet; a dry run only says what it would do. The repair holds the
+ * service's lock, so overlapping cycles repair once and no drain starts halfway through it.
+ * One line per service.
  */
-export async function recoverLeftovers(rt: Runtime, dryRun: boolean): Promise<string[]> {
+export async function recoverLeftovers(rt: Runtime, dryRun: boolean, execution: string): Promise<string[]> {
   const leftovers = await rt.state.leftovers(Object.keys(rt.config.services));
   const notes: string[] = [];
   for (const { service, drain, protectedTasks } of leftovers) {
     const cfg = rt.config.services[service];
     const did: string[] = [];
+    if (!dryRun && !(await rt.state.acquireLock(service, execution, lockLeaseMs())).acquired) continue;
     try {
       let unconfirmed: NonNullable<typeof drain>['nodes'] = [];
       if (drain && drain.nodes.length > 0) {
@@ -37,6 +41,8 @@ export async function recoverLeftovers(rt: Runtime, dryRun: boolean): Promise<st
       else if (!dryRun) await rt.state.clearDrain(service);
     } catch (e) {
       did.push(`could not finish (${(e as Error).name}: ${(e as Error).message}); will retry next cycle`);
+    } finally {
+      if (!dryRun) await rt.state.releaseLock(service, execution).catch(() => undefined);
     }
     const who = drain ? `cycle ${drain.execution}` : 'a cycle';
     notes.push(`${service}: ${who} ended without cleaning up: ${did.join('; ') || 'nothing left to undo'}`);

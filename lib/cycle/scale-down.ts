@@ -1,4 +1,5 @@
 import type { Runtime } from '../runtime';
+import { staleBacklog } from './drain';
 import { renewLock } from './lock';
 import type { ServiceWork } from './payloads';
 
@@ -10,15 +11,20 @@ const POLL_SECONDS = 5;
 /**
  * ScaleDown: protect every other task of the service from scale-in, then set
  * desired = current − drained tasks still present, so ECS stops exactly the drained ones.
+ * The last look before removing anyone: if new work arrived since the last CheckDrain that
+ * needs these workers, they get their queues back instead.
  */
 export async function scaleDown(rt: Runtime, w: ServiceWork): Promise<ServiceWork> {
   const cfg = rt.config.services[w.service];
   const drain = w.drain ?? [];
   await renewLock(rt, w);
-  if (drain.length === 0) {
-    await rt.state.clearDrain(w.service);
-    await rt.state.releaseLock(w.service, w.cycle.execution);
-    return { ...w, status: 'done', pollSeconds: 0, result: w.result ?? 'nothing drained, nothing removed' };
+  // ReleaseProtection ends every path (record, protection, lock), so no other cycle slips in between.
+  if (drain.length === 0) return { ...w, status: 'done', pollSeconds: 0, result: w.result ?? 'nothing drained, nothing removed' };
+  const stale = await staleBacklog(rt, w);
+  if (stale) {
+    const nodes = drain.map((d) => d.node);
+    await Promise.all(cfg.queues.map((queue) => rt.control.addConsumer(queue, { destination: nodes })));
+    return { ...w, status: 'done', abandoned: true, restored: nodes, drain: [], pollSeconds: 0, result: `scale-down abandoned: ${stale}: queues given back to ${nodes.join(', ')}, nobody removed` };
   }
   const svc = rt.ecs(cfg.cluster, cfg.service);
   const [desc, tasks] = await Promise.all([svc.describe(), svc.tasks()]);
@@ -29,7 +35,11 @@ export async function scaleDown(rt: Runtime, w: ServiceWork): Promise<ServiceWor
   await rt.state.saveProtected(w.service, keep, PROTECTION_MINUTES * 60_000);
   await svc.protect(keep, PROTECTION_MINUTES);
   const desired = Math.max(0, desc.desired - present);
-  if (desired !== desc.desired) await svc.setDesiredCount(desired);
+  if (desired === desc.desired) {
+    // The drained tasks stopped on their own (and ECS may have replaced them): nothing to remove now.
+    return { ...w, status: 'done', pollSeconds: 0, result: `nothing removed: the drained worker(s) ${drain.map((d) => d.node).join(', ')} already stopped; the next cycle plans again` };
+  }
+  await svc.setDesiredCount(desired);
   await rt.state.recordScale(w.service, 'down', rt.now());
   return {
     ...w,
@@ -48,13 +58,12 @@ export async function scaleDown(rt: Runtime, w: ServiceWork): Promise<ServiceWor
 export async function releaseProtection(rt: Runtime, w: ServiceWork): Promise<ServiceWork> {
   const cfg = rt.config.services[w.service];
   const svc = rt.ecs(cfg.cluster, cfg.service);
+  // Still ours? The protection record is the service's, not this cycle's: never clear another's.
+  await renewLock(rt, w);
   const tasks = await svc.tasks();
   const drainIds = new Set((w.drain ?? []).map((d) => d.taskId));
   const stillUp = tasks.filter((t) => drainIds.has(t.taskId) && t.lastStatus !== 'STOPPED');
-  if (stillUp.length > 0 && rt.now() < (w.stopDeadline ?? 0)) {
-    await renewLock(rt, w);
-    return { ...w, status: 'stopping', pollSeconds: POLL_SECONDS };
-  }
+  if (stillUp.length > 0 && rt.now() < (w.stopDeadline ?? 0)) return { ...w, status: 'stopping', pollSeconds: POLL_SECONDS };
   await clearProtection(rt, w.service);
   await rt.state.clearDrain(w.service);
   await rt.state.releaseLock(w.service, w.cycle.execution);

@@ -40,7 +40,7 @@ export function startCycles(cloud: Cloud, services: Record<string, ServiceConfig
   const drain = (service: string, to: number, observation: Observation, mu: number) => {
     const cfg = services[service];
     const k = cloud.desired(service) - to;
-    const chosen = k > 0 ? chooseDrainNodes(observation.services[service].nodes, cloud.ecsTasks(service), k) : [];
+    const chosen = k > 0 ? chooseDrainNodes(observation.services[service].nodes, cloud.ecsTasks(service), k, mu) : [];
     if (chosen.length === 0) return;
     const nodes = chosen.map((c) => c.node);
     const taskOf = new Map(chosen.map((c) => [c.node, c.task.taskId]));

@@ -131,7 +131,10 @@ export class World implements Cloud {
       const running = s.live.filter((w) => w.status === 'RUNNING');
       services[s.spec.name] = {
         queues: Object.fromEntries(s.queues.map((q) => [this.queueNames[q], this.pending(q)])),
-        nodes: running.map((w) => ({ node: w.node, taskId: w.taskId, active: w.active.length, reserved: w.reserved.length, scheduled: 0, processed: w.processed })),
+        nodes: running.map((w) => ({
+          node: w.node, taskId: w.taskId, active: w.active.length, reserved: w.reserved.length, scheduled: 0, processed: w.processed,
+          longestActiveSeconds: w.active.reduce((a, t) => Math.max(a, Math.round(this.now - this.startAt[t])), 0),
+        })),
         missingNodes: [],
         ecs: { desired: s.desired, running: running.length, pending: s.live.filter((w) => w.status === 'PENDING').length, deploymentInProgress: false },
         errors: [],

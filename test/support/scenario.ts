@@ -34,6 +34,12 @@ export interface Scenario {
   beforeTick?: (ctx: ScenarioContext) => Promise<void> | void;
   /** Per execution, e.g. an `onState` that breaks something in the middle of a cycle. */
   cycleOptions?: (ctx: ScenarioContext) => Partial<LocalCycleOptions>;
+  /**
+   * The fault takes the broker away: a message a worker held then waits in kombu's `unacked` for
+   * visibility_timeout (1 h) before Celery delivers it again. Such a task is not lost, and is
+   * counted apart (`waitingInUnacked`); in every other scenario it counts as lost.
+   */
+  brokerFault?: boolean;
 }
 
 export interface ScenarioSummary {
@@ -43,6 +49,11 @@ export interface ScenarioSummary {
   /** Tasks never completed, except those the injected fault destroyed itself. */
   lost: number;
   lostToFault: number;
+  /** Where the lost tasks are: first few keys, and how many sit in kombu's `unacked` (taken, never acknowledged). */
+  lostKeys: string[];
+  lostInUnacked: number;
+  /** brokerFault scenarios: tasks whose message waits in kombu's `unacked` for redelivery. */
+  waitingInUnacked: number;
   runTwice: number;
   cycles: number;
   failedCycles: number;
@@ -92,7 +103,7 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
   const queues = [...new Set(Object.values(sc.stack.services).flatMap((s) => s.queues))];
   const all = sc.workload.flatMap(keysOf);
   const s: ScenarioSummary = {
-    name: sc.name, sent: all.length, completed: 0, lost: 0, lostToFault: 0, runTwice: 0, cycles: 0, failedCycles: 0, failedCyclesThatScaledDown: 0,
+    name: sc.name, sent: all.length, completed: 0, lost: 0, lostToFault: 0, lostKeys: [], lostInUnacked: 0, waitingInUnacked: 0, runTwice: 0, cycles: 0, failedCycles: 0, failedCyclesThatScaledDown: 0,
     scaleUps: 0, drains: 0, drainedWorkers: 0, drainTimeouts: 0, drainsWithLongTasksRunning: 0, stoppedUndrained: [], doubleActions: 0,
     recoveries: 0, peakWorkers: 0, workerMinutes: 0, secondsToMinimum: null, seconds: 0,
   };
@@ -177,7 +188,8 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
         pending.splice(pending.indexOf(b), 1);
       }
       // Done when every task has run, every service is back at its minimum and no execution is left.
-      const done = await stack.completed().then((c) => all.filter((k) => (c[k] ?? 0) >= 1 || lostToFault.has(k)).length, () => -1);
+      const unacked = sc.brokerFault ? await unackedText(stack) : '';
+      const done = await stack.completed().then((c) => all.filter((k) => (c[k] ?? 0) >= 1 || lostToFault.has(k) || (sc.brokerFault && unacked.includes(k))).length, () => -1);
       if (done === all.length && pending.length === 0 && allDoneAt === null) allDoneAt = Date.now();
       const atMinimum = services.every((svc) => stack.ecs.liveTasks('local', svc).length === (sc.stack.services[svc].minWorkers ?? 0));
       if (allDoneAt !== null && atMinimum && inFlight.size === 0) {
@@ -193,8 +205,14 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
     const counts = await stack.completed();
     s.completed = all.filter((k) => (counts[k] ?? 0) >= 1).length;
     s.lostToFault = all.filter((k) => lostToFault.has(k) && !(counts[k] >= 1)).length;
-    s.lost = all.length - s.completed - s.lostToFault;
     s.runTwice = all.filter((k) => (counts[k] ?? 0) > 1).length;
+    const unacked = await unackedText(stack);
+    const unfinished = all.filter((k) => !(counts[k] >= 1) && !lostToFault.has(k));
+    s.waitingInUnacked = sc.brokerFault ? unfinished.filter((k) => unacked.includes(k)).length : 0;
+    const lost = unfinished.filter((k) => !(sc.brokerFault && unacked.includes(k)));
+    s.lost = lost.length;
+    s.lostKeys = lost.slice(0, 5);
+    s.lostInUnacked = lost.filter((k) => unacked.includes(k)).length;
     s.stoppedUndrained = services.flatMap((svc) => stack.ecs.taskList('local', svc))
       .filter((t) => (t.stoppedReason ?? '').startsWith('Scaling activity') && !drainedTasks.has(t.taskId))
       .map((t) => t.taskId);
@@ -206,6 +224,11 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
     await stack.stop();
   }
   return s;
+}
+
+/** kombu's `unacked` hash: delivery tag → [message, exchange, routing key] of messages taken and not acknowledged. */
+async function unackedText(stack: LocalStack): Promise<string> {
+  return Object.values(await stack.client.hgetall('unacked').catch(() => ({}))).join('\n');
 }
 
 export function formatSummary(s: ScenarioSummary): string {

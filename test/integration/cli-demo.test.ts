@@ -1,0 +1,60 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnTracked, stopProcess, waitFor } from '../support/processes';
+
+const BIN = join(__dirname, '..', '..', 'bin', 'celery-autoscaler.js');
+
+/** Every process below `pid` right now (redis-server, Celery workers and their pool children). */
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, pp] of parent) if (pp === p) { out.push(child); walk(child); }
+  };
+  walk(pid);
+  return out;
+}
+
+/** Running, not a zombie waiting to be reaped (it holds no resources any more). */
+const alive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+describe('npm start (the demo)', () => {
+  test('Ctrl-C stops every process it started: redis-server, the Celery workers and their pools', async () => {
+    const demo = spawnTracked(process.execPath, [BIN, 'demo', '--short', '60', '--long', '2', '--cycle-seconds', '2']);
+    let out = '';
+    demo.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+    demo.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+    try {
+      await waitFor('the demo to print its first cycle', () => /#\s+1 /.test(out), 60_000, 100);
+      const started = await waitFor('workers to be running', () => {
+        const pids = descendants(demo.pid as number);
+        const cmdlines = pids.map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8'); } catch { return ''; } });
+        return cmdlines.some((c) => c.includes('redis-server')) && cmdlines.some((c) => c.includes('celery')) ? pids : null;
+      }, 60_000, 200);
+      const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
+      process.kill(demo.pid as number, 'SIGINT');
+      expect(await exited).toBe(130);
+      expect(out).toContain('interrupted: stopping everything the demo started');
+      await waitFor('every process the demo started to be gone', () => started.every((p) => !alive(p)), 15_000, 100);
+    } finally {
+      await stopProcess(demo, 'SIGKILL', 0);
+    }
+  }, 120_000);
+});
