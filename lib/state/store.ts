@@ -1,5 +1,7 @@
 import type Redis from 'ioredis';
-import { brokerError, ensureReady } from '../celery/connection';
+import { redactUrl } from '../broker-url';
+import { ensureReady } from '../celery/connection';
+import { BrokerUnavailableError } from '../errors';
 
 /** Compare-and-delete: only the holder's token releases the lock (a late cycle can't free a newer one). */
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -48,7 +50,7 @@ export class StateStore {
       await ensureReady(this.redis, this.connectTimeoutMs);
       return await fn();
     } catch (e) {
-      throw brokerError(e, `autoscaler state: ${doing}`);
+      throw new BrokerUnavailableError(`autoscaler state: ${doing}: ${redactUrl(String((e as Error)?.message ?? e))}`);
     }
   }
 

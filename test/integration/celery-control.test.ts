@@ -72,13 +72,15 @@ describe('Celery over Redis from Node (real redis-server, real workers)', () => 
   });
 
   test('cancel_consumer stops only that node consuming only that queue; add_consumer resumes it', async () => {
+    // celery/worker/control.py: both commands reply first and apply on the worker's next loop turn (call_soon).
+    const queuesOf = async (node: string) => ((await control.activeQueues({ destination: [node] })).replies[node] ?? []).map((q) => q.name).sort().join(',');
     const cancel = await control.cancelConsumer('q1', { destination: ['w1@test'] });
     expect(cancel.replies).toEqual({ 'w1@test': { ok: 'no longer consuming from q1' } });
-    const queues = await control.activeQueues();
-    expect(queues.replies['w1@test'].map((q) => q.name)).toEqual(['q2']);
-    expect(queues.replies['w2@test'].map((q) => q.name).sort()).toEqual(['q1', 'q2']);
-    await control.addConsumer('q1', { destination: ['w1@test'] });
-    expect((await control.activeQueues({ destination: ['w1@test'] })).replies['w1@test'].map((q) => q.name).sort()).toEqual(['q1', 'q2']);
+    await waitFor('w1 to stop consuming q1', async () => (await queuesOf('w1@test')) === 'q2', 5000, 20);
+    expect(await queuesOf('w2@test')).toBe('q1,q2');
+    const add = await control.addConsumer('q1', { destination: ['w1@test'] });
+    expect(add.replies).toEqual({ 'w1@test': { ok: 'add consumer q1' } });
+    await waitFor('w1 to consume q1 again', async () => (await queuesOf('w1@test')) === 'q1,q2', 5000, 20);
   });
 
   test('a drain finishes while the messages still queued stay in Redis', async () => {
