@@ -140,7 +140,11 @@ export class CeleryControl {
       while (this.pending.size > 0) {
         // A short block keeps the loop responsive to calls finishing; replies arrive in ms.
         const got = await reader.brpop(...this.replyLists, 0.1);
-        if (got) this.dispatch(got[1]);
+        if (!got) continue;
+        this.dispatch(got[1]);
+        // Replies arrive in bursts (a broadcast answered by every worker): take the rest in one round trip.
+        const more = (await reader.rpop(got[0], 100)) as string[] | null;
+        for (const raw of more ?? []) this.dispatch(raw);
       }
     } catch (e) {
       const err = brokerError(e, 'reading remote-control replies');

@@ -37,15 +37,27 @@ function processedOf(stats: unknown): number | null {
   return Object.values(total).reduce<number>((a, v) => a + (typeof v === 'number' ? v : 0), 0);
 }
 
+export interface InspectOptions {
+  destination?: string[];
+  timeoutMs?: number;
+  /**
+   * Ask `active_queues` too (default). Each command costs every worker a reply; a cycle whose
+   * nodes all map to ECS tasks has no use for their queues, so it skips them (`queues: []`).
+   */
+  withQueues?: boolean;
+}
+
 /**
  * Each worker's active, reserved and scheduled tasks, processed total and queues, asked
  * concurrently. A node that does not answer every command is reported, never assumed idle.
  */
-export async function inspectNodes(control: CeleryControl, opts: { destination?: string[]; timeoutMs?: number } = {}): Promise<Inspection> {
+export async function inspectNodes(control: CeleryControl, opts: InspectOptions = {}): Promise<Inspection> {
+  const { withQueues = true, ...call } = opts;
+  const none: ControlResult<{ name: string }[]> = { replies: {}, missing: [], expected: 0 };
   const [active, reserved, scheduled, stats, queues] = await Promise.all([
-    control.active(opts), control.reserved(opts), control.scheduled(opts), control.stats(opts), control.activeQueues(opts),
+    control.active(call), control.reserved(call), control.scheduled(call), control.stats(call), withQueues ? control.activeQueues(call) : none,
   ]);
-  const all: ControlResult<unknown>[] = [active, reserved, scheduled, stats, queues];
+  const all: ControlResult<unknown>[] = withQueues ? [active, reserved, scheduled, stats, queues] : [active, reserved, scheduled, stats];
   const seen = new Set(all.flatMap((r) => Object.keys(r.replies)));
   for (const n of opts.destination ?? []) seen.add(n);
   const nodes: NodeSnapshot[] = [];

@@ -19,10 +19,10 @@ export interface BrokerMeasurement {
  * The control client is the caller's: each one owns a reader connection that must be reused
  * across cycles and closed by its owner, or a warm Lambda leaks a connection per cycle.
  */
-export async function measureBroker(redis: Redis, config: AutoscalerConfig, control: CeleryControl): Promise<BrokerMeasurement> {
+export async function measureBroker(redis: Redis, config: AutoscalerConfig, control: CeleryControl, opts: { withQueues?: boolean } = {}): Promise<BrokerMeasurement> {
   const at = Date.now();
   const allQueues = Object.values(config.services).flatMap((s) => s.queues);
-  const [depths, inspection] = await Promise.all([readQueueDepths(redis, config.broker, allQueues), inspectNodes(control)]);
+  const [depths, inspection] = await Promise.all([readQueueDepths(redis, config.broker, allQueues), inspectNodes(control, opts)]);
   const queues: Record<string, Record<string, number>> = {};
   for (const [name, s] of Object.entries(config.services)) {
     queues[name] = Object.fromEntries(s.queues.map((q) => [q, depths.pending[q]]));

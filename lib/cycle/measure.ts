@@ -28,10 +28,16 @@ export async function measureCycle(rt: Runtime, rawInput: unknown, execution: st
   const at = rt.now();
   const names = Object.keys(rt.config.services);
   const [broker, ecsReads] = await Promise.all([
-    measureBroker(rt.redis, rt.config, rt.control),
+    measureBroker(rt.redis, rt.config, rt.control, { withQueues: false }),
     Promise.all(names.map((name) => readEcs(rt, name))),
   ]);
   const allTasks = ecsReads.flatMap((r) => r.tasks.map((t) => ({ service: r.service, task: t })));
+  // Only a node that maps to no ECS task is attributed by its queues: ask those nodes alone.
+  const unmapped = broker.nodes.filter((n) => !allTasks.some((t) => taskForNode(n.node, [t.task]) !== null));
+  if (unmapped.length > 0) {
+    const queues = await rt.control.activeQueues({ destination: unmapped.map((n) => n.node) });
+    for (const n of unmapped) n.queues = (queues.replies[n.node] ?? []).map((q) => q.name);
+  }
   const services: Record<string, ServiceObservation> = {};
   for (const read of ecsReads) {
     services[read.service] = attribute(read, broker.nodes, broker.missing, allTasks, rt.config.services[read.service].queues, broker.queues[read.service] ?? {});

@@ -1,4 +1,5 @@
 import { CeleryControl } from '../../lib/celery/control';
+import { CeleryWorker } from '../support/celery/worker';
 import { LocalStack } from '../support/local-stack';
 import { waitFor } from '../support/processes';
 
@@ -31,6 +32,20 @@ describe('the scaling cycle (real ASL, real handlers, real redis + Celery, ECS e
     const warm = await clients();
     for (let i = 0; i < 5; i += 1) expect((await stack.cycle()).status).toBe('SUCCEEDED');
     expect(await clients()).toBe(warm);
+  });
+
+  test('a worker named after no ECS task is measured under the service whose queues it consumes, and never drained', async () => {
+    stack = await LocalStack.start({ services: { web: { ...svc, initialDesired: 1 } } });
+    const stray = await CeleryWorker.start({ brokerUrl: stack.redis.url, queues: ['q1'], nodeName: 'stray@somehost', concurrency: 1 });
+    try {
+      let measured: { services: { web: { nodes: { node: string; taskId: string | null }[] } } } | undefined;
+      const r = await stack.cycle({ services: { web: { desired: 1 } } }, { onState: (state, input) => { if (state === 'ComputePlan') measured = input as typeof measured; } });
+      expect(r.status).toBe('SUCCEEDED');
+      expect(measured?.services.web.nodes).toEqual(expect.arrayContaining([expect.objectContaining({ node: 'stray@somehost', taskId: null })]));
+      expect(measured?.services.web.nodes).toHaveLength(2);
+    } finally {
+      await stray.stop('SIGKILL', 0);
+    }
   });
 
   test('a flood scales up from zero, the tasks run, a dry run changes nothing', async () => {
