@@ -14,6 +14,8 @@ export interface NodeObservation {
   processed: number | null;
   /** How long its longest-running active task has run, seconds (Celery's `time_start`). */
   longestActiveSeconds?: number;
+  /** Its task slots (Celery's pool max-concurrency). */
+  concurrency?: number | null;
 }
 
 export interface EcsObservation {

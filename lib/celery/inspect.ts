@@ -11,6 +11,8 @@ export interface NodeSnapshot {
   queues: string[];
   /** How long its longest-running active task has run (0 when idle): a drain-time estimate. */
   longestActiveSeconds: number;
+  /** Task slots (`stats().pool['max-concurrency']`), null if unknown. */
+  concurrency: number | null;
 }
 
 export interface Inspection {
@@ -28,6 +30,12 @@ function longestRunning(active: unknown, nowSeconds: number): number {
   if (!Array.isArray(active)) return 0;
   const starts = active.map((t) => (t as { time_start?: unknown }).time_start).filter((s): s is number => typeof s === 'number');
   return starts.length === 0 ? 0 : Math.max(0, Math.round(nowSeconds - Math.min(...starts)));
+}
+
+/** celery/worker/control.py stats(): `pool['max-concurrency']`, for prefork, threads and solo alike. */
+function concurrencyOf(stats: unknown): number | null {
+  const c = (stats as { pool?: { 'max-concurrency'?: unknown } } | undefined)?.pool?.['max-concurrency'];
+  return typeof c === 'number' && c > 0 ? c : null;
 }
 
 /** celery/worker/control.py stats(): `total` is {task name: completed count}. */
@@ -75,6 +83,7 @@ export async function inspectNodes(control: CeleryControl, opts: InspectOptions 
       processed: processedOf(stats.replies[node]),
       queues: (queues.replies[node] ?? []).map((q) => q.name),
       longestActiveSeconds: longestRunning(active.replies[node], Date.now() / 1000),
+      concurrency: concurrencyOf(stats.replies[node]),
     });
   }
   const expected = Math.max(...all.map((r) => r.expected));

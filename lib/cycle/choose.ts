@@ -7,16 +7,27 @@ export interface DrainCandidate {
   reserved: number;
   /** How long its longest-running active task has run, seconds. */
   longestActiveSeconds?: number;
+  /** Its task slots; 1 when unknown. */
+  concurrency?: number | null;
 }
 
 /**
- * Seconds until a node would be empty, roughly: its longest-running task is expected to run
- * about as long again (a task that has run 40 s is likely a long one), and the tasks it holds
- * take their count at the service's throughput. Counting tasks alone picks the node with one
- * 20-minute task over one with four 200 ms tasks.
+ * Seconds until a node would be empty, roughly. A typical task takes concurrency × 60 / μ
+ * seconds. The longest-running task: one that has run more than twice that is an outlier, a
+ * long task among short ones, and is taken to run about as long again; otherwise it is a typical
+ * task with the typical time minus what it has run left (at least a tenth of it: a running task
+ * never ties with an idle worker, which always drains first). Every other task it holds adds its
+ * share of the slots' time (60 / μ). Counting tasks alone drained the worker with one 60 s task
+ * rather than one with four 200 ms tasks; elapsed time alone drained the newest of uniform long
+ * tasks, the one with the most left.
  */
 export function drainSecondsEstimate(n: DrainCandidate, perWorkerPerMinute: number): number {
-  return Math.max(n.longestActiveSeconds ?? 0, ((n.active + n.reserved) * 60) / perWorkerPerMinute);
+  const perTask = 60 / perWorkerPerMinute;
+  const typical = (n.concurrency ?? 1) * perTask;
+  if (n.active === 0) return n.reserved * perTask;
+  const ran = n.longestActiveSeconds ?? 0;
+  const longest = ran > 2 * typical ? ran : Math.max(typical / 10, typical - ran);
+  return longest + (n.active - 1 + n.reserved) * perTask;
 }
 
 /**

@@ -82,7 +82,7 @@ function attribute(
     const belongs = owner ? owner.service === read.service : n.queues.some((q) => queues.includes(q));
     if (!belongs) continue;
     if (owner) answeredTasks.add(owner.task.taskId);
-    mine.push({ node: n.node, taskId: owner?.task.taskId ?? null, active: n.active, reserved: n.reserved, scheduled: n.scheduled, processed: n.processed, longestActiveSeconds: n.longestActiveSeconds });
+    mine.push({ node: n.node, taskId: owner?.task.taskId ?? null, active: n.active, reserved: n.reserved, scheduled: n.scheduled, processed: n.processed, longestActiveSeconds: n.longestActiveSeconds, concurrency: n.concurrency });
   }
   const missingNodes = brokerMissing.filter((node) => {
     const owner = allTasks.find((t) => taskForNode(node, [t.task]) !== null);

@@ -23,6 +23,7 @@ const nodeSchema = z.object({
   scheduled: z.number(),
   processed: z.number().nullable(),
   longestActiveSeconds: z.number().optional(),
+  concurrency: z.number().nullable().optional(),
 });
 export const serviceObservationSchema = z.object({
   queues: z.record(z.number()),

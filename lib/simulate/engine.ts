@@ -134,6 +134,7 @@ export class World implements Cloud {
         nodes: running.map((w) => ({
           node: w.node, taskId: w.taskId, active: w.active.length, reserved: w.reserved.length, scheduled: 0, processed: w.processed,
           longestActiveSeconds: w.active.reduce((a, t) => Math.max(a, Math.round(this.now - this.startAt[t])), 0),
+          concurrency: s.spec.worker.concurrency,
         })),
         missingNodes: [],
         ecs: { desired: s.desired, running: running.length, pending: s.live.filter((w) => w.status === 'PENDING').length, deploymentInProgress: false },

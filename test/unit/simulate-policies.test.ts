@@ -118,8 +118,8 @@ describe('this planner in the simulator', () => {
       expect(Object.keys(o).sort()).toEqual(['at', 'services']);
       for (const s of Object.values(o.services)) {
         expect(Object.keys(s).sort()).toEqual(['ecs', 'errors', 'missingNodes', 'nodes', 'queues']);
-        // longestActiveSeconds is how long a task has run so far (Celery's time_start), not its duration.
-        for (const n of s.nodes) expect(Object.keys(n).sort()).toEqual(['active', 'longestActiveSeconds', 'node', 'processed', 'reserved', 'scheduled', 'taskId']);
+        // longestActiveSeconds is how long a task has run so far (Celery's time_start), not its duration; concurrency is the pool's size (stats).
+        for (const n of s.nodes) expect(Object.keys(n).sort()).toEqual(['active', 'concurrency', 'longestActiveSeconds', 'node', 'processed', 'reserved', 'scheduled', 'taskId']);
       }
       expect(JSON.stringify(o)).not.toMatch(/123\.456|7\.5|duration|arrival/);
     }
