@@ -112,6 +112,18 @@ export class CeleryControl {
   cancelConsumer(queue: string, o?: CallOptions) { return this.call<{ ok?: string; error?: string }>('cancel_consumer', { queue }, o); }
   addConsumer(queue: string, o?: CallOptions) { return this.call<{ ok?: string; error?: string }>('add_consumer', { queue }, o); }
 
+  /** cancel_consumer for every queue, concurrently, to the named nodes: which confirmed them all. */
+  cancelConsumers(queues: string[], destination: string[]) { return this.forEveryQueue('cancel_consumer', queues, destination); }
+  /** add_consumer for every queue, concurrently, to the named nodes: which confirmed them all. */
+  addConsumers(queues: string[], destination: string[]) { return this.forEveryQueue('add_consumer', queues, destination); }
+
+  private async forEveryQueue(method: 'cancel_consumer' | 'add_consumer', queues: string[], destination: string[]): Promise<{ confirmed: string[]; unconfirmed: string[] }> {
+    if (destination.length === 0) return { confirmed: [], unconfirmed: [] };
+    const replies = await Promise.all(queues.map((queue) => this.call(method, { queue }, { destination })));
+    const confirmed = destination.filter((node) => replies.every((r) => node in r.replies));
+    return { confirmed, unconfirmed: destination.filter((node) => !confirmed.includes(node)) };
+  }
+
   /** Closes the blocking reader; the command connection belongs to the caller. */
   close(): void {
     for (const c of [...this.pending.values()]) c.done(new BrokerUnavailableError('control client closed'));

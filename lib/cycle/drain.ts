@@ -35,13 +35,9 @@ export async function drainWorkers(rt: Runtime, w: ServiceWork): Promise<Service
   const destination = chosen.map((c) => c.node);
   // Recorded first: if this cycle dies from here on, the next one gives these nodes their queues back.
   await rt.state.saveDrain(w.service, { execution: w.cycle.execution, nodes: chosen.map((c) => ({ node: c.node, taskId: c.task.taskId })), queues: cfg.queues, at: rt.now() });
-  const replies = await Promise.all(cfg.queues.map((queue) => rt.control.cancelConsumer(queue, { destination })));
-  const confirmed = destination.filter((node) => replies.every((r) => node in r.replies));
-  const unconfirmed = destination.filter((node) => !confirmed.includes(node));
-  if (unconfirmed.length > 0) {
-    // A cancel may have landed without its reply arriving: hand the queues back to be sure.
-    await Promise.all(cfg.queues.map((queue) => rt.control.addConsumer(queue, { destination: unconfirmed })));
-  }
+  const { confirmed, unconfirmed } = await rt.control.cancelConsumers(cfg.queues, destination);
+  // A cancel may have landed without its reply arriving: hand the queues back to be sure.
+  await rt.control.addConsumers(cfg.queues, unconfirmed);
   if (confirmed.length === 0) return nothing(`no chosen worker confirmed cancel_consumer (${unconfirmed.join(', ')})`);
   const drain: DrainNode[] = chosen.filter((c) => confirmed.includes(c.node)).map((c) => ({ node: c.node, taskId: c.task.taskId, taskArn: c.task.taskArn }));
   return {
@@ -119,7 +115,7 @@ export async function restoreConsumers(rt: Runtime, w: ServiceWork): Promise<Ser
   await renewLock(rt, w);
   const drained = new Set(w.drained ?? []);
   const restore = (w.drain ?? []).filter((d) => !drained.has(d.node)).map((d) => d.node);
-  if (restore.length > 0) await Promise.all(cfg.queues.map((queue) => rt.control.addConsumer(queue, { destination: restore })));
+  await rt.control.addConsumers(cfg.queues, restore);
   return {
     ...w,
     drain: (w.drain ?? []).filter((d) => drained.has(d.node)),

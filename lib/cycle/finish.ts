@@ -31,7 +31,7 @@ export async function releaseAfterError(rt: Runtime, w: ServiceWork): Promise<{ 
   }
   const drain = (w.drain ?? []).map((d) => d.node);
   if (cfg && drain.length > 0 && !w.scaledDown) {
-    await attempt(`consumers restored to ${drain.join(', ')}`, () => Promise.all(cfg.queues.map((q) => rt.control.addConsumer(q, { destination: drain }))));
+    await attempt(`consumers restored to ${drain.join(', ')}`, () => rt.control.addConsumers(cfg.queues, drain));
   }
   if (cfg) await attempt('protection cleared', () => clearProtection(rt, w.service));
   if (undone) await attempt('drain record removed', () => rt.state.clearDrain(w.service));

@@ -25,12 +25,11 @@ export async function recoverLeftovers(rt: Runtime, dryRun: boolean, execution: 
         const nodes = live.map((n) => n.node);
         if (nodes.length > 0 && dryRun) did.push(`would give ${drain.queues.join(', ')} back to ${nodes.join(', ')}`);
         if (nodes.length > 0 && !dryRun) {
-          const replies = await Promise.all(drain.queues.map((queue) => rt.control.addConsumer(queue, { destination: nodes })));
+          const given = await rt.control.addConsumers(drain.queues, nodes);
           // A worker that has not re-subscribed since a broker restart misses the command: retry it next cycle.
-          unconfirmed = live.filter((n) => replies.some((r) => !(n.node in r.replies)));
-          const confirmed = nodes.filter((n) => !unconfirmed.some((u) => u.node === n));
-          if (confirmed.length > 0) did.push(`gave ${drain.queues.join(', ')} back to ${confirmed.join(', ')}`);
-          if (unconfirmed.length > 0) did.push(`no answer yet from ${unconfirmed.map((u) => u.node).join(', ')}; will retry next cycle`);
+          unconfirmed = live.filter((n) => given.unconfirmed.includes(n.node));
+          if (given.confirmed.length > 0) did.push(`gave ${drain.queues.join(', ')} back to ${given.confirmed.join(', ')}`);
+          if (given.unconfirmed.length > 0) did.push(`no answer yet from ${given.unconfirmed.join(', ')}; will retry next cycle`);
         }
       }
       if (protectedTasks > 0) {

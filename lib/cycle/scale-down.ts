@@ -23,7 +23,7 @@ export async function scaleDown(rt: Runtime, w: ServiceWork): Promise<ServiceWor
   const stale = await staleBacklog(rt, w);
   if (stale) {
     const nodes = drain.map((d) => d.node);
-    await Promise.all(cfg.queues.map((queue) => rt.control.addConsumer(queue, { destination: nodes })));
+    await rt.control.addConsumers(cfg.queues, nodes);
     return { ...w, status: 'done', abandoned: true, restored: nodes, drain: [], pollSeconds: 0, result: `scale-down abandoned: ${stale}: queues given back to ${nodes.join(', ')}, nobody removed` };
   }
   const svc = rt.ecs(cfg.cluster, cfg.service);

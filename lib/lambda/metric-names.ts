@@ -21,7 +21,7 @@ export const MetricName = {
   DrainTimeouts: 'DrainTimeouts',
   /** 1 per drain given up because a backlog arrived that needs the workers it was removing. */
   DrainsAbandoned: 'DrainsAbandoned',
-  /** Seconds from DrainWorkers to the drain ending (drained or timed out). */
+  /** Seconds from DrainWorkers to the drain ending (drained, timed out or abandoned). */
   DrainDuration: 'DrainDuration',
 } as const;
 

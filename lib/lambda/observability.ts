@@ -36,7 +36,7 @@ export function recordMeasurement(m: Measurement, latencyMs: number): void {
   emit(MetricName.MeasureLatency, MetricUnit.Milliseconds, latencyMs);
 }
 
-/** CheckDrain: once a drain ends (drained or timed out), how long it took. */
+/** CheckDrain: once a drain ends (drained, timed out or abandoned), how long it took. */
 export function recordDrainEnd(w: ServiceWork, now: number): void {
   if (!['drained', 'timedOut', 'abandoned'].includes(w.status ?? '') || w.drainStartedAt === undefined) return;
   emit(MetricName.DrainDuration, MetricUnit.Seconds, Math.max(0, (now - w.drainStartedAt) / 1000), { [Dimension.workerService]: w.service });
