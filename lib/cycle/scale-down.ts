@@ -32,13 +32,13 @@ export async function scaleDown(rt: Runtime, w: ServiceWork): Promise<ServiceWor
   const live = tasks.filter((t) => t.lastStatus !== 'STOPPED' && t.desiredStatus !== 'STOPPED');
   const keep = live.filter((t) => !drainIds.has(t.taskId)).map((t) => t.taskArn);
   const present = live.filter((t) => drainIds.has(t.taskId)).length;
-  await rt.state.saveProtected(w.service, keep, PROTECTION_MINUTES * 60_000);
-  await svc.protect(keep, PROTECTION_MINUTES);
   const desired = Math.max(0, desc.desired - present);
   if (desired === desc.desired) {
-    // The drained tasks stopped on their own (and ECS may have replaced them): nothing to remove now.
+    // The drained tasks stopped on their own (and ECS may have replaced them): nothing to remove, nothing to protect.
     return { ...w, status: 'done', pollSeconds: 0, result: `nothing removed: the drained worker(s) ${drain.map((d) => d.node).join(', ')} already stopped; the next cycle plans again` };
   }
+  await rt.state.saveProtected(w.service, keep, PROTECTION_MINUTES * 60_000);
+  await svc.protect(keep, PROTECTION_MINUTES);
   await svc.setDesiredCount(desired);
   await rt.state.recordScale(w.service, 'down', rt.now());
   return {
