@@ -7,6 +7,11 @@ import type { Runtime } from '../runtime';
 import type { Measurement } from './payloads';
 import { recoverLeftovers } from './recover';
 
+interface Owner {
+  service: string;
+  task: EcsTask;
+}
+
 interface EcsRead {
   service: string;
   ecs: EcsObservation | null;
@@ -32,15 +37,17 @@ export async function measureCycle(rt: Runtime, rawInput: unknown, execution: st
     Promise.all(names.map((name) => readEcs(rt, name))),
   ]);
   const allTasks = ecsReads.flatMap((r) => r.tasks.map((t) => ({ service: r.service, task: t })));
+  // Which ECS task (and so which service) each node runs in, looked up once for every service.
+  const ownerOf = new Map<string, Owner | null>([...broker.nodes.map((n) => n.node), ...broker.missing].map((node) => [node, allTasks.find((t) => taskForNode(node, [t.task]) !== null) ?? null]));
   // Only a node that maps to no ECS task is attributed by its queues: ask those nodes alone.
-  const unmapped = broker.nodes.filter((n) => !allTasks.some((t) => taskForNode(n.node, [t.task]) !== null));
+  const unmapped = broker.nodes.filter((n) => ownerOf.get(n.node) === null);
   if (unmapped.length > 0) {
     const queues = await rt.control.activeQueues({ destination: unmapped.map((n) => n.node) });
     for (const n of unmapped) n.queues = (queues.replies[n.node] ?? []).map((q) => q.name);
   }
   const services: Record<string, ServiceObservation> = {};
   for (const read of ecsReads) {
-    services[read.service] = attribute(read, broker.nodes, broker.missing, allTasks, rt.config.services[read.service].queues, broker.queues[read.service] ?? {});
+    services[read.service] = attribute(read, broker.nodes, broker.missing, ownerOf, rt.config.services[read.service].queues, broker.queues[read.service] ?? {});
   }
   return {
     cycle: { execution, at, dryRun: settings.dryRun, skipCooldown: settings.skipCooldown, ...(settings.note ? { note: settings.note } : {}) },
@@ -71,23 +78,20 @@ function attribute(
   read: EcsRead,
   nodes: NodeSnapshot[],
   brokerMissing: string[],
-  allTasks: { service: string; task: EcsTask }[],
+  ownerOf: Map<string, Owner | null>,
   queues: string[],
   pending: Record<string, number>,
 ): ServiceObservation {
   const mine: NodeObservation[] = [];
   const answeredTasks = new Set<string>();
   for (const n of nodes) {
-    const owner = allTasks.find((t) => taskForNode(n.node, [t.task]) !== null);
+    const owner = ownerOf.get(n.node);
     const belongs = owner ? owner.service === read.service : n.queues.some((q) => queues.includes(q));
     if (!belongs) continue;
     if (owner) answeredTasks.add(owner.task.taskId);
     mine.push({ node: n.node, taskId: owner?.task.taskId ?? null, active: n.active, reserved: n.reserved, scheduled: n.scheduled, processed: n.processed, longestActiveSeconds: n.longestActiveSeconds, concurrency: n.concurrency });
   }
-  const missingNodes = brokerMissing.filter((node) => {
-    const owner = allTasks.find((t) => taskForNode(node, [t.task]) !== null);
-    return owner ? owner.service === read.service : false;
-  });
+  const missingNodes = brokerMissing.filter((node) => ownerOf.get(node)?.service === read.service);
   for (const t of read.tasks) {
     if (t.lastStatus === 'RUNNING' && !answeredTasks.has(t.taskId) && !missingNodes.some((m) => taskForNode(m, [t]) !== null)) {
       missingNodes.push(`task ${t.taskId} (no worker answered)`);
