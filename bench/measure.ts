@@ -6,8 +6,8 @@ import { CeleryControl } from '../lib/celery/control';
 import { inspectNodes } from '../lib/celery/inspect';
 import { measureBroker } from '../lib/celery/measure';
 import { parseConfig } from '../lib/config';
-import { CeleryWorker, FIXTURE_DIR } from '../test/support/celery/worker';
-import { RedisServer } from '../test/support/redis-server';
+import { CeleryWorker, FIXTURE_DIR } from '../local/celery/worker';
+import { RedisServer } from '../local/redis-server';
 
 const run = promisify(execFile);
 const QUEUES = 50;

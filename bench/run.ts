@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import '../test/support/setup';
+import '../local/setup';
 import { measureBench } from './measure';
 import { putSection } from './sections';
 import { simulateBench } from './simulate';

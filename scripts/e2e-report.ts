@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import '../test/support/setup';
-import { stopAllTracked } from '../test/support/processes';
-import { runScenario } from '../test/support/scenario';
-import { E2E_SCENARIOS } from '../test/support/scenarios';
+import '../local/setup';
+import { stopAllTracked } from '../local/processes';
+import { runScenario } from '../local/scenario';
+import { E2E_SCENARIOS } from '../local/scenarios';
 
 /**
  * Runs the end-to-end scenarios (the same list test/e2e runs) and writes docs/reliability.md.

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import '../../test/support/setup';
-import { stopAllTracked } from '../../test/support/processes';
-import { formatSummary, runDemo } from '../../test/support/demo';
-import type { LocalStack } from '../../test/support/local-stack';
+import '../../local/setup';
+import { stopAllTracked } from '../../local/processes';
+import { formatSummary, runDemo } from '../../local/demo';
+import type { LocalStack } from '../../local/local-stack';
 
 export function register(program: Command): void {
   program

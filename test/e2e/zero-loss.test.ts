@@ -1,5 +1,5 @@
-import { runScenario } from '../support/scenario';
-import { E2E_SCENARIOS } from '../support/scenarios';
+import { runScenario } from '../../local/scenario';
+import { E2E_SCENARIOS } from '../../local/scenarios';
 
 // Each scenario runs the product on the local stack (real redis-server, real Celery workers,
 // the real state machine, the ECS emulator) and checks what it promises. E2E_SOAK=1 floods

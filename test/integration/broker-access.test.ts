@@ -7,8 +7,8 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { awsClientOptions } from '../../lib/aws-client';
 import { resolveBrokerUrl } from '../../lib/broker-url';
 import { publishTasks } from '../../lib/celery/publish';
-import { AwsApiError, startJsonApi, type JsonApiServer } from '../support/aws-json-api';
-import { RedisServer } from '../support/redis-server';
+import { AwsApiError, startJsonApi, type JsonApiServer } from '../../local/aws-json-api';
+import { RedisServer } from '../../local/redis-server';
 import { makeTlsCerts } from '../support/tls-certs';
 
 const exec = promisify(execFile);

@@ -6,9 +6,9 @@ import { prefixed, queueLists } from '../../lib/celery/keys';
 import { readQueueDepths } from '../../lib/celery/probe';
 import { publishTasks } from '../../lib/celery/publish';
 import { parseConfig } from '../../lib/config';
-import { CeleryWorker } from '../support/celery/worker';
-import { freePort, waitFor } from '../support/processes';
-import { RedisServer } from '../support/redis-server';
+import { CeleryWorker } from '../../local/celery/worker';
+import { freePort, waitFor } from '../../local/processes';
+import { RedisServer } from '../../local/redis-server';
 
 const broker = { db: 0, globalKeyprefix: '', prioritySteps: [0, 3, 6, 9], controlTimeoutMs: 1500, connectTimeoutMs: 1000 };
 const names = (r: { replies: Record<string, unknown> }) => Object.keys(r.replies).sort();

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnTracked, stopProcess, waitFor } from '../support/processes';
+import { spawnTracked, stopProcess, waitFor } from '../../local/processes';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'celery-autoscaler.js');
 

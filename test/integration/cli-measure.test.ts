@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { publishTasks } from '../../lib/celery/publish';
-import { CeleryWorker } from '../support/celery/worker';
-import { freePort } from '../support/processes';
-import { RedisServer } from '../support/redis-server';
+import { CeleryWorker } from '../../local/celery/worker';
+import { freePort } from '../../local/processes';
+import { RedisServer } from '../../local/redis-server';
 
 const run = promisify(execFile);
 const BIN = join(__dirname, '..', '..', 'bin', 'celery-autoscaler.js');

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../support/processes';
-import { LocalStack } from '../support/local-stack';
+import { freePort } from '../../local/processes';
+import { LocalStack } from '../../local/local-stack';
 
 const run = promisify(execFile);
 const BIN = join(__dirname, '..', '..', 'bin', 'celery-autoscaler.js');

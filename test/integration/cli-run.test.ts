@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { createSfnClient, startExecution } from '../../cli/sfn';
 import { CeleryControl } from '../../lib/celery/control';
-import { LocalStack } from '../support/local-stack';
-import { waitFor } from '../support/processes';
-import { SfnEmulator } from '../support/sfn-emulator';
+import { LocalStack } from '../../local/local-stack';
+import { waitFor } from '../../local/processes';
+import { SfnEmulator } from '../../local/sfn-emulator';
 
 const exec = promisify(execFile);
 const BIN = join(__dirname, '..', '..', 'bin', 'celery-autoscaler.js');

@@ -1,6 +1,6 @@
 import { createEcsClient, EcsService, taskForNode, type EcsTask } from '../../lib/ecs';
-import { EcsEmulator } from '../support/ecs-emulator';
-import { waitFor } from '../support/processes';
+import { EcsEmulator } from '../../local/ecs-emulator';
+import { waitFor } from '../../local/processes';
 
 describe('ECS adapter over the real SDK and the ECS emulator', () => {
   let emu: EcsEmulator;

@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import { connectBroker, ensureReady } from '../../lib/celery/connection';
 import type { BrokerConfig } from '../../lib/config';
 import { StateStore } from '../../lib/state/store';
-import { RedisServer } from '../support/redis-server';
+import { RedisServer } from '../../local/redis-server';
 
 describe('state store (real redis)', () => {
   let server: RedisServer;

@@ -1,7 +1,7 @@
 import { CeleryControl } from '../../lib/celery/control';
-import { CeleryWorker } from '../support/celery/worker';
-import { LocalStack } from '../support/local-stack';
-import { waitFor } from '../support/processes';
+import { CeleryWorker } from '../../local/celery/worker';
+import { LocalStack } from '../../local/local-stack';
+import { waitFor } from '../../local/processes';
 
 // Fast settings so a whole cycle takes about a second; each test sets what it proves.
 const svc = {

@@ -1,6 +1,6 @@
 import { captureOutput, emfValues, jsonLines } from '../support/observability-on';
 import { resetRuntime } from '../../lib/runtime';
-import { LocalStack } from '../support/local-stack';
+import { LocalStack } from '../../local/local-stack';
 
 // A password no log line may ever carry, on an ACL user as on ElastiCache with RBAC.
 const PASSWORD = 'pw-never-logged-7f3a';

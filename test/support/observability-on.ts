@@ -1,5 +1,5 @@
 // Import first in a test that asserts logs or metrics: Powertools reads these when the step
-// modules load, and test/support/setup.ts turns both off for every other test.
+// modules load, and local/setup.ts (loaded by test/support/setup.ts) turns both off for every other test.
 process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
 process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import validator from 'asl-validator';
-import { stepHandlers } from '../../lib/local/run-cycle';
+import { stepHandlers } from '../../local/run-cycle';
 
 const path = join(__dirname, '..', '..', 'statemachines', 'autoscaler.asl.json');
 const definition = JSON.parse(readFileSync(path, 'utf8'));

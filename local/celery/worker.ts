@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { CeleryControl } from '../../../lib/celery/control';
+import { CeleryControl } from '../../lib/celery/control';
 import { spawnTracked, stopProcess, waitFor } from '../processes';
 
 export const FIXTURE_DIR = __dirname;

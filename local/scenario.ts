@@ -1,4 +1,4 @@
-import type { LocalCycleOptions, LocalCycleResult } from '../../lib/local/run-cycle';
+import type { LocalCycleOptions, LocalCycleResult } from './run-cycle';
 import { LocalStack, type LocalStackOptions } from './local-stack';
 
 /** Tasks put on a queue at a moment of the run; each counts its completions by key. */

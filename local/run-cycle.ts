@@ -1,17 +1,17 @@
 import './promise-with-resolvers';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import definition from '../../statemachines/autoscaler.asl.json';
-import { handler as CheckCooldown } from '../../functions/check-cooldown';
-import { handler as CheckDrain } from '../../functions/check-drain';
-import { handler as ComputePlan } from '../../functions/compute-plan';
-import { handler as DrainWorkers } from '../../functions/drain-workers';
-import { handler as MeasureQueues } from '../../functions/measure-queues';
-import { handler as ReleaseAfterError } from '../../functions/release-after-error';
-import { handler as ReleaseProtection } from '../../functions/release-protection';
-import { handler as RestoreConsumers } from '../../functions/restore-consumers';
-import { handler as ScaleDown } from '../../functions/scale-down';
-import { handler as ScaleUp } from '../../functions/scale-up';
-import { handler as Summarize } from '../../functions/summarize';
+import definition from '../statemachines/autoscaler.asl.json';
+import { handler as CheckCooldown } from '../functions/check-cooldown';
+import { handler as CheckDrain } from '../functions/check-drain';
+import { handler as ComputePlan } from '../functions/compute-plan';
+import { handler as DrainWorkers } from '../functions/drain-workers';
+import { handler as MeasureQueues } from '../functions/measure-queues';
+import { handler as ReleaseAfterError } from '../functions/release-after-error';
+import { handler as ReleaseProtection } from '../functions/release-protection';
+import { handler as RestoreConsumers } from '../functions/restore-consumers';
+import { handler as ScaleDown } from '../functions/scale-down';
+import { handler as ScaleUp } from '../functions/scale-up';
+import { handler as Summarize } from '../functions/summarize';
 
 type Handler = (input: unknown) => Promise<unknown>;
 

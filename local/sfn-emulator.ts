@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import definition from '../../statemachines/autoscaler.asl.json';
-import { runLocalCycle, type LocalEvent } from '../../lib/local/run-cycle';
+import definition from '../statemachines/autoscaler.asl.json';
+import { runLocalCycle, type LocalEvent } from './run-cycle';
 import { AwsApiError, startJsonApi, type ApiCall, type JsonApiServer } from './aws-json-api';
 
 const ACCOUNT = '123456789012';
