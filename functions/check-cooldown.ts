@@ -1,5 +1,5 @@
-import { checkCooldown } from '../lib/cycle/scale-up';
-import { serviceWorkSchema } from '../lib/cycle/payloads';
-import { step } from '../lib/lambda/step';
+import { checkCooldown } from '../lib/cycle/check-cooldown';
+import { changeItemSchema } from '../lib/cycle/payloads';
+import { stepHandler } from '../lib/lambda/step';
 
-export const handler = step('CheckCooldown', serviceWorkSchema, (w, rt) => checkCooldown(rt, w));
+export const handler = stepHandler('CheckCooldown', changeItemSchema, checkCooldown);

@@ -1,5 +1,5 @@
+import { computePlan } from '../lib/cycle/compute-plan';
 import { measurementSchema } from '../lib/cycle/payloads';
-import { computePlan } from '../lib/cycle/plan';
-import { step } from '../lib/lambda/step';
+import { stepHandler } from '../lib/lambda/step';
 
-export const handler = step('ComputePlan', measurementSchema, (m, rt) => computePlan(rt, m));
+export const handler = stepHandler('ComputePlan', measurementSchema, computePlan);

@@ -1,5 +1,5 @@
-import { drainWorkers } from '../lib/cycle/drain';
-import { serviceWorkSchema } from '../lib/cycle/payloads';
-import { step } from '../lib/lambda/step';
+import { drainWorkers } from '../lib/cycle/drain-workers';
+import { cooldownOutputSchema } from '../lib/cycle/payloads';
+import { stepHandler } from '../lib/lambda/step';
 
-export const handler = step('DrainWorkers', serviceWorkSchema, (w, rt) => drainWorkers(rt, w));
+export const handler = stepHandler('DrainWorkers', cooldownOutputSchema, drainWorkers);

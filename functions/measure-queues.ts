@@ -1,11 +1,12 @@
-import { measureCycle } from '../lib/cycle/measure';
+import { measureQueues } from '../lib/cycle/measure-queues';
 import { measureInputSchema } from '../lib/cycle/payloads';
-import { recordMeasurement } from '../lib/lambda/observability';
-import { step } from '../lib/lambda/step';
+import { recordMeasurement, recordQueuesRestored } from '../lib/lambda/observability';
+import { stepHandler } from '../lib/lambda/step';
 
-export const handler = step('MeasureQueues', measureInputSchema, async (event, rt) => {
-  const started = Date.now();
-  const m = await measureCycle(rt, event.input, event.execution);
-  recordMeasurement(m, Date.now() - started);
-  return m;
+export const handler = stepHandler('MeasureQueues', measureInputSchema, function* (env, event) {
+  const started = env.now();
+  const { measurement, queuesRestored } = yield* measureQueues(env, event.input, event.execution);
+  recordMeasurement(measurement, env.now() - started);
+  recordQueuesRestored(queuesRestored);
+  return measurement;
 });

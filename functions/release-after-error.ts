@@ -1,5 +1,5 @@
-import { releaseAfterError } from '../lib/cycle/finish';
-import { serviceWorkSchema } from '../lib/cycle/payloads';
-import { step } from '../lib/lambda/step';
+import { failedBranchSchema } from '../lib/cycle/payloads';
+import { releaseAfterError } from '../lib/cycle/release-after-error';
+import { stepHandler } from '../lib/lambda/step';
 
-export const handler = step('ReleaseAfterError', serviceWorkSchema, (w, rt) => releaseAfterError(rt, w));
+export const handler = stepHandler('ReleaseAfterError', failedBranchSchema, releaseAfterError);

@@ -1,5 +1,6 @@
-import { releaseProtection } from '../lib/cycle/scale-down';
-import { serviceWorkSchema } from '../lib/cycle/payloads';
-import { step } from '../lib/lambda/step';
+import { drainSchema } from '../lib/cycle/payloads';
+import { releaseProtection } from '../lib/cycle/release-protection';
+import { recordDrainEnd } from '../lib/lambda/observability';
+import { stepHandler } from '../lib/lambda/step';
 
-export const handler = step('ReleaseProtection', serviceWorkSchema, (w, rt) => releaseProtection(rt, w));
+export const handler = stepHandler('ReleaseProtection', drainSchema, releaseProtection, (out, _input, env) => recordDrainEnd(out, env.now()));

@@ -1,5 +1,6 @@
-import { restoreConsumers } from '../lib/cycle/drain';
-import { serviceWorkSchema } from '../lib/cycle/payloads';
-import { step } from '../lib/lambda/step';
+import { drainSchema } from '../lib/cycle/payloads';
+import { restoreConsumers } from '../lib/cycle/restore-consumers';
+import { recordDrainGivenUp } from '../lib/lambda/observability';
+import { stepHandler } from '../lib/lambda/step';
 
-export const handler = step('RestoreConsumers', serviceWorkSchema, (w, rt) => restoreConsumers(rt, w));
+export const handler = stepHandler('RestoreConsumers', drainSchema, restoreConsumers, (_out, input) => recordDrainGivenUp(input));

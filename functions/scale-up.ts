@@ -1,5 +1,6 @@
+import { cooldownOutputSchema } from '../lib/cycle/payloads';
 import { scaleUp } from '../lib/cycle/scale-up';
-import { serviceWorkSchema } from '../lib/cycle/payloads';
-import { step } from '../lib/lambda/step';
+import { recordScaleAction } from '../lib/lambda/observability';
+import { stepHandler } from '../lib/lambda/step';
 
-export const handler = step('ScaleUp', serviceWorkSchema, (w, rt) => scaleUp(rt, w));
+export const handler = stepHandler('ScaleUp', cooldownOutputSchema, scaleUp, (out) => recordScaleAction(out.service));

@@ -1,9 +1,8 @@
-import { summarize } from '../lib/cycle/finish';
 import { summarizeInputSchema } from '../lib/cycle/payloads';
-import { recordOutcomes } from '../lib/lambda/observability';
-import { step } from '../lib/lambda/step';
+import { summarize } from '../lib/cycle/summarize';
+import { stepHandler } from '../lib/lambda/step';
 
-export const handler = step('Summarize', summarizeInputSchema, async (input) => {
-  recordOutcomes(input.results);
+// eslint-disable-next-line require-yield
+export const handler = stepHandler('Summarize', summarizeInputSchema, function* (_env, input) {
   return summarize(input);
 });

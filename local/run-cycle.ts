@@ -12,13 +12,18 @@ import { handler as RestoreConsumers } from '../functions/restore-consumers';
 import { handler as ScaleDown } from '../functions/scale-down';
 import { handler as ScaleUp } from '../functions/scale-up';
 import { handler as Summarize } from '../functions/summarize';
+import { localContext, type StepHandler } from '../lib/lambda/step';
 
 type Handler = (input: unknown) => Promise<unknown>;
 
+let requests = 0;
+/** A Lambda handler called as aws-local-stepfunctions calls a local one: input only, a local context made up. */
+const local = (state: string, h: StepHandler): Handler => (input) => h(input, localContext(`celery-autoscaler-local-${state}`, `local-${(requests += 1)}`));
+
 /** The real handlers, keyed by the Task state that runs them (states inside the Map too). */
-export const stepHandlers: Record<string, Handler> = {
+export const stepHandlers: Record<string, Handler> = Object.fromEntries(Object.entries({
   MeasureQueues, ComputePlan, CheckCooldown, ScaleUp, DrainWorkers, CheckDrain, RestoreConsumers, ScaleDown, ReleaseProtection, ReleaseAfterError, Summarize,
-};
+}).map(([state, h]) => [state, local(state, h)]));
 
 /** What CloudFormation's DefinitionSubstitutions does at deploy: placeholders → Lambda ARNs. */
 function substituted(): StateMachineDefinition {

@@ -148,7 +148,7 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
         states.push(state);
         opts.onState?.(state, input);
         if (state !== 'ScaleDown') return;
-        for (const d of (input as { drain?: { taskId: string }[] }).drain ?? []) drainedTasks.add(d.taskId);
+        for (const d of (input as { empty?: { taskId: string }[] }).empty ?? []) drainedTasks.add(d.taskId);
         void stack.client.hkeys('fixture:running').then((keys) => { if (keys.some((k) => k.startsWith('long'))) s.drainsWithLongTasksRunning += 1; }, () => undefined);
       },
     }).then(async (r) => {

@@ -127,7 +127,7 @@ export const E2E_SCENARIOS: E2eScenario[] = [
         onState: (state, input) => {
           if (state !== 'CheckDrain' || killed.has(ctx.stack)) return;
           killed.add(ctx.stack);
-          const node = (input as { drain: { node: string; taskId: string }[] }).drain[0];
+          const node = (input as { draining: { node: string; taskId: string }[] }).draining[0];
           void ctx.stack.client.hgetall('fixture:running').then((running) => {
             for (const [key, host] of Object.entries(running)) if (host === node.node) ctx.lostToFault.add(key);
             ctx.log(`  fault: SIGKILL to ${node.node}, which was draining`);

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { resolveBrokerUrl } from '../../lib/broker-url';
 import { loadConfigFile, type AutoscalerConfig } from '../../lib/config';
-import { measureCycle } from '../../lib/cycle/measure';
-import { planCycle } from '../../lib/cycle/plan';
+import { planCycle } from '../../lib/cycle/compute-plan';
+import { measureQueues } from '../../lib/cycle/measure-queues';
+import { runAsync } from '../../lib/cycle/ports';
 import { createEcsClient, EcsService } from '../../lib/ecs';
 import { ValidationError } from '../../lib/errors';
 import { inFlightTotal, pendingTotal } from '../../lib/observation';
 import { assembleRuntime } from '../../lib/runtime';
+import { envOf } from '../../lib/runtime-env';
 import { round1, table } from '../format';
 import { addOverrideOptions, executionInput, type OverrideOptions } from '../overrides';
 
@@ -71,8 +73,9 @@ export function register(program: Command): void {
       ? { stage: opts.stage, ecsService: (cluster, service) => new FixedCountEcs(cluster, service, countOf.get(`${cluster}/${service}`) ?? 0) }
       : { stage: opts.stage, ecsClient: createEcsClient({ endpoint: opts.ecsEndpoint, region: opts.region }) });
     try {
-      const m = await measureCycle(rt, input, `plan-${Date.now()}`);
-      const { output, decisions } = await planCycle(rt, m);
+      const env = envOf(rt);
+      const { measurement: m } = await runAsync(measureQueues(env, input, `plan-${Date.now()}`));
+      const { output, decisions } = await runAsync(planCycle(env, m));
       const rows = decisions.map((d) => {
         const s = m.services[d.service];
         return {

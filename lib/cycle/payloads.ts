@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * The shapes that travel between Task states. Kept small: they are what an operator reads in
- * the Step Functions console, and every step validates the one it receives.
+ * The shapes that travel between Task states, one per boundary. Kept small: they are what an
+ * operator reads in the Step Functions console. Each is validated once, at the handler's edge.
  */
 export const cycleSchema = z.object({
   execution: z.string().min(1),
@@ -13,7 +13,9 @@ export const cycleSchema = z.object({
 });
 export type Cycle = z.infer<typeof cycleSchema>;
 
+/** MeasureQueues' input: the execution input as given, and the execution's name. */
 export const measureInputSchema = z.object({ input: z.unknown(), execution: z.string().min(1) });
+export type MeasureInput = z.infer<typeof measureInputSchema>;
 
 const nodeSchema = z.object({
   node: z.string(),
@@ -32,12 +34,13 @@ export const serviceObservationSchema = z.object({
   ecs: z.object({ desired: z.number(), running: z.number(), pending: z.number(), deploymentInProgress: z.boolean() }).nullable(),
   errors: z.array(z.string()),
 });
+/** MeasureQueues → ComputePlan. */
 export const measurementSchema = z.object({
   cycle: cycleSchema,
   /** The execution input as validated, so ComputePlan applies the same overrides. */
   input: z.unknown(),
   services: z.record(serviceObservationSchema),
-  /** What this cycle undid of a cycle that died part-way (one line per service). */
+  /** What this cycle repaired: a dead cycle's leftovers, workers missing a queue (one line each). */
   recovered: z.array(z.string()).optional(),
 });
 export type Measurement = z.infer<typeof measurementSchema>;
@@ -53,6 +56,9 @@ export const changeSchema = z.object({
 });
 export type Change = z.infer<typeof changeSchema>;
 
+const holdSchema = z.object({ service: z.string(), reason: z.string() });
+
+/** ComputePlan → AnyChanges? → ApplyChanges (one branch per change). */
 export interface PlanOutput {
   cycle: Cycle;
   dryRun: boolean;
@@ -62,39 +68,86 @@ export interface PlanOutput {
   recovered?: string[];
 }
 
+/** One branch of ApplyChanges: the change and its cycle (the Map's ItemSelector) → CheckCooldown. */
+export const changeItemSchema = changeSchema.extend({ cycle: cycleSchema, skipCooldown: z.boolean().default(false) });
+export type ChangeItem = z.infer<typeof changeItemSchema>;
+
+/** CheckCooldown → Allowed? → ScaleUp | DrainWorkers | HeldByCooldown. */
+export const cooldownOutputSchema = changeItemSchema.extend({ allowed: z.boolean(), result: z.string().optional() });
+export type CooldownOutput = z.infer<typeof cooldownOutputSchema>;
+
 export const drainNodeSchema = z.object({ node: z.string(), taskId: z.string(), taskArn: z.string() });
 export type DrainNode = z.infer<typeof drainNodeSchema>;
 
-/** One service's work inside ApplyChanges; each step adds what it learned. */
-export const serviceWorkSchema = changeSchema
-  .extend({
-    cycle: cycleSchema,
-    skipCooldown: z.boolean().default(false),
-    allowed: z.boolean().optional(),
-    status: z.enum(['held', 'scaledUp', 'nothing', 'draining', 'waiting', 'drained', 'timedOut', 'abandoned', 'stopping', 'done']).optional(),
-    /** A backlog arrived during the drain that needs the workers it was removing: nobody is removed. */
-    abandoned: z.boolean().optional(),
-    drain: z.array(drainNodeSchema).optional(),
-    /** Epoch ms after which a drain gives the queues back. */
-    deadline: z.number().optional(),
-    /** Epoch ms when DrainWorkers sent cancel_consumer: the DrainDuration metric starts here. */
-    drainStartedAt: z.number().optional(),
-    pollSeconds: z.number().optional(),
-    drained: z.array(z.string()).optional(),
-    busy: z.array(z.object({ node: z.string(), active: z.number(), reserved: z.number(), scheduled: z.number() }).or(z.object({ node: z.string(), noReply: z.literal(true) }))).optional(),
-    restored: z.array(z.string()).optional(),
-    /** Set once ScaleDown lowered the desired count: from then on no queue is given back. */
-    scaledDown: z.boolean().optional(),
-    stopDeadline: z.number().optional(),
-    result: z.string().optional(),
-    error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
-  })
-  .passthrough();
-export type ServiceWork = z.infer<typeof serviceWorkSchema>;
+const busySchema = z.union([
+  z.object({ node: z.string(), active: z.number(), reserved: z.number(), scheduled: z.number() }),
+  z.object({ node: z.string(), noReply: z.literal(true) }),
+]);
 
+/**
+ * A drain in progress, from DrainWorkers to ReleaseProtection. Each node moves one way:
+ * `draining` → `empty` (CheckDrain saw it hold nothing) → `released` (ScaleDown lowered the
+ * desired count for it), or back to its queues (`restored`) on a timeout or an abandon.
+ * `status` is what the Choice states route on:
+ * - draining / waiting: poll again; release: ScaleDown removes the `empty` nodes;
+ * - timedOut / abandoned: RestoreConsumers; stopping: wait for released tasks to stop; done.
+ */
+export const drainSchema = z.object({
+  cycle: cycleSchema,
+  service: z.string(),
+  to: z.number().int().nonnegative(),
+  reason: z.string(),
+  perWorkerPerMinute: z.number().positive().optional(),
+  status: z.enum(['draining', 'waiting', 'release', 'timedOut', 'abandoned', 'stopping', 'done']),
+  draining: z.array(drainNodeSchema),
+  empty: z.array(drainNodeSchema),
+  released: z.array(drainNodeSchema),
+  restored: z.array(z.string()),
+  busy: z.array(busySchema).optional(),
+  /** Epoch ms: when cancel_consumer was sent, and when still-busy nodes get their queues back. */
+  startedAt: z.number(),
+  deadline: z.number(),
+  /** Epoch ms after which ReleaseProtection stops waiting for released tasks to stop. */
+  stopDeadline: z.number().optional(),
+  pollSeconds: z.number(),
+  result: z.string(),
+});
+export type Drain = z.infer<typeof drainSchema>;
+export type DrainStatus = Drain['status'];
+
+/** DrainWorkers → Draining?: a drain, or nothing to drain (the branch ends). */
+export const nothingSchema = z.object({ service: z.string(), status: z.literal('nothing'), result: z.string() });
+export type Nothing = z.infer<typeof nothingSchema>;
+export const drainWorkersOutputSchema = z.union([nothingSchema, drainSchema]);
+
+/** What every branch ends with: Summarize reads the service and its one-line result. */
+export const branchResultSchema = z.object({
+  service: z.string(),
+  result: z.string().optional(),
+  failed: z.boolean().optional(),
+  error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+});
+export type BranchResult = z.infer<typeof branchResultSchema>;
+
+/**
+ * ReleaseAfterError's input: whatever the failed state received (the Catch keeps it) plus the
+ * error. Only what cleanup needs is read; the rest is the failed state's own payload.
+ */
+export const failedBranchSchema = z.object({
+  service: z.string(),
+  cycle: cycleSchema,
+  draining: z.array(drainNodeSchema).optional(),
+  empty: z.array(drainNodeSchema).optional(),
+  released: z.array(drainNodeSchema).optional(),
+  error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+});
+export type FailedBranch = z.infer<typeof failedBranchSchema>;
+
+/** ApplyChanges → Summarize. */
 export const summarizeInputSchema = z.object({
   cycle: cycleSchema,
-  holds: z.array(z.object({ service: z.string(), reason: z.string() })),
+  holds: z.array(holdSchema),
   recovered: z.array(z.string()).optional(),
-  results: z.array(z.object({ service: z.string(), result: z.string().optional(), failed: z.boolean().optional(), error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional() }).passthrough()),
-}).passthrough();
+  results: z.array(branchResultSchema.passthrough()),
+});
+export type SummarizeInput = z.infer<typeof summarizeInputSchema>;

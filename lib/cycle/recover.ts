@@ -1,6 +1,6 @@
-import type { Runtime } from '../runtime';
-import { lockLeaseMs } from './lock';
-import { clearProtection } from './scale-down';
+import { lockLeaseMs } from './lease';
+import { call, type Env, type Step } from './ports';
+import { clearProtection } from './protection';
 
 /**
  * Undoes what a cycle that died part-way left on a service that no cycle holds any more:
@@ -10,22 +10,21 @@ import { clearProtection } from './scale-down';
  * service's lock, so overlapping cycles repair once and no drain starts halfway through it.
  * One line per service.
  */
-export async function recoverLeftovers(rt: Runtime, dryRun: boolean, execution: string): Promise<string[]> {
-  const leftovers = await rt.state.leftovers(Object.keys(rt.config.services));
+export function* recoverLeftovers(env: Env, dryRun: boolean, execution: string): Step<string[]> {
+  const leftovers = yield* call(env.history.leftovers(Object.keys(env.config.services)));
   const notes: string[] = [];
   for (const { service, drain, protectedTasks } of leftovers) {
-    const cfg = rt.config.services[service];
     const did: string[] = [];
-    if (!dryRun && !(await rt.state.acquireLock(service, execution, lockLeaseMs())).acquired) continue;
+    if (!dryRun && !(yield* call(env.lease.acquireLock(service, execution, lockLeaseMs()))).acquired) continue;
     try {
       let unconfirmed: NonNullable<typeof drain>['nodes'] = [];
       if (drain && drain.nodes.length > 0) {
-        const tasks = await rt.ecs(cfg.cluster, cfg.service).tasks();
+        const tasks = yield* call(env.ecs.tasks(service));
         const live = drain.nodes.filter((n) => tasks.some((t) => t.taskId === n.taskId && t.desiredStatus === 'RUNNING' && t.lastStatus !== 'STOPPED'));
         const nodes = live.map((n) => n.node);
         if (nodes.length > 0 && dryRun) did.push(`would give ${drain.queues.join(', ')} back to ${nodes.join(', ')}`);
         if (nodes.length > 0 && !dryRun) {
-          const given = await rt.control.addConsumers(drain.queues, nodes);
+          const given = yield* call(env.workers.add(drain.queues, nodes));
           // A worker that has not re-subscribed since a broker restart misses the command: retry it next cycle.
           unconfirmed = live.filter((n) => given.unconfirmed.includes(n.node));
           if (given.confirmed.length > 0) did.push(`gave ${drain.queues.join(', ')} back to ${given.confirmed.join(', ')}`);
@@ -33,15 +32,21 @@ export async function recoverLeftovers(rt: Runtime, dryRun: boolean, execution: 
         }
       }
       if (protectedTasks > 0) {
-        if (!dryRun) await clearProtection(rt, service);
+        if (!dryRun) yield* clearProtection(env, service);
         did.push(`${dryRun ? 'would clear' : 'cleared'} scale-in protection of ${protectedTasks} task(s)`);
       }
-      if (!dryRun && drain && unconfirmed.length > 0) await rt.state.saveDrain(service, { ...drain, nodes: unconfirmed });
-      else if (!dryRun) await rt.state.clearDrain(service);
+      if (!dryRun && drain && unconfirmed.length > 0) yield* call(env.history.saveDrain(service, { ...drain, nodes: unconfirmed }));
+      else if (!dryRun) yield* call(env.history.clearDrain(service));
     } catch (e) {
       did.push(`could not finish (${(e as Error).name}: ${(e as Error).message}); will retry next cycle`);
     } finally {
-      if (!dryRun) await rt.state.releaseLock(service, execution).catch(() => undefined);
+      if (!dryRun) {
+        try {
+          yield* call(env.lease.releaseLock(service, execution));
+        } catch {
+          /* the lease runs out on its own */
+        }
+      }
     }
     const who = drain ? `cycle ${drain.execution}` : 'a cycle';
     notes.push(`${service}: ${who} ended without cleaning up: ${did.join('; ') || 'nothing left to undo'}`);

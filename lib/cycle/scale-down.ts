@@ -1,84 +1,79 @@
-import type { Runtime } from '../runtime';
-import { staleBacklog } from './drain';
-import { renewLock } from './lock';
-import type { ServiceWork } from './payloads';
+import type { EcsTask } from '../ecs';
+import type { EcsObservation } from '../observation';
+import { staleReason } from './check-drain';
+import { renewLease } from './lease';
+import type { Drain } from './payloads';
+import { all, call, type Env, type Step } from './ports';
+import { protectAllBut } from './protection';
 
-/** Protection outlives the wait for the drained tasks to stop, and expires soon after a dead cycle. */
-const PROTECTION_MINUTES = 10;
-const STOP_WAIT_MS = 5 * 60 * 1000;
-const POLL_SECONDS = 5;
+/** How long ReleaseProtection waits for released tasks to stop before clearing protection anyway. */
+export const STOP_WAIT_MS = 5 * 60 * 1000;
+
+export interface ScaleDownReadings {
+  ecs: EcsObservation;
+  tasks: EcsTask[];
+  /** Why the drain should give way to new work (the last look before removing anyone), or null. */
+  stale: string | null;
+  now: number;
+}
+
+export interface ScaleDownPlan {
+  output: Drain;
+  /** Protect `keep`, unprotect `remove`, then set the desired count: ECS stops exactly `remove`. */
+  remove: { keep: string[]; remove: string[]; desired: number; from: number } | null;
+}
 
 /**
- * ScaleDown: protect every other task of the service from scale-in, then set
- * desired = current − drained tasks still present, so ECS stops exactly the drained ones.
- * The last look before removing anyone: if new work arrived since the last CheckDrain that
- * needs these workers, they get their queues back instead.
+ * The arithmetic of removing the emptied nodes: desired − those of them still running, with
+ * every other live task (still-draining ones included) protected from scale-in. A node whose
+ * task already stopped is not counted again (ECS may have replaced it; the next cycle plans).
  */
-export async function scaleDown(rt: Runtime, w: ServiceWork): Promise<ServiceWork> {
-  const cfg = rt.config.services[w.service];
-  const drain = w.drain ?? [];
-  await renewLock(rt, w);
-  // ReleaseProtection ends every path (record, protection, lock), so no other cycle slips in between.
-  if (drain.length === 0) return { ...w, status: 'done', pollSeconds: 0, result: w.result ?? 'nothing drained, nothing removed' };
-  const stale = await staleBacklog(rt, w);
-  if (stale) {
-    const nodes = drain.map((d) => d.node);
-    await rt.control.addConsumers(cfg.queues, nodes);
-    return { ...w, status: 'done', abandoned: true, restored: nodes, drain: [], pollSeconds: 0, result: `scale-down abandoned: ${stale}: queues given back to ${nodes.join(', ')}, nobody removed` };
-  }
-  const svc = rt.ecs(cfg.cluster, cfg.service);
-  const [desc, tasks] = await Promise.all([svc.describe(), svc.tasks()]);
-  const drainIds = new Set(drain.map((d) => d.taskId));
-  const live = tasks.filter((t) => t.lastStatus !== 'STOPPED' && t.desiredStatus !== 'STOPPED');
-  const keep = live.filter((t) => !drainIds.has(t.taskId)).map((t) => t.taskArn);
-  const present = live.filter((t) => drainIds.has(t.taskId)).length;
-  const desired = Math.max(0, desc.desired - present);
-  if (desired === desc.desired) {
-    // The drained tasks stopped on their own (and ECS may have replaced them): nothing to remove, nothing to protect.
-    return { ...w, status: 'done', pollSeconds: 0, result: `nothing removed: the drained worker(s) ${drain.map((d) => d.node).join(', ')} already stopped; the next cycle plans again` };
-  }
-  await rt.state.saveProtected(w.service, keep, PROTECTION_MINUTES * 60_000);
-  await svc.protect(keep, PROTECTION_MINUTES);
-  await svc.setDesiredCount(desired);
-  await rt.state.recordScale(w.service, 'down', rt.now());
+export function decide(input: Drain, r: ScaleDownReadings): ScaleDownPlan {
+  if (r.stale) return { output: { ...input, status: 'abandoned', result: `scale-down abandoned: ${r.stale}` }, remove: null };
+  const emptyIds = new Set(input.empty.map((d) => d.taskId));
+  const live = r.tasks.filter((t) => t.lastStatus !== 'STOPPED' && t.desiredStatus !== 'STOPPED');
+  const present = live.filter((t) => emptyIds.has(t.taskId)).length;
+  const desired = Math.max(0, r.ecs.desired - present);
+  const released = [...input.released, ...input.empty];
+  const names = input.empty.map((d) => d.node).join(', ');
+  const next = {
+    ...input,
+    empty: [],
+    released,
+    status: input.draining.length > 0 ? 'draining' as const : 'stopping' as const,
+    stopDeadline: r.now + STOP_WAIT_MS,
+  };
+  if (present === 0) return { output: { ...next, result: `${names} already stopped; nothing to remove` }, remove: null };
+  const keep = live.filter((t) => !emptyIds.has(t.taskId)).map((t) => t.taskArn);
+  const remove = live.filter((t) => emptyIds.has(t.taskId)).map((t) => t.taskArn);
+  const rest = input.draining.length > 0 ? `; still draining ${input.draining.map((d) => d.node).join(', ')}` : '';
   return {
-    ...w,
-    scaledDown: true,
-    status: 'stopping',
-    stopDeadline: rt.now() + STOP_WAIT_MS,
-    pollSeconds: POLL_SECONDS,
-    result: `scaled down ${desc.desired} → ${desired}: stopping ${drain.map((d) => d.node).join(', ')} (${w.reason})`,
+    output: { ...next, result: `scaled down ${r.ecs.desired} → ${desired}: removed ${names} (${input.reason})${rest}` },
+    remove: { keep, remove, desired, from: r.ecs.desired },
   };
 }
 
 /**
- * ReleaseProtection: once the drained tasks have stopped (or the wait is over), clear the
- * protection this cycle set (left on, it blocks ECS deployments) and release the lock.
+ * ScaleDown: removes the nodes CheckDrain found empty, as soon as they are, while the others
+ * keep draining. Before anyone is removed, one last look at the queues: new work that needs
+ * these workers gives them back instead (RestoreConsumers).
  */
-export async function releaseProtection(rt: Runtime, w: ServiceWork): Promise<ServiceWork> {
-  const cfg = rt.config.services[w.service];
-  const svc = rt.ecs(cfg.cluster, cfg.service);
-  // Still ours? The protection record is the service's, not this cycle's: never clear another's.
-  await renewLock(rt, w);
-  const tasks = await svc.tasks();
-  const drainIds = new Set((w.drain ?? []).map((d) => d.taskId));
-  const stillUp = tasks.filter((t) => drainIds.has(t.taskId) && t.lastStatus !== 'STOPPED');
-  if (stillUp.length > 0 && rt.now() < (w.stopDeadline ?? 0)) return { ...w, status: 'stopping', pollSeconds: POLL_SECONDS };
-  await clearProtection(rt, w.service);
-  await rt.state.clearDrain(w.service);
-  await rt.state.releaseLock(w.service, w.cycle.execution);
-  const late = stillUp.length > 0 ? `; ${stillUp.length} drained task(s) still stopping` : '';
-  return { ...w, status: 'done', pollSeconds: 0, result: `${w.result ?? 'scaled down'}${late}` };
-}
-
-/** Unprotects the tasks this service's scale-down protected that are still there. */
-export async function clearProtection(rt: Runtime, service: string): Promise<void> {
-  const cfg = rt.config.services[service];
-  const arns = await rt.state.protectedTasks(service);
-  if (arns.length === 0) return;
-  const svc = rt.ecs(cfg.cluster, cfg.service);
-  const present = new Set((await svc.tasks()).filter((t) => t.lastStatus !== 'STOPPED').map((t) => t.taskArn));
-  const toClear = arns.filter((a) => present.has(a));
-  if (toClear.length > 0) await svc.unprotect(toClear);
-  await rt.state.clearProtected(service);
+export function* scaleDown(env: Env, input: Drain): Step<Drain> {
+  const { service, cycle } = input;
+  const cfg = env.config.services[service];
+  yield* renewLease(env, service, cycle.execution);
+  const [depths, wanted, ecs, tasks] = yield* all<[Record<string, number>, Awaited<ReturnType<Env['history']['wanted']>>, EcsObservation, EcsTask[]]>([
+    env.workers.pending(cfg.queues),
+    env.history.wanted(service),
+    env.ecs.describe(service),
+    env.ecs.tasks(service),
+  ]);
+  const pending = Object.values(depths).reduce((a, b) => a + b, 0);
+  const { output, remove } = decide(input, { ecs, tasks, stale: staleReason(input, cfg, pending, wanted), now: env.now() });
+  if (remove) {
+    yield* protectAllBut(env, service, remove.keep, remove.remove);
+    yield* call(env.ecs.setDesired(service, remove.desired));
+    yield* call(env.history.recordScale(service, 'down', env.now()));
+  }
+  return output;
 }

@@ -1,40 +1,27 @@
-import { cooldownVerdict } from '../planner';
-import type { Runtime } from '../runtime';
-import { lockLeaseMs, renewLock } from './lock';
-import type { ServiceWork } from './payloads';
-
-/** CheckCooldown: take the service lock (token = execution name), then honour its cooldown. */
-export async function checkCooldown(rt: Runtime, w: ServiceWork): Promise<ServiceWork> {
-  const cfg = rt.config.services[w.service];
-  const lock = await rt.state.acquireLock(w.service, w.cycle.execution, lockLeaseMs());
-  if (!lock.acquired) {
-    return { ...w, allowed: false, status: 'held', result: `held: another cycle (${lock.holder}) is scaling ${w.service}` };
-  }
-  if (!w.skipCooldown) {
-    const times = (await rt.state.scaleTimes([w.service]))[w.service];
-    const verdict = cooldownVerdict(cfg, w.direction, times, rt.now());
-    if (!verdict.allowed) {
-      await rt.state.releaseLock(w.service, w.cycle.execution);
-      return { ...w, allowed: false, status: 'held', result: `held: ${verdict.reason}` };
-    }
-  }
-  return { ...w, allowed: true };
-}
+import { renewLease } from './lease';
+import type { BranchResult, CooldownOutput } from './payloads';
+import { call, type Env, type Step } from './ports';
 
 /**
  * ScaleUp: an absolute desired count, never "+N", so a retried step does not double-scale; and
- * never lower than what ECS already has (someone may have scaled further meanwhile). The lock is
- * released on success only: a failed attempt keeps it for the state machine's retry, and
- * ReleaseAfterError frees it if every retry fails.
+ * never lower than what ECS already has (someone may have scaled further meanwhile).
  */
-export async function scaleUp(rt: Runtime, w: ServiceWork): Promise<ServiceWork> {
-  const cfg = rt.config.services[w.service];
-  const svc = rt.ecs(cfg.cluster, cfg.service);
-  await renewLock(rt, w);
-  const current = await svc.describe();
-  const target = Math.max(current.desired, w.to);
-  if (target !== current.desired) await svc.setDesiredCount(target);
-  await rt.state.recordScale(w.service, 'up', rt.now());
-  await rt.state.releaseLock(w.service, w.cycle.execution);
-  return { ...w, status: 'scaledUp', result: `scaled up ${current.desired} → ${target}: ${w.reason}` };
+export function decide(input: Pick<CooldownOutput, 'to' | 'reason'>, currentDesired: number): { desired: number | null; result: string } {
+  const target = Math.max(currentDesired, input.to);
+  return { desired: target === currentDesired ? null : target, result: `scaled up ${currentDesired} → ${target}: ${input.reason}` };
+}
+
+/**
+ * The lock is released on success only: a failed attempt keeps it for the state machine's
+ * retry, and ReleaseAfterError frees it if every retry fails.
+ */
+export function* scaleUp(env: Env, input: CooldownOutput): Step<BranchResult & { status: 'scaledUp' }> {
+  const { service, cycle } = input;
+  yield* renewLease(env, service, cycle.execution);
+  const current = yield* call(env.ecs.describe(service));
+  const { desired, result } = decide(input, current.desired);
+  if (desired !== null) yield* call(env.ecs.setDesired(service, desired));
+  yield* call(env.history.recordScale(service, 'up', env.now()));
+  yield* call(env.lease.releaseLock(service, cycle.execution));
+  return { service, status: 'scaledUp', result };
 }

@@ -23,6 +23,8 @@ export const MetricName = {
   DrainsAbandoned: 'DrainsAbandoned',
   /** Seconds from DrainWorkers to the drain ending (drained, timed out or abandoned). */
   DrainDuration: 'DrainDuration',
+  /** Workers given back a queue they lacked outside any drain (self-healing in MeasureQueues). */
+  QueuesRestored: 'QueuesRestored',
 } as const;
 
 /** Ours is `workerService`: Powertools already owns `service` (its own name). */

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Measurement, ServiceWork } from '../cycle/payloads';
+import type { Drain, Measurement } from '../cycle/payloads';
 import { inFlightTotal } from '../observation';
 import { Dimension, METRICS_NAMESPACE, MetricName, POWERTOOLS_SERVICE } from './metric-names';
 
@@ -36,18 +36,23 @@ export function recordMeasurement(m: Measurement, latencyMs: number): void {
   emit(MetricName.MeasureLatency, MetricUnit.Milliseconds, latencyMs);
 }
 
-/** CheckDrain: once a drain ends (drained, timed out or abandoned), how long it took. */
-export function recordDrainEnd(w: ServiceWork, now: number): void {
-  if (!['drained', 'timedOut', 'abandoned'].includes(w.status ?? '') || w.drainStartedAt === undefined) return;
-  emit(MetricName.DrainDuration, MetricUnit.Seconds, Math.max(0, (now - w.drainStartedAt) / 1000), { [Dimension.workerService]: w.service });
+/** MeasureQueues' self-healing: workers given back a queue they lacked. */
+export function recordQueuesRestored(count: number): void {
+  if (count > 0) emit(MetricName.QueuesRestored, MetricUnit.Count, count);
 }
 
-/** Summarize: what each service's branch did. */
-export function recordOutcomes(results: { service: string; status?: string; scaledDown?: boolean; restored?: string[]; abandoned?: boolean }[]): void {
-  for (const r of results) {
-    const dims = { [Dimension.workerService]: r.service };
-    if (r.status === 'scaledUp' || r.scaledDown) emit(MetricName.ScaleActions, MetricUnit.Count, 1, dims);
-    if (r.abandoned) emit(MetricName.DrainsAbandoned, MetricUnit.Count, 1, dims);
-    else if (r.restored?.length) emit(MetricName.DrainTimeouts, MetricUnit.Count, 1, dims);
-  }
+/** ScaleUp, or ScaleDown when it removed workers: one scale action. */
+export function recordScaleAction(service: string): void {
+  emit(MetricName.ScaleActions, MetricUnit.Count, 1, { [Dimension.workerService]: service });
+}
+
+/** RestoreConsumers: the drain gave up, overtaken by new work or timed out. */
+export function recordDrainGivenUp(d: Drain): void {
+  emit(d.status === 'abandoned' ? MetricName.DrainsAbandoned : MetricName.DrainTimeouts, MetricUnit.Count, 1, { [Dimension.workerService]: d.service });
+}
+
+/** ReleaseProtection: the drain is over; how long it took from DrainWorkers. */
+export function recordDrainEnd(d: Drain, now: number): void {
+  if (d.status !== 'done') return;
+  emit(MetricName.DrainDuration, MetricUnit.Seconds, Math.max(0, (now - d.startedAt) / 1000), { [Dimension.workerService]: d.service });
 }

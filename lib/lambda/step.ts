@@ -1,32 +1,73 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
 import type { ZodType, ZodTypeDef } from 'zod';
-import { formatIssues } from '../config';
+import type { Env, Step } from '../cycle/ports';
+import { runAsync } from '../cycle/ports';
 import { ValidationError } from '../errors';
-import { getRuntime, type Runtime } from '../runtime';
+import { getRuntime } from '../runtime';
+import { envOf } from '../runtime-env';
 import { logger, metrics } from './observability';
 
 /**
- * Wraps one Task state's work: validates the state input, attaches the execution and service
- * to every log line, flushes metrics, and lets typed errors through so the state machine's
- * Retry/Catch see their names (`BrokerUnavailableError`, `EcsTransientError`, …).
+ * One Task state's handler: Powertools' parser validates the state's input against its schema,
+ * its logger carries the Lambda context (cold start, request id, function) plus the execution
+ * and service on every line, and the step runs over the real ports. Typed errors pass through,
+ * so the state machine's Retry/Catch see their names (`BrokerUnavailableError`, …).
  */
-export function step<I, O>(name: string, schema: ZodType<I, ZodTypeDef, unknown>, work: (input: I, rt: Runtime) => Promise<O>) {
-  return async (event: unknown): Promise<O> => {
-    const parsed = schema.safeParse(event);
-    if (!parsed.success) throw new ValidationError(`${name} input`, formatIssues(parsed.error));
-    const input = parsed.data as I & { cycle?: { execution?: string }; service?: string };
-    logger.resetKeys();
-    logger.appendKeys({ step: name, execution: (input.cycle?.execution ?? (input as { execution?: string }).execution) as string, ...(input.service ? { workerService: input.service } : {}) });
-    const started = Date.now();
-    try {
-      const out = await work(parsed.data, await getRuntime());
-      logger.info(`${name} done`, { output: out as unknown as Record<string, unknown>, ms: Date.now() - started });
-      return out;
-    } catch (e) {
-      const err = e as Error;
-      logger.error(`${name} failed`, { errorName: err.name, errorMessage: err.message });
-      throw e;
-    } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-    }
+export type StepHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+export function stepHandler<I, O>(name: string, schema: ZodType<I, ZodTypeDef, unknown>, work: (env: Env, input: I) => Step<O>, after?: (output: O, input: I, env: Env) => void): StepHandler {
+  const started = new WeakMap<object, number>();
+  return middy(async (input: I): Promise<O> => {
+    const keys = input as { cycle?: { execution?: string }; execution?: string; service?: string };
+    logger.appendKeys({ step: name, execution: keys.cycle?.execution ?? keys.execution, ...(keys.service ? { workerService: keys.service } : {}) });
+    const env = envOf(await getRuntime());
+    const output = await runAsync(work(env, input));
+    after?.(output, input, env);
+    return output;
+  })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use({
+      before: (request) => {
+        started.set(request, Date.now());
+      },
+      after: (request) => {
+        logger.info(`${name} done`, { output: request.response as Record<string, unknown>, ms: Date.now() - (started.get(request) ?? Date.now()) });
+      },
+      onError: (request) => {
+        const err = request.error as Error & { cause?: unknown };
+        // A payload that does not match its schema is a wiring fault; say which state and why.
+        if (err?.name === 'ParseError') request.error = new ValidationError(`${name} input`, [String((err.cause as Error | undefined)?.message ?? err.message)]);
+        logger.error(`${name} failed`, { errorName: (request.error as Error).name, errorMessage: (request.error as Error).message });
+      },
+    })
+    .use({
+      after: () => flushMetrics(),
+      onError: () => flushMetrics(),
+    })
+    .use(parser({ schema }));
+}
+
+function flushMetrics(): void {
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+}
+
+/** What the local stack hands a handler in place of Lambda's context. */
+export function localContext(functionName: string, requestId: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
   };
 }

@@ -25,6 +25,12 @@ export interface DrainRecord {
   at: number;
 }
 
+/** A scale-up that found the service held: its target, and when (epoch ms) it asked. */
+export interface Wanted {
+  to: number;
+  at: number;
+}
+
 /** What a cycle that ended without cleaning up left on a service that no cycle holds now. */
 export interface Leftovers {
   service: string;
@@ -145,6 +151,34 @@ export class StateStore {
   clearDrain(service: string): Promise<void> {
     return this.run(`forgetting the drain of ${service}`, async () => {
       await this.redis.del(this.key('draining', service));
+    });
+  }
+
+  /** Every service's drain record (null where there is none), one round trip. */
+  drainRecords(services: string[]): Promise<Record<string, DrainRecord | null>> {
+    return this.run('reading drain records', async () => {
+      if (services.length === 0) return {};
+      const raw = await this.redis.mget(services.map((s) => this.key('draining', s)));
+      return Object.fromEntries(services.map((s, i) => [s, parseDrain(raw[i] ?? null)]));
+    });
+  }
+
+  /** A scale-up that found the service held by a drain: the drain gives its busy workers back. */
+  want(service: string, wanted: Wanted, ttlMs: number): Promise<void> {
+    return this.run(`asking for ${wanted.to} workers of ${service}`, async () => {
+      await this.redis.set(this.key('wanted', service), JSON.stringify(wanted), 'PX', Math.ceil(ttlMs));
+    });
+  }
+
+  wanted(service: string): Promise<Wanted | null> {
+    return this.run(`reading what ${service} is wanted at`, async () => {
+      const v = await this.redis.get(this.key('wanted', service));
+      try {
+        const w = v === null ? null : (JSON.parse(v) as Wanted);
+        return w && typeof w.to === 'number' && typeof w.at === 'number' ? w : null;
+      } catch {
+        return null;
+      }
     });
   }
 

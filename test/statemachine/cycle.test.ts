@@ -77,12 +77,40 @@ describe('the scaling cycle (real ASL, real handlers, real redis + Celery, ECS e
     const r = await stack.cycle();
     expect(r.status).toBe('SUCCEEDED');
     expect(r.states).toContain('DrainWorkers');
-    expect(r.output).toMatchObject({ actions: [expect.stringContaining(`scaled down 2 → 1: stopping ${idle}`)] });
+    expect(r.output).toMatchObject({ actions: [expect.stringContaining(`scaled down 2 → 1: removed ${idle}`)] });
     await stack.ecs.settle();
     expect(stack.liveWorkers('web')).toEqual([busy]);
     await waitFor('the long task to complete', async () => (await stack.completed()).long === 1, 15_000, 100);
     // Protection was cleared, so ECS deployments are not blocked.
     expect(stack.ecs.liveTasks('local', 'web').every((t) => t.protectedUntil === null)).toBe(true);
+  });
+
+  test('each drained worker is removed as soon as it is empty, while a slow one still drains', async () => {
+    stack = await LocalStack.start({ services: { web: { ...svc, minWorkers: 1, drainTimeoutSeconds: 60, initialDesired: 3 } }, concurrency: 1 });
+    await stack.publishRecorded('q1', ['slow'], 6);
+    const control = new CeleryControl(stack.client, stack.config.broker);
+    const busy = await waitFor('one worker to run the slow task', async () => Object.entries((await control.active()).replies).find(([, tasks]) => tasks.length === 1)?.[0]);
+    control.close();
+    const idle = stack.liveWorkers('web').filter((n) => n !== busy).sort();
+    const releases: { at: number; empty: string[]; draining: string[] }[] = [];
+    // Target 0 (min 1 in config, overridden) so the busy worker is drained too.
+    const r = await stack.cycle({ services: { web: { minWorkers: 0, desired: 0 } } }, {
+      onState: (state, input) => {
+        if (state !== 'ScaleDown') return;
+        const d = input as { empty: { node: string }[]; draining: { node: string }[] };
+        releases.push({ at: Date.now(), empty: d.empty.map((n) => n.node).sort(), draining: d.draining.map((n) => n.node) });
+      },
+    });
+    expect(r.status).toBe('SUCCEEDED');
+    // The idle ones went first, together, while the slow one still ran; then the slow one alone.
+    expect(releases).toEqual([
+      { at: expect.any(Number), empty: idle, draining: [busy] },
+      { at: expect.any(Number), empty: [busy], draining: [] },
+    ]);
+    expect(stack.ecs.callsOf('UpdateService').map((c) => (c.params as { desiredCount: number }).desiredCount)).toEqual([1, 0]);
+    expect((await stack.completed()).slow).toBe(1);
+    await stack.ecs.settle();
+    expect(stack.liveWorkers('web')).toEqual([]);
   });
 
   test('a drain that times out gives the queues back and removes nobody', async () => {
@@ -131,8 +159,9 @@ describe('the scaling cycle (real ASL, real handlers, real redis + Celery, ECS e
         },
       });
       expect(r.status).toBe('SUCCEEDED');
-      expect(r.states).toEqual(expect.arrayContaining(['CheckDrain', 'RestoreConsumers', 'ScaleDown']));
-      expect(r.output).toMatchObject({ actions: [expect.stringMatching(/^web: drain abandoned: 1[34]\d pending need 3 workers, more than the 1 planned: queues given back to worker@\w+, nobody removed$/)] });
+      expect(r.states).toEqual(expect.arrayContaining(['CheckDrain', 'RestoreConsumers', 'ReleaseProtection']));
+      expect(r.states).not.toContain('ScaleDown');
+      expect(r.output).toMatchObject({ actions: [expect.stringMatching(/^web: drain abandoned: 1[34]\d pending need 3 workers, more than the 1 planned: queues given back to worker@\w+; removed nobody$/)] });
       expect(stack.ecs.callsOf('UpdateService')).toHaveLength(0);
       const queues = await control.activeQueues();
       expect(Object.values(queues.replies).map((qs) => qs.map((q) => q.name))).toEqual([['q1'], ['q1']]);
@@ -151,7 +180,7 @@ describe('the scaling cycle (real ASL, real handlers, real redis + Celery, ECS e
       const died = await stack.cycle({}, {
         onState: (state, input) => {
           if (state !== 'CheckDrain' || drained) return;
-          drained = (input as { drain: { node: string }[] }).drain[0].node;
+          drained = (input as { draining: { node: string }[] }).draining[0].node;
           void stack.redis.stop(); // the broker goes away mid-drain, so even the cleanup fails
         },
       });

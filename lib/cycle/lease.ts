@@ -1,6 +1,5 @@
 import { AutoscalerError } from '../errors';
-import type { Runtime } from '../runtime';
-import type { ServiceWork } from './payloads';
+import { call, type Env, type Step } from './ports';
 
 /**
  * A cycle holds a service by a short lease that each of its steps renews: a cycle that dies
@@ -16,8 +15,9 @@ export function lockLeaseMs(): number {
 /** The lease ran out (the cycle stalled) and another cycle may own the service now. */
 export class LockLostError extends AutoscalerError {}
 
-export async function renewLock(rt: Runtime, w: Pick<ServiceWork, 'service' | 'cycle'>): Promise<void> {
-  if (await rt.state.extendLock(w.service, w.cycle.execution, lockLeaseMs())) return;
-  const holder = await rt.state.lockHolder(w.service);
-  throw new LockLostError(`${w.service}: this cycle's lock expired${holder ? ` and ${holder} holds it now` : ''}; stopped before changing anything more`);
+/** Every step that changes a service first renews its lease; a lost lease stops it before any change. */
+export function* renewLease(env: Env, service: string, execution: string): Step<void> {
+  if (yield* call(env.lease.extendLock(service, execution, lockLeaseMs()))) return;
+  const holder = yield* call(env.lease.lockHolder(service));
+  throw new LockLostError(`${service}: this cycle's lock expired${holder ? ` and ${holder} holds it now` : ''}; stopped before changing anything more`);
 }

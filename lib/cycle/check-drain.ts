@@ -1,0 +1,77 @@
+import type { ServiceConfig } from '../config';
+import type { EcsTask } from '../ecs';
+import type { Wanted } from '../state/store';
+import { staleDrainNeed } from '../planner';
+import type { Drain, DrainNode } from './payloads';
+import { all, call, type Env, type Held, type Step } from './ports';
+
+export interface CheckDrainReadings {
+  /** What each draining node holds; null: it did not answer. */
+  held: Record<string, Held | null>;
+  /** The service's tasks; null when ECS could not be read this time. */
+  tasks: EcsTask[] | null;
+  /** Pending messages over the service's queues. */
+  pending: number;
+  /** A scale-up that found the service held by a drain (this one if it asked after the drain began). */
+  wanted: Wanted | null;
+  now: number;
+}
+
+/**
+ * Why a drain should stop and give every worker back, or null: the plan behind it went stale
+ * while it waited (its queues now hold more than the planned count finishes within the target),
+ * or a newer cycle wants more workers than the drain leaves.
+ */
+export function staleReason(d: Pick<Drain, 'to' | 'perWorkerPerMinute' | 'startedAt'>, cfg: ServiceConfig, pending: number, wanted: Wanted | null): string | null {
+  const needed = staleDrainNeed(pending, d.perWorkerPerMinute ?? cfg.tasksPerWorkerPerMinute, cfg.targetMinutes, d.to);
+  if (needed !== null) return `${pending} pending need ${needed} workers, more than the ${d.to} planned`;
+  if (wanted !== null && wanted.at >= d.startedAt && wanted.to > d.to) return `a newer cycle wants ${wanted.to} workers`;
+  return null;
+}
+
+/**
+ * CheckDrain: a node is empty when it answers with no active, reserved or scheduled task, or
+ * when its ECS task has stopped; no answer is not empty (a busy solo worker cannot answer).
+ * Every node that emptied goes to ScaleDown at once (`release`), the others keep draining: one
+ * slow task holds only its own worker.
+ */
+export function decide(input: Drain, cfg: ServiceConfig, r: CheckDrainReadings): Drain {
+  const stale = staleReason(input, cfg, r.pending, r.wanted);
+  if (stale) return { ...input, status: 'abandoned', busy: undefined, result: `drain abandoned: ${stale}` };
+  const emptied: DrainNode[] = [];
+  const still: DrainNode[] = [];
+  const busy: NonNullable<Drain['busy']> = [];
+  for (const d of input.draining) {
+    const task = r.tasks?.find((t) => t.taskId === d.taskId);
+    const gone = r.tasks !== null && (task === undefined || task.lastStatus === 'STOPPED');
+    const held = r.held[d.node];
+    if (gone || (held && held.active + held.reserved + held.scheduled === 0)) {
+      emptied.push(d);
+      continue;
+    }
+    still.push(d);
+    busy.push(held ? { node: d.node, ...held } : { node: d.node, noReply: true });
+  }
+  const out = { ...input, draining: still, empty: [...input.empty, ...emptied], busy };
+  if (out.empty.length > 0) return { ...out, status: 'release', result: `empty: ${out.empty.map((d) => d.node).join(', ')}${still.length ? `; still draining ${still.map((d) => d.node).join(', ')}` : ''}` };
+  if (r.now >= input.deadline) return { ...out, status: 'timedOut', result: `drain timed out: ${still.map((d) => d.node).join(', ')} still busy` };
+  return { ...out, status: 'waiting', result: `waiting for ${still.map((d) => d.node).join(', ')}` };
+}
+
+export function* checkDrain(env: Env, input: Drain): Step<Drain> {
+  const cfg = env.config.services[input.service];
+  const tasks = function* (): Step<EcsTask[] | null> {
+    try {
+      return yield* call(env.ecs.tasks(input.service));
+    } catch {
+      return null; // unknown is not stopped: those nodes are judged by their answers alone
+    }
+  };
+  const [held, depths, wanted] = yield* all<[Record<string, Held | null>, Record<string, number>, Wanted | null]>([
+    env.workers.held(input.draining.map((d) => d.node)),
+    env.workers.pending(cfg.queues),
+    env.history.wanted(input.service),
+  ]);
+  const pending = Object.values(depths).reduce((a, b) => a + b, 0);
+  return decide(input, cfg, { held, tasks: yield* tasks(), pending, wanted, now: env.now() });
+}

@@ -1,0 +1,77 @@
+import type { ServiceConfig } from '../config';
+import type { Inspection } from '../celery/inspect';
+import { taskForNode, type EcsTask } from '../ecs';
+import type { EcsObservation } from '../observation';
+import { chooseDrainNodes } from './choose';
+import { renewLease } from './lease';
+import type { CooldownOutput, Drain, DrainNode, Nothing } from './payloads';
+import { all, call, type Confirmations, type Env, type Step } from './ports';
+
+/** How often CheckDrain looks at the draining workers. */
+export const POLL_SECONDS = 5;
+
+export interface DrainReadings {
+  ecs: EcsObservation;
+  tasks: EcsTask[];
+  inspection: Inspection;
+}
+
+/** Which nodes to drain, or why none: k = desired − target, the quickest to empty first. */
+export function decide(input: CooldownOutput, cfg: ServiceConfig, r: DrainReadings): { chosen: DrainNode[] } | { nothing: string } {
+  if (r.ecs.deploymentInProgress) return { nothing: 'an ECS deployment is in progress' };
+  const k = r.ecs.desired - input.to;
+  if (k <= 0) return { nothing: `desired is already ${r.ecs.desired} (target ${input.to})` };
+  const candidates = r.inspection.nodes.map((n) => ({ ...n, taskId: taskForNode(n.node, r.tasks)?.taskId ?? null }));
+  const chosen = chooseDrainNodes(candidates, r.tasks, k, input.perWorkerPerMinute ?? cfg.tasksPerWorkerPerMinute);
+  if (chosen.length === 0) return { nothing: 'no worker maps to a running ECS task of this service' };
+  return { chosen: chosen.map((c) => ({ node: c.node, taskId: c.task.taskId, taskArn: c.task.taskArn })) };
+}
+
+/** After cancel_consumer: the nodes that confirmed drain; a node that did not gets its queues back. */
+export function settle(input: CooldownOutput, cfg: ServiceConfig, chosen: DrainNode[], sent: Confirmations, now: number): Drain | Nothing {
+  const draining = chosen.filter((c) => sent.confirmed.includes(c.node));
+  const silent = sent.unconfirmed.length > 0 ? ` (no confirmation from ${sent.unconfirmed.join(', ')})` : '';
+  if (draining.length === 0) return { service: input.service, status: 'nothing', result: `no scale-down: no chosen worker confirmed cancel_consumer${silent}` };
+  return {
+    cycle: input.cycle,
+    service: input.service,
+    to: input.to,
+    reason: input.reason,
+    ...(input.perWorkerPerMinute ? { perWorkerPerMinute: input.perWorkerPerMinute } : {}),
+    status: 'draining',
+    draining,
+    empty: [],
+    released: [],
+    restored: [],
+    startedAt: now,
+    deadline: now + cfg.drainTimeoutSeconds * 1000,
+    pollSeconds: POLL_SECONDS,
+    result: `draining ${draining.map((d) => d.node).join(', ')}${silent}`,
+  };
+}
+
+/**
+ * DrainWorkers: choose the nodes to remove and send them `cancel_consumer` for every queue of
+ * the service. The drain is recorded first: if this cycle dies from there on, the next one gives
+ * these nodes their queues back.
+ */
+export function* drainWorkers(env: Env, input: CooldownOutput): Step<Drain | Nothing> {
+  const { service, cycle } = input;
+  const cfg = env.config.services[service];
+  yield* renewLease(env, service, cycle.execution);
+  const [ecs, tasks, inspection] = yield* all<[EcsObservation, EcsTask[], Inspection]>([env.ecs.describe(service), env.ecs.tasks(service), env.workers.inspect({ withQueues: false })]);
+  const choice = decide(input, cfg, { ecs, tasks, inspection });
+  const nothing = function* (result: string): Step<Nothing> {
+    yield* call(env.history.clearDrain(service));
+    yield* call(env.lease.releaseLock(service, cycle.execution));
+    return { service, status: 'nothing', result };
+  };
+  if ('nothing' in choice) return yield* nothing(`no scale-down: ${choice.nothing}`);
+  const nodes = choice.chosen.map((c) => c.node);
+  yield* call(env.history.saveDrain(service, { execution: cycle.execution, nodes: choice.chosen.map(({ node, taskId }) => ({ node, taskId })), queues: cfg.queues, at: env.now() }));
+  const sent = yield* call(env.workers.cancel(cfg.queues, nodes));
+  // A cancel may have landed without its reply arriving: hand the queues back to be sure.
+  if (sent.unconfirmed.length > 0) yield* call(env.workers.add(cfg.queues, sent.unconfirmed));
+  const out = settle(input, cfg, choice.chosen, sent, env.now());
+  return out.status === 'nothing' ? yield* nothing(out.result) : out;
+}

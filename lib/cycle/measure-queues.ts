@@ -1,0 +1,141 @@
+import type { Inspection, NodeSnapshot } from '../celery/inspect';
+import { resolveCycleSettings, type AutoscalerConfig } from '../config';
+import { taskForNode, type EcsTask } from '../ecs';
+import type { EcsObservation, NodeObservation, ServiceObservation } from '../observation';
+import type { DrainRecord } from '../state/store';
+import type { Measurement } from './payloads';
+import { all, attempt, call, type Attempt, type Env, type Step } from './ports';
+import { recoverLeftovers } from './recover';
+
+export interface EcsRead {
+  ecs: EcsObservation | null;
+  tasks: EcsTask[];
+  error?: string;
+}
+
+export interface MeasureReadings {
+  inspection: Inspection;
+  /** Pending per queue, every configured queue. */
+  depths: Record<string, number>;
+  ecs: Record<string, EcsRead>;
+  /** Drain records still present after the repair: live drains (their nodes are left alone). */
+  drains: Record<string, DrainRecord | null>;
+}
+
+/** A node that consumes fewer queues than its service's, outside any drain: it gets them back. */
+export interface MissingQueues {
+  service: string;
+  node: string;
+  queues: string[];
+}
+
+interface Owner {
+  service: string;
+  task: EcsTask;
+}
+
+/**
+ * The measurement and the repairs it calls for. A node belongs to the service whose ECS task it
+ * runs in; a node that maps to no task belongs to the service whose queues it consumes (it is
+ * measured, but never chosen for a drain). A running task with no answering node is reported
+ * missing: its worker may be busy or broken. An ECS read that failed is recorded in the
+ * service's `errors`, which forbids a scale-down of that service.
+ */
+export function decide(config: AutoscalerConfig, r: MeasureReadings): { services: Record<string, ServiceObservation>; missingQueues: MissingQueues[] } {
+  const allTasks: Owner[] = Object.entries(r.ecs).flatMap(([service, read]) => read.tasks.map((task) => ({ service, task })));
+  const ownerOf = new Map<string, Owner | null>();
+  for (const node of [...r.inspection.nodes.map((n) => n.node), ...r.inspection.missing]) {
+    ownerOf.set(node, allTasks.find((t) => taskForNode(node, [t.task]) !== null) ?? null);
+  }
+  const draining = new Set(Object.values(r.drains).flatMap((d) => d?.nodes.map((n) => n.node) ?? []));
+  const services: Record<string, ServiceObservation> = {};
+  const missingQueues: MissingQueues[] = [];
+  for (const [name, cfg] of Object.entries(config.services)) {
+    const read = r.ecs[name];
+    const mine: NodeSnapshot[] = r.inspection.nodes.filter((n) => {
+      const owner = ownerOf.get(n.node);
+      return owner ? owner.service === name : n.queues.some((q) => cfg.queues.includes(q));
+    });
+    for (const n of mine) {
+      const lacking = cfg.queues.filter((q) => !n.queues.includes(q));
+      if (lacking.length > 0 && !draining.has(n.node) && ownerOf.get(n.node)) missingQueues.push({ service: name, node: n.node, queues: lacking });
+    }
+    services[name] = {
+      queues: Object.fromEntries(cfg.queues.map((q) => [q, r.depths[q] ?? 0])),
+      nodes: mine.map((n): NodeObservation => ({ node: n.node, taskId: ownerOf.get(n.node)?.task.taskId ?? null, active: n.active, reserved: n.reserved, scheduled: n.scheduled, processed: n.processed, longestActiveSeconds: n.longestActiveSeconds, concurrency: n.concurrency })),
+      missingNodes: missingOf(name, read, mine, r.inspection.missing, ownerOf),
+      ecs: read.ecs,
+      errors: read.error ? [read.error] : [],
+    };
+  }
+  return { services, missingQueues };
+}
+
+function missingOf(service: string, read: EcsRead, mine: NodeSnapshot[], brokerMissing: string[], ownerOf: Map<string, Owner | null>): string[] {
+  const missing = brokerMissing.filter((node) => ownerOf.get(node)?.service === service);
+  const answered = new Set(mine.map((n) => ownerOf.get(n.node)?.task.taskId).filter((id): id is string => id !== undefined));
+  for (const t of read.tasks) {
+    if (t.lastStatus === 'RUNNING' && !answered.has(t.taskId) && !missing.some((m) => taskForNode(m, [t]) !== null)) {
+      missing.push(`task ${t.taskId} (no worker answered)`);
+    }
+  }
+  return missing;
+}
+
+export interface MeasureResult {
+  measurement: Measurement;
+  /** Nodes given back a queue they had lost (a metric counts them). */
+  queuesRestored: number;
+}
+
+/**
+ * MeasureQueues: validates the execution input (a bad override fails here, before anything is
+ * read or scaled), undoes what a dead cycle left behind (recover.ts), reads the broker and every
+ * service's ECS state, and gives every worker outside a drain the queues it lacks (a drain
+ * record lost with a broker's data must not leave a paid worker consuming nothing).
+ * The broker being unreadable fails the step (BrokerUnavailableError, retried).
+ */
+export function* measureQueues(env: Env, rawInput: unknown, execution: string): Step<MeasureResult> {
+  const settings = resolveCycleSettings(env.config, rawInput);
+  // Repair first, so this cycle measures the fleet as it will really work.
+  const recovered = yield* recoverLeftovers(env, settings.dryRun, execution);
+  const at = env.now();
+  const names = Object.keys(env.config.services);
+  const queues = [...new Set(names.flatMap((n) => env.config.services[n].queues))];
+  const reads = yield* all<[Inspection, Record<string, number>, Record<string, DrainRecord | null>, ...Attempt<[EcsObservation, EcsTask[]]>[]]>([
+    env.workers.inspect({ withQueues: true }),
+    env.workers.pending(queues),
+    env.history.drainRecords(names),
+    ...names.map((n) => attempt(() => bothOf(env.ecs.describe(n), env.ecs.tasks(n)))),
+  ]);
+  const [inspection, depths, drains, ...ecsReads] = reads;
+  const ecs: Record<string, EcsRead> = {};
+  names.forEach((n, i) => {
+    const read = ecsReads[i];
+    const cfg = env.config.services[n];
+    ecs[n] = read.ok ? { ecs: read.value[0], tasks: read.value[1] } : { ecs: null, tasks: [], error: `ECS ${cfg.cluster}/${cfg.service}: ${read.error.name}: ${read.error.message}` };
+  });
+  const { services, missingQueues } = decide(env.config, { inspection, depths, ecs, drains });
+  let queuesRestored = 0;
+  for (const m of missingQueues) {
+    if (settings.dryRun) {
+      recovered.push(`${m.service}: would give ${m.queues.join(', ')} back to ${m.node}, which lacks them outside any drain`);
+      continue;
+    }
+    const given = yield* call(env.workers.add(m.queues, [m.node]));
+    queuesRestored += given.confirmed.length;
+    recovered.push(`${m.service}: gave ${m.queues.join(', ')} back to ${m.node}${given.confirmed.length ? '' : ' (no confirmation yet; next cycle checks again)'}: it lacked them outside any drain`);
+  }
+  const measurement: Measurement = {
+    cycle: { execution, at, dryRun: settings.dryRun, skipCooldown: settings.skipCooldown, ...(settings.note ? { note: settings.note } : {}) },
+    input: rawInput ?? {},
+    services,
+    ...(recovered.length > 0 ? { recovered } : {}),
+  };
+  return { measurement, queuesRestored };
+}
+
+/** Two reads of one service as one: both or the first failure. */
+function bothOf<A, B>(a: A | Promise<A>, b: B | Promise<B>): [A, B] | Promise<[A, B]> {
+  return a instanceof Promise || b instanceof Promise ? Promise.all([a, b]) : [a as A, b as B];
+}

@@ -1,0 +1,51 @@
+import { inspectNodes } from './celery/inspect';
+import { readQueueDepths } from './celery/probe';
+import type { Env, Held } from './cycle/ports';
+import type { Runtime } from './runtime';
+
+const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
+
+/**
+ * The cycle's ports over real connections: Celery remote control and the queue lists over
+ * ioredis, ECS through the AWS SDK, leases and history in the broker's Redis. The Lambdas, the
+ * `plan` command and the local stack all run the cycle through this.
+ */
+export function envOf(rt: Runtime): Env {
+  const svc = (name: string) => {
+    const cfg = rt.config.services[name];
+    return rt.ecs(cfg.cluster, cfg.service);
+  };
+  return {
+    config: rt.config,
+    now: rt.now,
+    workers: {
+      inspect: (opts) => inspectNodes(rt.control, opts),
+      async held(nodes) {
+        if (nodes.length === 0) return {};
+        const call = { destination: nodes };
+        const [a, r, s] = await Promise.all([rt.control.active(call), rt.control.reserved(call), rt.control.scheduled(call)]);
+        const out: Record<string, Held | null> = {};
+        for (const n of nodes) {
+          const answered = n in a.replies && n in r.replies && n in s.replies;
+          out[n] = answered ? { active: count(a.replies[n]), reserved: count(r.replies[n]), scheduled: count(s.replies[n]) } : null;
+        }
+        return out;
+      },
+      cancel: (queues, nodes) => rt.control.cancelConsumers(queues, nodes),
+      add: (queues, nodes) => rt.control.addConsumers(queues, nodes),
+      pending: async (queues) => (await readQueueDepths(rt.redis, rt.config.broker, queues)).pending,
+    },
+    ecs: {
+      describe: async (name) => {
+        const { desired, running, pending, deploymentInProgress } = await svc(name).describe();
+        return { desired, running, pending, deploymentInProgress };
+      },
+      tasks: (name) => svc(name).tasks(),
+      protect: (name, arns, minutes) => svc(name).protect(arns, minutes),
+      unprotect: (name, arns) => svc(name).unprotect(arns),
+      setDesired: (name, n) => svc(name).setDesiredCount(n),
+    },
+    lease: rt.state,
+    history: rt.state,
+  };
+}
