@@ -2,6 +2,7 @@ import type { ServiceConfig } from '../config';
 import type { EcsTask } from '../ecs';
 import type { Wanted } from '../state/store';
 import { staleDrainNeed } from '../planner';
+import { renewLease } from './lease';
 import type { Drain, DrainNode } from './payloads';
 import { all, call, type Env, type Held, type Step } from './ports';
 
@@ -60,6 +61,8 @@ export function decide(input: Drain, cfg: ServiceConfig, r: CheckDrainReadings):
 
 export function* checkDrain(env: Env, input: Drain): Step<Drain> {
   const cfg = env.config.services[input.service];
+  // A drain may outlast the lease many times over: each poll holds the service a lease longer.
+  yield* renewLease(env, input.service, input.cycle.execution);
   const tasks = function* (): Step<EcsTask[] | null> {
     try {
       return yield* call(env.ecs.tasks(input.service));

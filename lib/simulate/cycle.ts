@@ -1,11 +1,24 @@
-import type { ServiceConfig } from '../config';
-import { chooseDrainNodes } from '../cycle/choose';
+import type { AutoscalerConfig, ServiceConfig } from '../config';
+import type { NodeSnapshot } from '../celery/inspect';
+import { checkCooldown } from '../cycle/check-cooldown';
+import { checkDrain } from '../cycle/check-drain';
+import { computePlan } from '../cycle/compute-plan';
+import { drainWorkers } from '../cycle/drain-workers';
+import { BRANCH_FLOW, type BranchState } from '../cycle/flow';
+import { measureQueues } from '../cycle/measure-queues';
+import type { Change, ChangeItem, Cycle, Drain, FailedBranch } from '../cycle/payloads';
+import { runSync, type Env, type Step } from '../cycle/ports';
+import { releaseAfterError } from '../cycle/release-after-error';
+import { releaseProtection } from '../cycle/release-protection';
+import { restoreConsumers } from '../cycle/restore-consumers';
+import { scaleDown } from '../cycle/scale-down';
+import { scaleUp } from '../cycle/scale-up';
 import type { Observation } from '../observation';
-import { cooldownVerdict, staleDrainNeed, type ServiceHistory } from '../planner';
+import type { ScaleTimes } from '../state/store';
+import { MemoryStore } from './memory-store';
 import type { Cloud } from './model';
 
-/** What lib/state keeps per service besides the planner's history: when it last scaled. */
-export type ScaleTimes = Pick<ServiceHistory, 'lastScaleUpAt' | 'lastScaleDownAt'>;
+export type { ScaleTimes };
 
 export interface CycleChange {
   service: string;
@@ -15,88 +28,147 @@ export interface CycleChange {
   perWorkerPerMinute?: number;
 }
 
-/** ComputePlan's part: from one measurement to the changes it asks for. */
+/** A baseline's ComputePlan: from one measurement to the changes it asks for. */
 export type Decide = (observation: Observation, nowMs: number, times: Record<string, ScaleTimes>) => CycleChange[];
 
-/** CheckDrain's poll (lib/cycle/drain.ts) and the wait before ReleaseProtection (scale-down.ts). */
-const POLL_SECONDS = 5;
+export interface CycleHooks {
+  /** Every measurement, as ComputePlan receives it. */
+  onObservation?: (o: Observation) => void;
+  /** Wraps the ports of each step: fault injection (crash after the k-th port call). */
+  wrapEnv?: (env: Env, state: string) => Env;
+}
+
+/** The world's ports, as the Lambdas' are over Redis, pidbox and ECS. */
+export function simEnv(cloud: Cloud, services: Record<string, ServiceConfig>, store: MemoryStore): Env {
+  const config = { services, hardMaxWorkers: Infinity } as unknown as AutoscalerConfig;
+  // Which nodes have their queues cancelled: the world consumes every queue of a node or none.
+  const cancelled = new Set<string>();
+  const queuesOf = (service: string) => services[service].queues;
+  const arn = (id: string) => `arn:aws:ecs:sim:0:task/sim/${id}`;
+  const idOf = (taskArn: string) => taskArn.slice(taskArn.lastIndexOf('/') + 1);
+  const confirm = (nodes: string[]) => {
+    const alive = nodes.filter((n) => cloud.inspect(n) !== null);
+    return { confirmed: alive, unconfirmed: nodes.filter((n) => !alive.includes(n)) };
+  };
+  return {
+    config,
+    now: () => cloud.nowMs,
+    workers: {
+      inspect: () => {
+        const o = cloud.observe();
+        const nodes: NodeSnapshot[] = Object.entries(o.services).flatMap(([service, s]) => s.nodes.map((n) => ({
+          node: n.node, active: n.active, reserved: n.reserved, scheduled: n.scheduled, processed: n.processed,
+          queues: cancelled.has(n.node) ? [] : queuesOf(service), longestActiveSeconds: n.longestActiveSeconds ?? 0, concurrency: n.concurrency ?? null,
+        })));
+        return { nodes, missing: [], unanswered: 0 };
+      },
+      held: (nodes) => Object.fromEntries(nodes.map((n) => [n, cloud.inspect(n)])),
+      cancel: (_queues, nodes) => {
+        const sent = confirm(nodes);
+        cloud.cancelConsumer(sent.confirmed);
+        for (const n of sent.confirmed) cancelled.add(n);
+        return sent;
+      },
+      add: (_queues, nodes) => {
+        const sent = confirm(nodes);
+        cloud.addConsumer(sent.confirmed);
+        for (const n of sent.confirmed) cancelled.delete(n);
+        return sent;
+      },
+      pending: (queues) => {
+        const all: Record<string, number> = {};
+        for (const s of Object.values(cloud.observe().services)) Object.assign(all, s.queues);
+        return Object.fromEntries(queues.map((q) => [q, all[q] ?? 0]));
+      },
+    },
+    ecs: {
+      describe: (service) => cloud.observe().services[service].ecs ?? { desired: cloud.desired(service), running: 0, pending: 0, deploymentInProgress: false },
+      tasks: (service) => cloud.ecsTasks(service).map((t) => ({ ...t, taskArn: arn(t.taskId) })),
+      protect: (service, arns) => cloud.protect(service, arns.map(idOf), true),
+      unprotect: (service, arns) => cloud.protect(service, arns.map(idOf), false),
+      setDesired: (service, n) => cloud.setDesired(service, n),
+    },
+    lease: store,
+    history: store,
+  };
+}
 
 /**
- * One execution of the state machine every `cycleSeconds`, as statemachines/autoscaler.asl.json
- * runs it: MeasureQueues → ComputePlan → per change CheckCooldown (lock + cooldown) → ScaleUp,
- * or DrainWorkers → (WaitForDrain → CheckDrain)* → [RestoreConsumers] → ScaleDown →
- * WaitForTasksToStop → ReleaseProtection. A service stays locked for its whole drain, so later
- * cycles measure and plan it but cannot scale it (CheckCooldown's lock).
+ * One execution of statemachines/autoscaler.asl.json every `cycleSeconds`, on the world: the
+ * very steps the Lambdas run (lib/cycle), over the world's ports, routed as the ASL's Choice
+ * states route them (lib/cycle/flow.ts), Wait states as world time. Executions overlap as the
+ * schedule makes them; the lease keeps them apart. `decide` replaces ComputePlan for a
+ * baseline; without it, the product's planner runs.
  */
-export function startCycles(cloud: Cloud, services: Record<string, ServiceConfig>, cycleSeconds: number, decide: Decide): void {
-  const times: Record<string, ScaleTimes> = Object.fromEntries(Object.keys(services).map((s) => [s, {}]));
-  const locked = new Set<string>();
+export function startCycles(cloud: Cloud, services: Record<string, ServiceConfig>, cycleSeconds: number, decide?: Decide, hooks: CycleHooks = {}): void {
+  const store = new MemoryStore(() => cloud.nowMs);
+  const base = simEnv(cloud, services, store);
+  const envFor = (state: string) => (hooks.wrapEnv ? hooks.wrapEnv(base, state) : base);
+  const run = <T>(state: string, step: (env: Env) => Step<T>): T => runSync(step(envFor(state)));
+  let executions = 0;
 
-  const scaleUp = (service: string, to: number) => {
-    cloud.setDesired(service, Math.max(cloud.desired(service), to));
-    times[service] = { ...times[service], lastScaleUpAt: cloud.nowMs };
-  };
-
-  const drain = (service: string, to: number, observation: Observation, mu: number) => {
-    const cfg = services[service];
-    const k = cloud.desired(service) - to;
-    const chosen = k > 0 ? chooseDrainNodes(observation.services[service].nodes, cloud.ecsTasks(service), k, mu) : [];
-    if (chosen.length === 0) return;
-    const nodes = chosen.map((c) => c.node);
-    const taskOf = new Map(chosen.map((c) => [c.node, c.task.taskId]));
-    cloud.cancelConsumer(nodes);
-    locked.add(service);
-    const deadline = cloud.now + cfg.drainTimeoutSeconds;
-    const check = () => {
-      // CheckDrain gives the drain up when the queues filled again (lib/cycle/drain.ts).
-      const pending = Object.values(cloud.observe().services[service].queues).reduce((a, b) => a + b, 0);
-      if (staleDrainNeed(pending, mu, cfg.targetMinutes, to) !== null) {
-        cloud.addConsumer(nodes);
-        scaleDown(service, []);
-        return;
+  const branch = (item: ChangeItem) => {
+    let payload: unknown = item;
+    const advance = (state: BranchState | string): void => {
+      for (;;) {
+        if (state === 'WaitForDrain' || state === 'WaitForTasksToStop') {
+          const wait = (payload as Drain).pollSeconds;
+          cloud.after(Math.max(1, wait), () => advance(BRANCH_FLOW[state as 'WaitForDrain']()));
+          return;
+        }
+        if (!(state in STEPS)) return; // a Succeed state or the end of the branch
+        try {
+          const step = STEPS[state as keyof typeof STEPS] as (env: Env, input: unknown) => Step<unknown>;
+          payload = run(state, (env) => step(env, payload));
+        } catch (e) {
+          const err = e as Error;
+          // The ASL's Catch: the failed state's input, plus the error, to ReleaseAfterError.
+          const failed = { ...(payload as FailedBranch), error: { Error: err.name, Cause: err.message } };
+          try {
+            run('ReleaseAfterError', (env) => releaseAfterError(env, failed));
+          } catch {
+            /* the lease runs out; the next cycle repairs */
+          }
+          return;
+        }
+        state = (BRANCH_FLOW[state as keyof typeof BRANCH_FLOW] as (o: unknown) => string)(payload);
       }
-      const live = new Set(cloud.ecsTasks(service).filter((t) => t.lastStatus !== 'STOPPED').map((t) => t.taskId));
-      const drained = nodes.filter((n) => {
-        if (!live.has(taskOf.get(n) as string)) return true;
-        const held = cloud.inspect(n);
-        return held !== null && held.active + held.reserved + held.scheduled === 0;
-      });
-      const busy = nodes.filter((n) => !drained.includes(n));
-      if (busy.length > 0 && cloud.now < deadline) {
-        cloud.after(Math.max(1, Math.min(POLL_SECONDS, Math.round(deadline - cloud.now))), check);
-        return;
-      }
-      if (busy.length > 0) cloud.addConsumer(busy);
-      scaleDown(service, drained.map((n) => taskOf.get(n) as string));
     };
-    cloud.after(POLL_SECONDS, check);
-  };
-
-  const scaleDown = (service: string, drainedTasks: string[]) => {
-    if (drainedTasks.length === 0) {
-      locked.delete(service);
-      return;
-    }
-    const drainIds = new Set(drainedTasks);
-    const live = cloud.ecsTasks(service).filter((t) => t.desiredStatus !== 'STOPPED');
-    const keep = live.filter((t) => !drainIds.has(t.taskId)).map((t) => t.taskId);
-    const present = live.length - keep.length;
-    cloud.protect(service, keep, true);
-    cloud.setDesired(service, Math.max(0, cloud.desired(service) - present));
-    times[service] = { ...times[service], lastScaleDownAt: cloud.nowMs };
-    cloud.after(POLL_SECONDS, () => {
-      cloud.protect(service, keep, false);
-      locked.delete(service);
-    });
+    advance('CheckCooldown');
   };
 
   cloud.every(cycleSeconds, () => {
-    const observation = cloud.observe();
-    for (const change of decide(observation, observation.at, times)) {
-      if (locked.has(change.service)) continue;
-      if (!cooldownVerdict(services[change.service], change.direction, times[change.service], cloud.nowMs).allowed) continue;
-      if (change.direction === 'up') scaleUp(change.service, change.to);
-      else drain(change.service, change.to, observation, change.perWorkerPerMinute ?? services[change.service].tasksPerWorkerPerMinute);
+    executions += 1;
+    const execution = `sim-${executions}`;
+    let changes: Change[];
+    let cycle: Cycle;
+    try {
+      const { measurement } = run('MeasureQueues', (env) => measureQueues(env, {}, execution));
+      hooks.onObservation?.({ at: measurement.cycle.at, services: measurement.services });
+      cycle = measurement.cycle;
+      if (decide) {
+        const times = store.scaleTimes(Object.keys(services));
+        changes = decide({ at: measurement.cycle.at, services: measurement.services }, cloud.nowMs, times).map((c) => ({
+          service: c.service, from: cloud.desired(c.service), to: c.to, direction: c.direction, reason: 'baseline',
+          ...(c.perWorkerPerMinute ? { perWorkerPerMinute: c.perWorkerPerMinute } : {}),
+        }));
+      } else {
+        changes = run('ComputePlan', (env) => computePlan(env, measurement)).changes;
+      }
+    } catch {
+      return; // a failed cycle scales nothing
     }
+    for (const c of changes) branch({ ...c, cycle, skipCooldown: false });
   });
 }
+
+/** The branch's Task states, as the ASL names them. */
+const STEPS = {
+  CheckCooldown: checkCooldown,
+  ScaleUp: scaleUp,
+  DrainWorkers: drainWorkers,
+  CheckDrain: checkDrain,
+  ScaleDown: scaleDown,
+  RestoreConsumers: restoreConsumers,
+  ReleaseProtection: releaseProtection,
+} as const;
