@@ -32,6 +32,8 @@ export interface Scenario {
   /** Executions started at each tick: 2 runs two overlapping executions every time. */
   executionsPerTick?: number;
   beforeTick?: (ctx: ScenarioContext) => Promise<void> | void;
+  /** The execution input at a tick (an operator's run by hand); `{}`, as the schedule sends, otherwise. */
+  input?: (ctx: ScenarioContext) => unknown;
   /** Per execution, e.g. an `onState` that breaks something in the middle of a cycle. */
   cycleOptions?: (ctx: ScenarioContext) => Partial<LocalCycleOptions>;
   /**
@@ -142,7 +144,7 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
   const launch = (ctx: ScenarioContext) => {
     const opts = sc.cycleOptions?.(ctx) ?? {};
     const states: string[] = [];
-    const p = stack.cycle({}, {
+    const p = stack.cycle(sc.input?.(ctx) ?? {}, {
       ...opts,
       onState: (state, input) => {
         states.push(state);
@@ -160,7 +162,7 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
       }
       for (const a of out.actions ?? []) {
         if (/: scaled up/.test(a)) s.scaleUps += 1;
-        const down = /: scaled down \d+ → \d+: stopping (.*?) \(/.exec(a);
+        const down = /: scaled down \d+ → \d+: removed (.*?) \(/.exec(a);
         if (down) {
           s.drains += 1;
           s.drainedWorkers += down[1].split(', ').length;

@@ -140,6 +140,47 @@ export const E2E_SCENARIOS: E2eScenario[] = [
     check: (s) => [...safety(s), ...need(s.failedCycles === 0, `${s.failedCycles} failed cycle(s)`), ...need(s.lostToFault === 1, `the kill destroyed ${s.lostToFault} running task(s), expected 1: it did not land mid-task`)],
   },
   {
+    // An operator drains all 4 workers while one runs a 60 s task, and the queue refills 12 s in:
+    // the 3 idle ones go at the first poll, and the slow one does not hold back the scale-up.
+    scenario: {
+      name: 'a drain of 4 where one runs a 60 s task while the queue refills',
+      stack: { services: { web: svc(['q'], { minWorkers: 0, tasksPerWorkerPerMinute: 60, targetMinutes: 0.5, initialDesired: 4, drainTimeoutSeconds: 120 }) }, startupDelayMs: 1000, stopGraceMs: 2000, concurrency: 1 },
+      workload: [{ queue: 'q', prefix: 'long-slow', count: 1, seconds: () => 60 }, { queue: 'q', prefix: 'refill', count: 120, seconds: () => 0.5, at: 12 }],
+      cycleSeconds: 2,
+      maxSeconds: 180,
+      input: (ctx) => (ctx.tick === 2 ? { services: { web: { desired: 0 } }, note: 'drain every worker' } : {}),
+      cycleOptions: (ctx) => {
+        let seen = slowDrain.get(ctx.stack);
+        if (!seen) {
+          seen = { polls: [], scaleUpsWhileSlowRan: 0 };
+          slowDrain.set(ctx.stack, seen);
+          slowDrainRuns.push(seen);
+        }
+        const mine = seen;
+        let polls = 0;
+        return {
+          onState: (state, input) => {
+            if (state === 'CheckDrain') polls += 1;
+            if (state === 'ScaleDown') {
+              const d = input as { empty: unknown[]; draining: unknown[] };
+              mine.polls.push({ polls, empty: d.empty.length, draining: d.draining.length });
+            }
+            if (state === 'ScaleUp') void ctx.stack.client.hkeys('fixture:running').then((k) => { if (k.includes('long-slow0')) mine.scaleUpsWhileSlowRan += 1; }, () => undefined);
+          },
+        };
+      },
+    },
+    check: (s) => {
+      const seen = [...slowDrainRuns].pop();
+      return [
+        ...safety(s),
+        ...need(s.failedCycles === 0, `${s.failedCycles} failed cycle(s)`),
+        ...need(seen?.polls[0]?.polls === 1 && seen.polls[0].empty === 3 && seen.polls[0].draining === 1, `the 3 idle workers were not removed at the first poll: ${JSON.stringify(seen?.polls)}`),
+        ...need((seen?.scaleUpsWhileSlowRan ?? 0) >= 1, 'no scale-up while the 60 s task still ran: the slow drain held it back'),
+      ];
+    },
+  },
+  {
     // Every worker runs a long task when the plan says one fewer: the drain times out, queues go back, nobody is removed early.
     scenario: {
       name: 'a drain that times out on long tasks',
@@ -151,6 +192,11 @@ export const E2E_SCENARIOS: E2eScenario[] = [
     check: (s) => [...safety(s), ...need(s.drainTimeouts >= 1, 'no drain timed out'), ...need(s.failedCycles === 0, `${s.failedCycles} failed cycle(s)`)],
   },
 ];
+
+// What the slow-drain scenario saw, per stack; its check reads the last run's.
+interface SlowDrainSeen { polls: { polls: number; empty: number; draining: number }[]; scaleUpsWhileSlowRan: number }
+const slowDrainRuns: SlowDrainSeen[] = [];
+const slowDrain = new WeakMap<object, SlowDrainSeen>();
 
 // Faults fire once per stack (a scenario's hooks are called for every execution).
 const restarted = new WeakSet<object>();

@@ -35,6 +35,7 @@ export function settle(input: CooldownOutput, cfg: ServiceConfig, chosen: DrainN
   return {
     cycle: input.cycle,
     service: input.service,
+    from: input.from,
     to: input.to,
     reason: input.reason,
     ...(input.perWorkerPerMinute ? { perWorkerPerMinute: input.perWorkerPerMinute } : {}),

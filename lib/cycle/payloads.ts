@@ -95,6 +95,8 @@ const busySchema = z.union([
 export const drainSchema = z.object({
   cycle: cycleSchema,
   service: z.string(),
+  /** The desired count when the drain began, and the plan's target. */
+  from: z.number().int().nonnegative(),
   to: z.number().int().nonnegative(),
   reason: z.string(),
   perWorkerPerMinute: z.number().positive().optional(),

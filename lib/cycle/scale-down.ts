@@ -36,6 +36,7 @@ export function decide(input: Drain, r: ScaleDownReadings): ScaleDownPlan {
   const desired = Math.max(0, r.ecs.desired - present);
   const released = [...input.released, ...input.empty];
   const names = input.empty.map((d) => d.node).join(', ');
+  const removed = released.map((d) => d.node).join(', ');
   const next = {
     ...input,
     empty: [],
@@ -48,7 +49,7 @@ export function decide(input: Drain, r: ScaleDownReadings): ScaleDownPlan {
   const remove = live.filter((t) => emptyIds.has(t.taskId)).map((t) => t.taskArn);
   const rest = input.draining.length > 0 ? `; still draining ${input.draining.map((d) => d.node).join(', ')}` : '';
   return {
-    output: { ...next, result: `scaled down ${r.ecs.desired} → ${desired}: removed ${names} (${input.reason})${rest}` },
+    output: { ...next, result: `scaled down ${Math.max(input.from, r.ecs.desired)} → ${desired}: removed ${removed} (${input.reason})${rest}` },
     remove: { keep, remove, desired, from: r.ecs.desired },
   };
 }
