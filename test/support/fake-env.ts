@@ -99,7 +99,12 @@ export function fakeEnv(opts: { config?: AutoscalerConfig; world?: Partial<World
   const failures = new Map<string, Error>();
   const answers = new Map<string, (...args: never[]) => unknown>();
 
-  const sent = (nodes: string[]) => ({ confirmed: nodes.filter((n) => !world.silent.includes(n)), unconfirmed: nodes.filter((n) => world.silent.includes(n)) });
+  /** A command reaches every node but the silent ones, which then consume `queuesOf` their old queues. */
+  const send = (nodes: string[], queuesOf: (had: string[]) => string[]) => {
+    const confirmed = nodes.filter((n) => !world.silent.includes(n));
+    for (const s of world.nodes) if (confirmed.includes(s.node)) s.queues = queuesOf(s.queues);
+    return { confirmed, unconfirmed: nodes.filter((n) => world.silent.includes(n)) };
+  };
   const workers: WorkersPort = {
     inspect: (): Inspection => ({ nodes: world.nodes.map((n) => ({ ...n })), missing: [...world.missing], unanswered: 0 }),
     held: (nodes) => Object.fromEntries(nodes.map((n) => {
@@ -107,8 +112,8 @@ export function fakeEnv(opts: { config?: AutoscalerConfig; world?: Partial<World
       const s = world.nodes.find((x) => x.node === n);
       return [n, s ? { active: s.active, reserved: s.reserved, scheduled: s.scheduled } : null];
     })),
-    cancel: (_queues, nodes) => sent(nodes),
-    add: (_queues, nodes) => sent(nodes),
+    cancel: (queues, nodes) => send(nodes, (had) => had.filter((q) => !queues.includes(q))),
+    add: (queues, nodes) => send(nodes, (had) => [...new Set([...had, ...queues])]),
     pending: (queues) => Object.fromEntries(queues.map((q) => [q, world.pending[q] ?? 0])),
   };
   const ecs: EcsPort = {
