@@ -28,7 +28,9 @@ describe('ScaleDown decide: removing the emptied nodes', () => {
     { name: 'of two emptied nodes only the running one lowers desired', desired: 4, tasks: [task(1, 'STOPPED'), task(2), task(3), task(4)], empty: [1, 2], remove: { desired: 3, keep: [3, 4], remove: [2] }, status: 'stopping', released: [1, 2] },
     { name: 'a task ECS is already stopping is neither counted nor kept', desired: 3, tasks: [task(1, 'RUNNING', { desiredStatus: 'STOPPED' }), task(2), task(3)], empty: [1, 2], remove: { desired: 2, keep: [3], remove: [2] }, status: 'stopping', released: [1, 2] },
     { name: 'nodes released earlier stay released and are not kept', desired: 3, tasks: [task(1), task(2), task(3, 'RUNNING', { desiredStatus: 'STOPPED' })], empty: [1], releasedBefore: [3], remove: { desired: 2, keep: [2], remove: [1] }, status: 'stopping', released: [3, 1] },
-    { name: 'desired never goes below zero', desired: 0, tasks: [task(1)], empty: [1], remove: { desired: 0, keep: [], remove: [1] }, status: 'stopping', released: [1] },
+    { name: 'a retry after desired was lowered, before ECS stopped the task, lowers nothing more', desired: 3, tasks: four, empty: [1], remove: null, status: 'stopping', released: [1] },
+    { name: 'a retry ECS carried out in part counts only what it has not', desired: 2, tasks: [task(1, 'STOPPED'), task(2), task(3), task(4)], empty: [1, 2], remove: null, status: 'stopping', released: [1, 2] },
+    { name: 'an earlier release ECS has not carried out yet hides nothing and is not kept', desired: 3, tasks: four, empty: [2], releasedBefore: [1], remove: { desired: 2, keep: [3, 4], remove: [2] }, status: 'stopping', released: [1, 2] },
     { name: 'a stale plan at the last look abandons before removing anyone', desired: 4, tasks: four, empty: [1], draining: [2], stale: 'a newer cycle wants 5 workers', remove: null, status: 'abandoned', released: [] },
   ];
   test.each(rows)('$name', (r) => {
@@ -75,12 +77,14 @@ describe('ScaleDown step over fake ports', () => {
 
   test('a node protected by an earlier release of this drain is unprotected before desired drops', () => {
     const env = setup();
+    env.world.ecs[SERVICE] = ecsObs(3);
+    env.world.tasks[SERVICE] = [task(1), task(2, 'STOPPED'), task(3), task(4)];
     env.store.saveProtected(SERVICE, [arn(1), arn(3), arn(4)], 600_000);
     runSync(scaleDown(env, drain({ empty: [drainNode(1)], released: [drainNode(2)] })));
     expect(env.calls('ecs.protect', 'ecs.unprotect', 'ecs.setDesired')).toEqual([
-      `ecs.protect ${SERVICE} [${[arn(2), arn(3), arn(4)].join(',')}] 10`,
+      `ecs.protect ${SERVICE} [${[arn(3), arn(4)].join(',')}] 10`,
       `ecs.unprotect ${SERVICE} [${arn(1)}]`,
-      `ecs.setDesired ${SERVICE} 3`,
+      `ecs.setDesired ${SERVICE} 2`,
     ]);
   });
 
@@ -94,6 +98,14 @@ describe('ScaleDown step over fake ports', () => {
     const out = runSync(scaleDown(env, input));
     expect(out.status).toBe('abandoned');
     expect(env.calls('ecs.protect', 'ecs.unprotect', 'ecs.setDesired', 'history.recordScale')).toEqual([]);
+  });
+
+  test('a retried step (its first attempt lowered desired, ECS has not acted yet) sets desired once', () => {
+    const env = setup();
+    const retried = drain({ empty: [drainNode(1)] });
+    runSync(scaleDown(env, retried));
+    runSync(scaleDown(env, retried));
+    expect(env.calls('ecs.setDesired')).toEqual([`ecs.setDesired ${SERVICE} 3`]);
   });
 
   test('emptied nodes that already stopped change nothing', () => {
