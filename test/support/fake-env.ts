@@ -87,11 +87,14 @@ export interface FakeEnv extends Env {
   fail(method: string, error?: Error): void;
   /** Makes `port.method` answer with `fn` from now on (the store's real answer is bypassed). */
   answer(method: string, fn: (...args: never[]) => unknown): void;
+  /** `holder` now holds the service's lock, whoever held it before (this cycle's lease lost). */
+  lockTakenBy(holder: string, service?: string): void;
 }
 
 const fmt = (v: unknown): string => (Array.isArray(v) ? `[${v.map(fmt).join(',')}]` : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
 
-export function fakeEnv(opts: { config?: AutoscalerConfig; world?: Partial<World>; now?: number } = {}): FakeEnv {
+/** `holding`: this cycle (EXEC) holds the service's lock, as every step after CheckCooldown expects. */
+export function fakeEnv(opts: { config?: AutoscalerConfig; world?: Partial<World>; now?: number; holding?: boolean } = {}): FakeEnv {
   const clock = { now: opts.now ?? T0 };
   const store = new MemoryStore(() => clock.now);
   const world: World = { nodes: [], missing: [], held: {}, pending: {}, ecs: {}, tasks: {}, silent: [], ...opts.world };
@@ -143,6 +146,13 @@ export function fakeEnv(opts: { config?: AutoscalerConfig; world?: Partial<World
       },
     });
 
+  const lockTakenBy = (holder: string, service = SERVICE) => {
+    const before = store.lockHolder(service);
+    if (before !== null) store.releaseLock(service, before);
+    store.acquireLock(service, holder, 60_000);
+  };
+  if (opts.holding) lockTakenBy(EXEC);
+
   return {
     config: opts.config ?? configOf(),
     now: () => clock.now,
@@ -159,6 +169,7 @@ export function fakeEnv(opts: { config?: AutoscalerConfig; world?: Partial<World
       .map((c) => [`${c.port}.${c.method}`, ...c.args.map(fmt)].join(' ')),
     fail: (method, error = new Error(`${method} failed`)) => failures.set(method, error),
     answer: (method, fn) => answers.set(method, fn),
+    lockTakenBy,
   };
 }
 

@@ -78,11 +78,7 @@ describe('CheckDrain decide: which draining nodes emptied', () => {
 });
 
 describe('CheckDrain step over fake ports', () => {
-  const setup = () => {
-    const env = fakeEnv({ now: T0 + 5_000, world: { nodes: [node(1), node(2, busy)], tasks: { [SERVICE]: [task(1), task(2)] } } });
-    env.store.acquireLock(SERVICE, EXEC, 60_000);
-    return env;
-  };
+  const setup = () => fakeEnv({ holding: true, now: T0 + 5_000, world: { nodes: [node(1), node(2, busy)], tasks: { [SERVICE]: [task(1), task(2)] } } });
   const input = drain({ draining: [drainNode(1), drainNode(2)] });
 
   test('renews the lease, asks exactly the draining nodes, and reads the service queues, the want and the tasks', () => {
@@ -114,8 +110,7 @@ describe('CheckDrain step over fake ports', () => {
 
   test('a lost lease stops the step before it reads anything', () => {
     const env = setup();
-    env.store.releaseLock(SERVICE, EXEC);
-    env.store.acquireLock(SERVICE, OTHER, 60_000);
+    env.lockTakenBy(OTHER);
     expect(() => runSync(checkDrain(env, input))).toThrow(LockLostError);
     expect(env.calls('workers', 'ecs')).toEqual([]);
   });

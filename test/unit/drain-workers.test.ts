@@ -54,11 +54,7 @@ describe('DrainWorkers settle: the nodes that confirmed cancel_consumer drain', 
 });
 
 describe('DrainWorkers step over fake ports', () => {
-  const setup = (over: { ecs?: EcsObservation; silent?: string[] } = {}) => {
-    const env = fakeEnv({ world: { ecs: { [SERVICE]: over.ecs ?? ecsObs(4) }, tasks: { [SERVICE]: four }, nodes: [node(1, busy), node(2, busy), node(3), node(4)], silent: over.silent ?? [] } });
-    env.store.acquireLock(SERVICE, EXEC, 60_000);
-    return env;
-  };
+  const setup = (over: { ecs?: EcsObservation; silent?: string[] } = {}) => fakeEnv({ holding: true, world: { ecs: { [SERVICE]: over.ecs ?? ecsObs(4) }, tasks: { [SERVICE]: four }, nodes: [node(1, busy), node(2, busy), node(3), node(4)], silent: over.silent ?? [] } });
   const input = cooldownOutput({ to: 2 });
 
   test('records the drain, then sends cancel_consumer for every queue to exactly the chosen nodes', () => {

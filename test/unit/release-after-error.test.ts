@@ -31,8 +31,7 @@ describe('causeOf: the message a person needs from a Lambda error', () => {
 
 describe('ReleaseAfterError step over fake ports', () => {
   const setup = () => {
-    const env = fakeEnv({ world: { tasks: { [SERVICE]: [task(1), task(2), task(3)] } } });
-    env.store.acquireLock(SERVICE, EXEC, 60_000);
+    const env = fakeEnv({ holding: true, world: { tasks: { [SERVICE]: [task(1), task(2), task(3)] } } });
     env.store.saveProtected(SERVICE, [arn(1), arn(2)], 600_000);
     env.store.saveDrain(SERVICE, { execution: EXEC, nodes: [], queues: QUEUES, at: T0 });
     return env;
@@ -74,8 +73,7 @@ describe('ReleaseAfterError step over fake ports', () => {
 
   test('a service another cycle holds is left alone', () => {
     const env = setup();
-    env.store.releaseLock(SERVICE, EXEC);
-    env.store.acquireLock(SERVICE, OTHER, 60_000);
+    env.lockTakenBy(OTHER);
     const out = runSync(releaseAfterError(env, input));
     expect(env.calls()).toEqual([`lease.lockHolder ${SERVICE}`]);
     expect(out.cleanup).toEqual([`left to ${OTHER}, which holds the service now`]);

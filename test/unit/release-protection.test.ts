@@ -24,8 +24,7 @@ describe('ReleaseProtection decide: wait for released tasks to stop, until the s
 
 describe('ReleaseProtection step over fake ports', () => {
   const setup = (tasks: EcsTask[]) => {
-    const env = fakeEnv({ world: { tasks: { [SERVICE]: tasks } } });
-    env.store.acquireLock(SERVICE, EXEC, 60_000);
+    const env = fakeEnv({ holding: true, world: { tasks: { [SERVICE]: tasks } } });
     env.store.saveProtected(SERVICE, [arn(2), arn(3), arn(5)], 600_000);
     env.store.saveDrain(SERVICE, { execution: EXEC, nodes: [], queues: [], at: T0 });
     return env;
@@ -55,7 +54,7 @@ describe('ReleaseProtection step over fake ports', () => {
   test('the stop deadline passing ends the wait with the task still up', () => {
     const env = setup([task(1), task(2)]);
     env.clock.now = STOP_DEADLINE;
-    env.store.acquireLock(SERVICE, EXEC, 60_000); // renewed by the polls meanwhile
+    env.lockTakenBy(EXEC); // its lease, renewed by the polls meanwhile
     expect(runSync(releaseProtection(env, input)).status).toBe('done');
     expect(env.store.lockHolder(SERVICE)).toBeNull();
   });

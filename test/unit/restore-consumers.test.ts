@@ -26,15 +26,13 @@ describe('RestoreConsumers decide: every node not removed gets its queues back',
 
 describe('RestoreConsumers step over fake ports', () => {
   test('renews the lease, then add_consumer for every queue of the service to the nodes given back', () => {
-    const env = fakeEnv();
-    env.store.acquireLock(SERVICE, EXEC, 60_000);
+    const env = fakeEnv({ holding: true });
     runSync(restoreConsumers(env, drain({ status: 'timedOut', draining: [drainNode(1)], empty: [drainNode(2)] })));
     expect(env.calls()).toEqual([`lease.extendLock ${SERVICE} ${EXEC} 180000`, `workers.add [${QUEUES.join(',')}] [${nodeName(1)},${nodeName(2)}]`]);
   });
 
   test('nobody to give back sends no command', () => {
-    const env = fakeEnv();
-    env.store.acquireLock(SERVICE, EXEC, 60_000);
+    const env = fakeEnv({ holding: true });
     runSync(restoreConsumers(env, drain({ status: 'abandoned', released: [drainNode(3)] })));
     expect(env.calls('workers')).toEqual([]);
   });

@@ -2,7 +2,7 @@ import { runSync } from '../../lib/cycle/ports';
 import { decide, scaleDown, STOP_WAIT_MS } from '../../lib/cycle/scale-down';
 import type { Drain } from '../../lib/cycle/payloads';
 import type { EcsTask } from '../../lib/ecs';
-import { EXEC, SERVICE, T0, arn, drain, drainNode, ecsObs, fakeEnv, task } from '../support/fake-env';
+import { SERVICE, T0, arn, drain, drainNode, ecsObs, fakeEnv, task } from '../support/fake-env';
 
 const NOW = T0 + 30_000;
 
@@ -47,11 +47,7 @@ describe('ScaleDown decide: removing the emptied nodes', () => {
 });
 
 describe('ScaleDown step over fake ports', () => {
-  const setup = () => {
-    const env = fakeEnv({ now: NOW, world: { ecs: { [SERVICE]: ecsObs(4) }, tasks: { [SERVICE]: [task(1), task(2), task(3), task(4)] } } });
-    env.store.acquireLock(SERVICE, EXEC, 60_000);
-    return env;
-  };
+  const setup = () => fakeEnv({ holding: true, now: NOW, world: { ecs: { [SERVICE]: ecsObs(4) }, tasks: { [SERVICE]: [task(1), task(2), task(3), task(4)] } } });
   const input = drain({ empty: [drainNode(1)], draining: [drainNode(2)] });
 
   test('protects every other task, then sets desired, and records the scale-down', () => {

@@ -15,11 +15,7 @@ describe('ScaleUp decide: an absolute desired count, never lower than ECS has', 
 });
 
 describe('ScaleUp step over fake ports', () => {
-  const setup = (desired: number) => {
-    const env = fakeEnv({ world: { ecs: { [SERVICE]: ecsObs(desired) } } });
-    env.store.acquireLock(SERVICE, EXEC, 60_000);
-    return env;
-  };
+  const setup = (desired: number) => fakeEnv({ holding: true, world: { ecs: { [SERVICE]: ecsObs(desired) } } });
   const input = cooldownOutput({ direction: 'up', from: 2, to: 5, reason: 'backlog' });
 
   test('renews the lease, sets desired, records the time, releases the lock', () => {
@@ -42,8 +38,7 @@ describe('ScaleUp step over fake ports', () => {
 
   test('a lost lease stops it before ECS is changed', () => {
     const env = setup(2);
-    env.store.releaseLock(SERVICE, EXEC);
-    env.store.acquireLock(SERVICE, OTHER, 60_000);
+    env.lockTakenBy(OTHER);
     expect(() => runSync(scaleUp(env, input))).toThrow(new LockLostError(`${SERVICE}: this cycle's lock expired and ${OTHER} holds it now; stopped before changing anything more`));
     expect(env.calls('ecs')).toEqual([]);
   });
