@@ -58,7 +58,10 @@ export function decide(config: AutoscalerConfig, r: MeasureReadings): { services
     });
     for (const n of mine) {
       const lacking = cfg.queues.filter((q) => !n.queues.includes(q));
-      if (lacking.length > 0 && !draining.has(n.node) && ownerOf.get(n.node)) missingQueues.push({ service: name, node: n.node, queues: lacking });
+      // A worker ECS is stopping (a drain's released one, after its record went) must not take new work.
+      const task = ownerOf.get(n.node)?.task;
+      const live = task !== undefined && task.desiredStatus !== 'STOPPED' && task.lastStatus !== 'STOPPED';
+      if (lacking.length > 0 && !draining.has(n.node) && live) missingQueues.push({ service: name, node: n.node, queues: lacking });
     }
     services[name] = {
       queues: Object.fromEntries(cfg.queues.map((q) => [q, r.depths[q] ?? 0])),

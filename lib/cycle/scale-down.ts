@@ -25,15 +25,21 @@ export interface ScaleDownPlan {
 
 /**
  * The arithmetic of removing the emptied nodes: desired − those of them still running, with
- * every other live task (still-draining ones included) protected from scale-in. A node whose
- * task already stopped is not counted again (ECS may have replaced it; the next cycle plans).
+ * every other live task (still-draining ones included, released ones not) protected from
+ * scale-in. A node whose task already stopped is not counted again (ECS may have replaced it;
+ * the next cycle plans). Live tasks above the desired count are a scale-in ECS has not carried
+ * out yet: beyond this drain's earlier releases, it is this step's own (a retry after setDesired),
+ * so it is not asked for twice, which would stop a busy worker once protection is cleared.
  */
 export function decide(input: Drain, r: ScaleDownReadings): ScaleDownPlan {
   if (r.stale) return { output: { ...input, status: 'abandoned', result: `scale-down abandoned: ${r.stale}` }, remove: null };
   const emptyIds = new Set(input.empty.map((d) => d.taskId));
+  const releasedIds = new Set(input.released.map((d) => d.taskId));
   const live = r.tasks.filter((t) => t.lastStatus !== 'STOPPED' && t.desiredStatus !== 'STOPPED');
   const present = live.filter((t) => emptyIds.has(t.taskId)).length;
-  const desired = Math.max(0, r.ecs.desired - present);
+  const notCarriedOut = Math.max(0, live.length - r.ecs.desired) - live.filter((t) => releasedIds.has(t.taskId)).length;
+  const count = Math.max(0, present - Math.max(0, notCarriedOut));
+  const desired = Math.max(0, r.ecs.desired - count);
   const released = [...input.released, ...input.empty];
   const names = input.empty.map((d) => d.node).join(', ');
   const removed = released.map((d) => d.node).join(', ');
@@ -44,8 +50,8 @@ export function decide(input: Drain, r: ScaleDownReadings): ScaleDownPlan {
     status: input.draining.length > 0 ? 'draining' as const : 'stopping' as const,
     stopDeadline: r.now + STOP_WAIT_MS,
   };
-  if (present === 0) return { output: { ...next, result: `${names} already stopped; nothing to remove` }, remove: null };
-  const keep = live.filter((t) => !emptyIds.has(t.taskId)).map((t) => t.taskArn);
+  if (count === 0) return { output: { ...next, result: `${names} already stopped or stopping; nothing to remove` }, remove: null };
+  const keep = live.filter((t) => !emptyIds.has(t.taskId) && !releasedIds.has(t.taskId)).map((t) => t.taskArn);
   const remove = live.filter((t) => emptyIds.has(t.taskId)).map((t) => t.taskArn);
   const rest = input.draining.length > 0 ? `; still draining ${input.draining.map((d) => d.node).join(', ')}` : '';
   return {

@@ -1,0 +1,117 @@
+import { checkDrain, decide, staleReason } from '../../lib/cycle/check-drain';
+import { LockLostError } from '../../lib/cycle/lease';
+import type { Drain } from '../../lib/cycle/payloads';
+import { runSync, type Held } from '../../lib/cycle/ports';
+import type { EcsTask } from '../../lib/ecs';
+import type { Wanted } from '../../lib/state/store';
+import { EXEC, OTHER, QUEUES, SERVICE, T0, drain, drainNode, fakeEnv, node, nodeName, serviceConfig, task } from '../support/fake-env';
+
+// 60 tasks/min per worker, 5 min target: one worker finishes 300 pending; the drain leaves 2.
+const cfg = serviceConfig();
+const idle: Held = { active: 0, reserved: 0, scheduled: 0 };
+const busy: Held = { active: 1, reserved: 2, scheduled: 0 };
+
+describe('staleReason: when a drain should give its workers back', () => {
+  const rows: [string, number, Wanted | null, RegExp | null][] = [
+    ['work the planned count finishes in time keeps the drain', 600, null, null],
+    ['a backlog needing more workers than planned stops it', 601, null, /601 pending need 3 workers, more than the 2 planned/],
+    ['a scale-up asked after the drain began stops it', 0, { to: 4, at: T0 + 1 }, /a newer cycle wants 4 workers/],
+    ['a scale-up asked at the drain start stops it', 0, { to: 3, at: T0 }, /a newer cycle wants 3 workers/],
+    ['a want older than the drain is ignored', 0, { to: 4, at: T0 - 1 }, null],
+    ['a want no larger than the drain target is ignored', 0, { to: 2, at: T0 + 1 }, null],
+  ];
+  test.each(rows)('%s', (_name, pending, wanted, expected) => {
+    const reason = staleReason({ to: 2, startedAt: T0 }, cfg, pending, wanted);
+    if (expected === null) expect(reason).toBeNull();
+    else expect(reason).toMatch(expected);
+  });
+
+  test('the plan’s own throughput, not the configured one, sizes the backlog', () => {
+    expect(staleReason({ to: 2, startedAt: T0, perWorkerPerMinute: 120 }, cfg, 601, null)).toBeNull();
+  });
+});
+
+describe('CheckDrain decide: which draining nodes emptied', () => {
+  interface Row {
+    name: string;
+    draining: number[];
+    emptyBefore?: number[];
+    /** By node index; a node not listed gives no reply. */
+    held: Record<number, Held>;
+    /** null: ECS unreadable. */
+    tasks: EcsTask[] | null;
+    pending?: number;
+    wanted?: Wanted | null;
+    now?: number;
+    status: Drain['status'];
+    still: number[];
+    empty: number[];
+    busy?: Drain['busy'];
+  }
+  const running = [task(1), task(2), task(3)];
+  const rows: Row[] = [
+    { name: 'a node holding nothing is empty and released', draining: [1], held: { 1: idle }, tasks: running, status: 'release', still: [], empty: [1], busy: [] },
+    { name: 'a node holding tasks keeps draining', draining: [1], held: { 1: busy }, tasks: running, status: 'waiting', still: [1], empty: [], busy: [{ node: nodeName(1), ...busy }] },
+    { name: 'a scheduled (eta) task alone keeps a node busy', draining: [1], held: { 1: { active: 0, reserved: 0, scheduled: 1 } }, tasks: running, status: 'waiting', still: [1], empty: [] },
+    { name: 'no reply is not empty', draining: [1], held: {}, tasks: running, status: 'waiting', still: [1], empty: [], busy: [{ node: nodeName(1), noReply: true }] },
+    { name: 'a node whose task stopped is empty without a reply', draining: [1], held: {}, tasks: [task(1, 'STOPPED')], status: 'release', still: [], empty: [1] },
+    { name: 'a node whose task left the service is empty', draining: [1], held: {}, tasks: [task(2)], status: 'release', still: [], empty: [1] },
+    { name: 'ECS unreadable: a silent node is judged by its answer alone', draining: [1], held: {}, tasks: null, status: 'waiting', still: [1], empty: [], busy: [{ node: nodeName(1), noReply: true }] },
+    { name: 'ECS unreadable: an idle node is still empty', draining: [1], held: { 1: idle }, tasks: null, status: 'release', still: [], empty: [1] },
+    { name: 'past the deadline with nobody empty: timed out', draining: [1, 2], held: { 1: busy }, tasks: running, now: T0 + 600_000, status: 'timedOut', still: [1, 2], empty: [] },
+    { name: 'past the deadline, an emptied node is still released first', draining: [1, 2], held: { 1: idle, 2: busy }, tasks: running, now: T0 + 600_000, status: 'release', still: [2], empty: [1] },
+    { name: 'a backlog abandons the drain before any node is judged', draining: [1], held: { 1: idle }, tasks: running, pending: 601, status: 'abandoned', still: [1], empty: [], busy: undefined },
+    { name: 'a newer want abandons the drain', draining: [1], held: { 1: idle }, tasks: running, wanted: { to: 3, at: T0 + 5_000 }, status: 'abandoned', still: [1], empty: [] },
+    { name: 'a want older than the drain is ignored', draining: [1], held: { 1: busy }, tasks: running, wanted: { to: 3, at: T0 - 5_000 }, status: 'waiting', still: [1], empty: [] },
+    { name: 'one emptied node is released while the others keep draining', draining: [1, 2, 3], held: { 1: busy, 2: idle, 3: busy }, tasks: running, status: 'release', still: [1, 3], empty: [2] },
+    { name: 'nodes emptied earlier but not yet released stay empty', draining: [2], emptyBefore: [1], held: { 2: busy }, tasks: running, status: 'release', still: [2], empty: [1] },
+  ];
+  test.each(rows)('$name', (r) => {
+    const input = drain({ draining: r.draining.map(drainNode), empty: (r.emptyBefore ?? []).map(drainNode) });
+    const held = Object.fromEntries(r.draining.map((i) => [nodeName(i), r.held[i] ?? null]));
+    const out = decide(input, cfg, { held, tasks: r.tasks, pending: r.pending ?? 0, wanted: r.wanted ?? null, now: r.now ?? T0 + 5_000 });
+    expect(out.status).toBe(r.status);
+    expect(out.draining).toEqual(r.still.map(drainNode));
+    expect(out.empty).toEqual(r.empty.map(drainNode));
+    if ('busy' in r) expect(out.busy).toEqual(r.busy);
+  });
+});
+
+describe('CheckDrain step over fake ports', () => {
+  const setup = () => fakeEnv({ holding: true, now: T0 + 5_000, world: { nodes: [node(1), node(2, busy)], tasks: { [SERVICE]: [task(1), task(2)] } } });
+  const input = drain({ draining: [drainNode(1), drainNode(2)] });
+
+  test('renews the lease, asks exactly the draining nodes, and reads the service queues, the want and the tasks', () => {
+    const env = setup();
+    const out = runSync(checkDrain(env, input));
+    expect(out.status).toBe('release');
+    expect(env.calls()).toEqual([
+      `lease.extendLock ${SERVICE} ${EXEC} 180000`,
+      `workers.held [${nodeName(1)},${nodeName(2)}]`,
+      `workers.pending [${QUEUES.join(',')}]`,
+      `history.wanted ${SERVICE}`,
+      `ecs.tasks ${SERVICE}`,
+    ]);
+  });
+
+  test('a scale-up held by this drain (the want it left) makes the drain give way', () => {
+    const env = setup();
+    env.store.want(SERVICE, { to: 5, at: T0 + 1_000 }, 360_000);
+    expect(runSync(checkDrain(env, input)).status).toBe('abandoned');
+  });
+
+  test('ECS failing to list the tasks is a reading, not a failure', () => {
+    const env = setup();
+    env.fail('ecs.tasks');
+    const out = runSync(checkDrain(env, input));
+    expect(out.status).toBe('release');
+    expect(out.empty).toEqual([drainNode(1)]);
+  });
+
+  test('a lost lease stops the step before it reads anything', () => {
+    const env = setup();
+    env.lockTakenBy(OTHER);
+    expect(() => runSync(checkDrain(env, input))).toThrow(LockLostError);
+    expect(env.calls('workers', 'ecs')).toEqual([]);
+  });
+});

@@ -1,0 +1,163 @@
+import type { NodeSnapshot } from '../../lib/celery/inspect';
+import { decide, measureQueues, type EcsRead, type MissingQueues } from '../../lib/cycle/measure-queues';
+import { runSync } from '../../lib/cycle/ports';
+import type { EcsTask } from '../../lib/ecs';
+import { ValidationError } from '../../lib/errors';
+import type { DrainRecord } from '../../lib/state/store';
+import { EXEC, OTHER, QUEUES, SERVICE, T0, arn, configOf, ecsObs, fakeEnv, node, nodeName, serviceConfig, task, taskId } from '../support/fake-env';
+
+// Two services: web consumes q1 and q2, api consumes q3.
+const config = configOf({ [SERVICE]: serviceConfig(), api: serviceConfig({ service: 'api-svc', queues: ['q3'] }) });
+const read = (tasks: EcsTask[]): EcsRead => ({ ecs: ecsObs(tasks.length), tasks });
+const record = (nodes: number[], execution = OTHER): DrainRecord => ({ execution, nodes: nodes.map((i) => ({ node: nodeName(i), taskId: taskId(i) })), queues: QUEUES, at: T0 - 60_000 });
+
+describe('MeasureQueues decide: who belongs where, who is missing, who lacks a queue', () => {
+  interface Row {
+    name: string;
+    nodes: NodeSnapshot[];
+    missing?: string[];
+    web: EcsRead;
+    api?: EcsRead;
+    drains?: Record<string, DrainRecord | null>;
+    /** web's nodes as [node, taskId]. */
+    webNodes: [string, string | null][];
+    webMissing: string[];
+    webErrors?: string[];
+    missingQueues: MissingQueues[];
+  }
+  const rows: Row[] = [
+    { name: 'a worker in a web task with every queue is measured with its task, nothing to repair', nodes: [node(1)], web: read([task(1)]), webNodes: [[nodeName(1), taskId(1)]], webMissing: [], missingQueues: [] },
+    { name: 'a worker outside any drain lacking a queue gets it back', nodes: [node(1, {}, ['q1'])], web: read([task(1)]), webNodes: [[nodeName(1), taskId(1)]], webMissing: [], missingQueues: [{ service: SERVICE, node: nodeName(1), queues: ['q2'] }] },
+    { name: 'a worker in a drain record is left alone', nodes: [node(1, {}, [])], web: read([task(1)]), drains: { [SERVICE]: record([1]) }, webNodes: [[nodeName(1), taskId(1)]], webMissing: [], missingQueues: [] },
+    { name: 'a worker that maps to no task is measured by its queues, never repaired', nodes: [node('celery@elsewhere', {}, ['q1'])], web: read([]), webNodes: [['celery@elsewhere', null]], webMissing: [], missingQueues: [] },
+    { name: 'a worker runs for the service of its task, whatever it consumes', nodes: [node(5, {}, ['q1'])], web: read([]), api: read([task(5)]), webNodes: [], webMissing: [], missingQueues: [{ service: 'api', node: nodeName(5), queues: ['q3'] }] },
+    { name: 'a running task with no worker answering is missing', nodes: [node(1)], web: read([task(1), task(2), task(3, 'STOPPED')]), webNodes: [[nodeName(1), taskId(1)]], webMissing: [`task ${taskId(2)} (no worker answered)`], missingQueues: [] },
+    { name: 'a worker that answered only part of the inspection is missing under its task’s service', nodes: [node(1)], missing: [nodeName(2)], web: read([task(1), task(2)]), webNodes: [[nodeName(1), taskId(1)]], webMissing: [nodeName(2)], missingQueues: [] },
+    { name: 'a worker whose task ECS is stopping is not given queues back', nodes: [node(1, {}, ['q1'])], web: read([task(1, 'RUNNING', { desiredStatus: 'STOPPED' })]), webNodes: [[nodeName(1), taskId(1)]], webMissing: [], missingQueues: [] },
+    { name: 'an unreadable ECS is the service’s error and maps nobody', nodes: [node(1, {}, ['q1'])], web: { ecs: null, tasks: [], error: 'ECS c/web-svc: Error: boom' }, webNodes: [[nodeName(1), null]], webMissing: [], webErrors: ['ECS c/web-svc: Error: boom'], missingQueues: [] },
+  ];
+  test.each(rows)('$name', (r) => {
+    const out = decide(config, {
+      inspection: { nodes: r.nodes, missing: r.missing ?? [], unanswered: 0 },
+      depths: { q1: 3, q2: 4, q3: 5 },
+      ecs: { [SERVICE]: r.web, api: r.api ?? read([]) },
+      drains: r.drains ?? {},
+    });
+    const web = out.services[SERVICE];
+    expect(web.nodes.map((n) => [n.node, n.taskId])).toEqual(r.webNodes);
+    expect(web.missingNodes).toEqual(r.webMissing);
+    expect(web.errors).toEqual(r.webErrors ?? []);
+    expect(web.queues).toEqual({ q1: 3, q2: 4 });
+    expect(out.missingQueues).toEqual(r.missingQueues);
+  });
+});
+
+describe('MeasureQueues step: the measurement and the self-healing of queues', () => {
+  const setup = (nodes: NodeSnapshot[], silent: string[] = []) =>
+    fakeEnv({ config, world: { nodes, silent, pending: { q1: 7 }, ecs: { [SERVICE]: ecsObs(2), api: ecsObs(0) }, tasks: { [SERVICE]: [task(1), task(2)] } } });
+
+  test('measures every service from one inspection and one ECS read each', () => {
+    const env = setup([node(1), node(2)]);
+    const { measurement, queuesRestored } = runSync(measureQueues(env, { note: 'by hand' }, EXEC));
+    expect(measurement.cycle).toEqual({ execution: EXEC, at: T0, dryRun: false, skipCooldown: false, note: 'by hand' });
+    expect(measurement.services[SERVICE]).toMatchObject({ queues: { q1: 7, q2: 0 }, ecs: ecsObs(2), errors: [], missingNodes: [] });
+    expect(measurement.recovered).toBeUndefined();
+    expect(queuesRestored).toBe(0);
+    expect(env.calls('workers', 'ecs')).toEqual([
+      'workers.inspect {"withQueues":true}', 'workers.pending [q1,q2,q3]', `ecs.describe ${SERVICE}`, `ecs.tasks ${SERVICE}`, 'ecs.describe api', 'ecs.tasks api',
+    ]);
+  });
+
+  const healing: [string, { dryRun?: boolean }, string[], string[], number, string][] = [
+    ['a worker lacking a queue outside any drain gets it back', {}, [], [`workers.add [q2] [${nodeName(1)}]`], 1, `web: gave q2 back to ${nodeName(1)}: it lacked them outside any drain`],
+    ['a worker that does not confirm is tried again next cycle', {}, [nodeName(1)], [`workers.add [q2] [${nodeName(1)}]`], 0, `web: gave q2 back to ${nodeName(1)} (no confirmation yet; next cycle checks again): it lacked them outside any drain`],
+    ['a dry run only reports', { dryRun: true }, [], [], 0, `web: would give q2 back to ${nodeName(1)}, which lacks them outside any drain`],
+  ];
+  test.each(healing)('%s', (_name, input, silent, adds, restored, line) => {
+    const env = setup([node(1, {}, ['q1']), node(2)], silent);
+    const { measurement, queuesRestored } = runSync(measureQueues(env, input, EXEC));
+    expect(env.calls('workers.add')).toEqual(adds);
+    expect(queuesRestored).toBe(restored);
+    expect(measurement.recovered).toEqual([line]);
+  });
+
+  test('a worker in a live drain (another cycle holds the service) is left alone', () => {
+    const env = setup([node(1, {}, []), node(2)]);
+    env.store.acquireLock(SERVICE, OTHER, 60_000);
+    env.store.saveDrain(SERVICE, record([1]));
+    const { measurement } = runSync(measureQueues(env, {}, EXEC));
+    expect(env.calls('workers.add')).toEqual([]);
+    expect(measurement.recovered).toBeUndefined();
+  });
+
+  test('an ECS read that fails is recorded for its service; the others are measured', () => {
+    const env = setup([node(1), node(2)]);
+    env.answer('ecs.describe', (service: string) => {
+      if (service === 'api') throw new Error('throttled');
+      return ecsObs(2);
+    });
+    const { measurement } = runSync(measureQueues(env, {}, EXEC));
+    expect(measurement.services.api).toMatchObject({ ecs: null, errors: ['ECS c/api-svc: Error: throttled'] });
+    expect(measurement.services[SERVICE].errors).toEqual([]);
+  });
+
+  test('a bad execution input fails before anything is read or changed', () => {
+    const env = setup([node(1)]);
+    expect(() => runSync(measureQueues(env, { services: { nope: {} } }, EXEC))).toThrow(ValidationError);
+    expect(env.calls()).toEqual([]);
+  });
+});
+
+describe('MeasureQueues repairs a half-finished cycle first (recover.ts)', () => {
+  interface Row {
+    name: string;
+    /** Node 1 and 2 were drained by the dead cycle; these are the service's tasks now. */
+    tasks: EcsTask[];
+    silent?: string[];
+    dryRun?: boolean;
+    protectedArns?: string[];
+    adds: string[];
+    /** The drain record's nodes after the repair; null: cleared. */
+    recordAfter: number[] | null;
+    note: string;
+  }
+  const dead = 'exec-dead';
+  const rows: Row[] = [
+    { name: 'drained workers whose tasks still run get their queues back; the record goes', tasks: [task(1), task(2)], adds: [`workers.add [q1,q2] [${nodeName(1)},${nodeName(2)}]`], recordAfter: null,
+      note: `web: cycle ${dead} ended without cleaning up: gave q1, q2 back to ${nodeName(1)}, ${nodeName(2)}` },
+    { name: 'a drained worker whose task stopped is not asked', tasks: [task(1), task(2, 'STOPPED')], adds: [`workers.add [q1,q2] [${nodeName(1)}]`], recordAfter: null,
+      note: `web: cycle ${dead} ended without cleaning up: gave q1, q2 back to ${nodeName(1)}` },
+    { name: 'every drained task stopped: nothing left to undo', tasks: [task(3)], adds: [], recordAfter: null, note: `web: cycle ${dead} ended without cleaning up: nothing left to undo` },
+    { name: 'a dry run says what it would do and changes nothing', tasks: [task(1), task(2)], dryRun: true, adds: [], recordAfter: [1, 2],
+      note: `web: cycle ${dead} ended without cleaning up: would give q1, q2 back to ${nodeName(1)}, ${nodeName(2)}` },
+    { name: 'an unconfirmed add keeps the record for that node only', tasks: [task(1), task(2)], silent: [nodeName(2)], adds: [`workers.add [q1,q2] [${nodeName(1)},${nodeName(2)}]`], recordAfter: [2],
+      note: `web: cycle ${dead} ended without cleaning up: gave q1, q2 back to ${nodeName(1)}; no answer yet from ${nodeName(2)}; will retry next cycle` },
+    { name: 'the protection it left is cleared', tasks: [task(1, 'STOPPED'), task(2, 'STOPPED'), task(3)], protectedArns: [arn(3), arn(4)], adds: [], recordAfter: null,
+      note: `web: cycle ${dead} ended without cleaning up: cleared scale-in protection of 2 task(s)` },
+  ];
+  test.each(rows)('$name', (r) => {
+    // The drained workers still answer where their tasks still run, consuming nothing.
+    const answering = [1, 2].filter((i) => r.tasks.some((t) => t.taskId === taskId(i) && t.lastStatus !== 'STOPPED'));
+    const env = fakeEnv({ world: { nodes: answering.map((i) => node(i, {}, [])), silent: r.silent ?? [], ecs: { [SERVICE]: ecsObs(2) }, tasks: { [SERVICE]: r.tasks } } });
+    env.store.saveDrain(SERVICE, record([1, 2], dead));
+    if (r.protectedArns) env.store.saveProtected(SERVICE, r.protectedArns, 600_000);
+    const { measurement } = runSync(measureQueues(env, { dryRun: r.dryRun ?? false }, EXEC));
+    expect(measurement.recovered?.[0]).toBe(r.note);
+    // The add_consumer calls the repair made (self-healing after it has nothing left to give).
+    expect(env.calls('workers.add')).toEqual(r.adds);
+    expect(env.store.drainRecords([SERVICE])[SERVICE]?.nodes.map((n) => n.node) ?? null).toEqual(r.recordAfter && r.recordAfter.map(nodeName));
+    expect(env.store.lockHolder(SERVICE)).toBeNull();
+    if (r.protectedArns && !r.dryRun) expect(env.calls('ecs.unprotect')).toEqual([`ecs.unprotect ${SERVICE} [${arn(3)}]`]);
+    if (r.dryRun) expect(env.calls('lease.acquireLock')).toEqual([]);
+  });
+
+  test('a service another cycle took meanwhile is skipped', () => {
+    const env = fakeEnv({ world: { nodes: [node(1, {}, [])], ecs: { [SERVICE]: ecsObs(2) }, tasks: { [SERVICE]: [task(1)] } } });
+    env.store.saveDrain(SERVICE, record([1], dead));
+    env.answer('lease.acquireLock', () => ({ acquired: false, holder: OTHER }));
+    const { measurement } = runSync(measureQueues(env, {}, EXEC));
+    expect(measurement.recovered).toBeUndefined();
+    expect(env.calls('workers.add', 'lease.releaseLock', 'history.clearDrain')).toEqual([]);
+    expect(env.store.drainRecords([SERVICE])[SERVICE]).not.toBeNull();
+  });
+});

@@ -1,0 +1,89 @@
+import type { FailedBranch } from '../../lib/cycle/payloads';
+import { runSync } from '../../lib/cycle/ports';
+import { causeOf, decide, releaseAfterError, type Cleanup } from '../../lib/cycle/release-after-error';
+import { EXEC, OTHER, QUEUES, SERVICE, T0, arn, cycle, drainNode, fakeEnv, nodeName, task } from '../support/fake-env';
+
+const failed = (over: Partial<FailedBranch> = {}): FailedBranch => ({ service: SERVICE, cycle: cycle(), error: { Error: 'EcsTransientError', Cause: 'throttled' }, ...over });
+
+describe('ReleaseAfterError decide: what to undo after a failure', () => {
+  const rows: [string, Partial<FailedBranch>, string | null, number[], Cleanup[], string | null][] = [
+    ['another cycle holds the service now: leave it to that cycle', { draining: [drainNode(1)] }, OTHER, [], [], OTHER],
+    ['no drain: clear protection, forget the record, release', {}, EXEC, [], ['unprotect', 'forget-drain', 'release'], null],
+    ['the lease ran out and nobody took it: still undo our part', {}, null, [], ['unprotect', 'forget-drain', 'release'], null],
+    ['draining and emptied nodes get their queues back, released ones do not', { draining: [drainNode(1)], empty: [drainNode(2)], released: [drainNode(3)] }, EXEC, [1, 2], ['restore', 'unprotect', 'forget-drain', 'release'], null],
+  ];
+  test.each(rows)('%s', (_name, input, holder, restore, cleanups, leftTo) => {
+    expect(decide(failed(input), holder)).toEqual({ restore: restore.map(nodeName), cleanups, leftTo });
+  });
+});
+
+describe('causeOf: the message a person needs from a Lambda error', () => {
+  const rows: [string, string | undefined, string][] = [
+    ['no cause', undefined, ''],
+    ["Lambda's JSON document gives its errorMessage", JSON.stringify({ errorType: 'X', errorMessage: 'ECS throttled' }), 'ECS throttled'],
+    ['JSON without a message is kept whole', '{"errorType":"X"}', '{"errorType":"X"}'],
+    ['plain text is kept whole', 'States.Timeout', 'States.Timeout'],
+  ];
+  test.each(rows)('%s', (_name, raw, expected) => {
+    expect(causeOf(raw)).toBe(expected);
+  });
+});
+
+describe('ReleaseAfterError step over fake ports', () => {
+  const setup = () => {
+    const env = fakeEnv({ holding: true, world: { tasks: { [SERVICE]: [task(1), task(2), task(3)] } } });
+    env.store.saveProtected(SERVICE, [arn(1), arn(2)], 600_000);
+    env.store.saveDrain(SERVICE, { execution: EXEC, nodes: [], queues: QUEUES, at: T0 });
+    return env;
+  };
+  const input = failed({ draining: [drainNode(1)], empty: [drainNode(2)], released: [drainNode(3)] });
+
+  test('restores draining and emptied nodes, clears protection, forgets the drain, releases the lock', () => {
+    const env = setup();
+    const out = runSync(releaseAfterError(env, input));
+    expect(env.calls('workers', 'ecs.unprotect', 'history.clearDrain', 'lease.releaseLock')).toEqual([
+      `workers.add [${QUEUES.join(',')}] [${nodeName(1)},${nodeName(2)}]`,
+      `ecs.unprotect ${SERVICE} [${arn(1)},${arn(2)}]`,
+      `history.clearDrain ${SERVICE}`,
+      `lease.releaseLock ${SERVICE} ${EXEC}`,
+    ]);
+    expect(out).toEqual({
+      service: SERVICE, failed: true, error: { Error: 'EcsTransientError', Cause: 'throttled' }, result: 'failed: EcsTransientError: throttled',
+      cleanup: [`consumers restored to ${nodeName(1)}, ${nodeName(2)}`, 'protection cleared', 'drain record removed', 'lock released'],
+    });
+  });
+
+  test('a failed unprotect still releases the lock, but keeps the drain record for the next cycle', () => {
+    const env = setup();
+    env.fail('ecs.unprotect');
+    const out = runSync(releaseAfterError(env, input));
+    expect(env.calls('history.clearDrain')).toEqual([]);
+    expect(env.store.lockHolder(SERVICE)).toBeNull();
+    expect(env.store.drainRecords([SERVICE])[SERVICE]).not.toBeNull();
+    expect(out.cleanup).toEqual([`consumers restored to ${nodeName(1)}, ${nodeName(2)}`, 'protection cleared failed: Error', 'lock released']);
+    expect(out.result).toMatch(/cleanup incomplete: the next cycle finishes it/);
+  });
+
+  test('a failed restore skips forgetting the drain; every other undo is still tried', () => {
+    const env = setup();
+    env.fail('workers.add');
+    const out = runSync(releaseAfterError(env, input));
+    expect(out.cleanup).toEqual([`consumers restored to ${nodeName(1)}, ${nodeName(2)} failed: Error`, 'protection cleared', 'lock released']);
+  });
+
+  test('a service another cycle holds is left alone', () => {
+    const env = setup();
+    env.lockTakenBy(OTHER);
+    const out = runSync(releaseAfterError(env, input));
+    expect(env.calls()).toEqual([`lease.lockHolder ${SERVICE}`]);
+    expect(out.cleanup).toEqual([`left to ${OTHER}, which holds the service now`]);
+  });
+
+  test('an unreadable lock holder does not stop the cleanup', () => {
+    const env = setup();
+    env.fail('lease.lockHolder');
+    const out = runSync(releaseAfterError(env, input));
+    expect(out.cleanup).toContain('lock released');
+    expect(env.store.lockHolder(SERVICE)).toBeNull();
+  });
+});

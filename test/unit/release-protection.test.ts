@@ -1,0 +1,61 @@
+import type { Drain } from '../../lib/cycle/payloads';
+import { runSync } from '../../lib/cycle/ports';
+import { decide, releaseProtection } from '../../lib/cycle/release-protection';
+import type { EcsTask } from '../../lib/ecs';
+import { EXEC, SERVICE, T0, arn, drain, drainNode, fakeEnv, task } from '../support/fake-env';
+
+const STOP_DEADLINE = T0 + 300_000;
+
+describe('ReleaseProtection decide: wait for released tasks to stop, until the stop deadline', () => {
+  const rows: [string, number[], EcsTask[], number, Drain['status'], boolean, RegExp][] = [
+    ['a released task still running before the deadline: keep waiting', [1], [task(1), task(2)], T0, 'stopping', false, /^removed$/],
+    ['every released task stopped: clean up', [1], [task(1, 'STOPPED'), task(2)], T0, 'done', true, /^removed$/],
+    ['a released task gone from the service counts as stopped', [1], [task(2)], T0, 'done', true, /^removed$/],
+    ['past the stop deadline: clean up anyway and say so', [1, 3], [task(1), task(3, 'STOPPED')], STOP_DEADLINE, 'done', true, /^removed; 1 released task\(s\) still stopping$/],
+    ['nobody released: done at once', [], [task(1)], T0, 'done', true, /^removed$/],
+  ];
+  test.each(rows)('%s', (_name, released, tasks, now, status, cleanup, result) => {
+    const out = decide(drain({ status: 'stopping', released: released.map(drainNode), stopDeadline: STOP_DEADLINE, result: 'removed' }), tasks, now);
+    expect(out.cleanup).toBe(cleanup);
+    expect(out.output.status).toBe(status);
+    expect(out.output.result).toMatch(result);
+  });
+});
+
+describe('ReleaseProtection step over fake ports', () => {
+  const setup = (tasks: EcsTask[]) => {
+    const env = fakeEnv({ holding: true, world: { tasks: { [SERVICE]: tasks } } });
+    env.store.saveProtected(SERVICE, [arn(2), arn(3), arn(5)], 600_000);
+    env.store.saveDrain(SERVICE, { execution: EXEC, nodes: [], queues: [], at: T0 });
+    return env;
+  };
+  const input = drain({ status: 'stopping', released: [drainNode(1)], stopDeadline: STOP_DEADLINE });
+
+  test('while a released task runs, nothing is cleared and the lock is kept', () => {
+    const env = setup([task(1), task(2), task(3)]);
+    expect(runSync(releaseProtection(env, input)).status).toBe('stopping');
+    expect(env.calls('ecs.unprotect', 'history.clearProtected', 'history.clearDrain', 'lease.releaseLock')).toEqual([]);
+    expect(env.store.lockHolder(SERVICE)).toBe(EXEC);
+  });
+
+  test('once it stopped: unprotects the protected tasks still there, then forgets the drain and releases the lock', () => {
+    const env = setup([task(1, 'STOPPED'), task(2), task(3)]);
+    expect(runSync(releaseProtection(env, input)).status).toBe('done');
+    expect(env.calls('ecs.unprotect', 'history.clearProtected', 'history.clearDrain', 'lease.releaseLock')).toEqual([
+      `ecs.unprotect ${SERVICE} [${arn(2)},${arn(3)}]`,
+      `history.clearProtected ${SERVICE}`,
+      `history.clearDrain ${SERVICE}`,
+      `lease.releaseLock ${SERVICE} ${EXEC}`,
+    ]);
+    expect(env.store.drainRecords([SERVICE])[SERVICE]).toBeNull();
+    expect(env.store.lockHolder(SERVICE)).toBeNull();
+  });
+
+  test('the stop deadline passing ends the wait with the task still up', () => {
+    const env = setup([task(1), task(2)]);
+    env.clock.now = STOP_DEADLINE;
+    env.lockTakenBy(EXEC); // its lease, renewed by the polls meanwhile
+    expect(runSync(releaseProtection(env, input)).status).toBe('done');
+    expect(env.store.lockHolder(SERVICE)).toBeNull();
+  });
+});

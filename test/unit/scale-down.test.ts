@@ -1,0 +1,114 @@
+import { runSync } from '../../lib/cycle/ports';
+import { decide, scaleDown, STOP_WAIT_MS } from '../../lib/cycle/scale-down';
+import type { Drain } from '../../lib/cycle/payloads';
+import type { EcsTask } from '../../lib/ecs';
+import { SERVICE, T0, arn, drain, drainNode, ecsObs, fakeEnv, task } from '../support/fake-env';
+
+const NOW = T0 + 30_000;
+
+describe('ScaleDown decide: removing the emptied nodes', () => {
+  interface Row {
+    name: string;
+    desired: number;
+    tasks: EcsTask[];
+    empty: number[];
+    draining?: number[];
+    releasedBefore?: number[];
+    stale?: string;
+    /** null: nothing removed. */
+    remove: { desired: number; keep: number[]; remove: number[] } | null;
+    status: Drain['status'];
+    released: number[];
+  }
+  const four = [task(1), task(2), task(3), task(4)];
+  const rows: Row[] = [
+    { name: 'desired drops by the emptied nodes still running; every other task is kept', desired: 4, tasks: four, empty: [1], remove: { desired: 3, keep: [2, 3, 4], remove: [1] }, status: 'stopping', released: [1] },
+    { name: 'still-draining tasks are kept (protected) and the drain goes on', desired: 4, tasks: four, empty: [1], draining: [2], remove: { desired: 3, keep: [2, 3, 4], remove: [1] }, status: 'draining', released: [1] },
+    { name: 'an emptied node whose task already stopped is not counted', desired: 4, tasks: [task(1, 'STOPPED'), task(2), task(3), task(4)], empty: [1], remove: null, status: 'stopping', released: [1] },
+    { name: 'of two emptied nodes only the running one lowers desired', desired: 4, tasks: [task(1, 'STOPPED'), task(2), task(3), task(4)], empty: [1, 2], remove: { desired: 3, keep: [3, 4], remove: [2] }, status: 'stopping', released: [1, 2] },
+    { name: 'a task ECS is already stopping is neither counted nor kept', desired: 3, tasks: [task(1, 'RUNNING', { desiredStatus: 'STOPPED' }), task(2), task(3)], empty: [1, 2], remove: { desired: 2, keep: [3], remove: [2] }, status: 'stopping', released: [1, 2] },
+    { name: 'nodes released earlier stay released and are not kept', desired: 3, tasks: [task(1), task(2), task(3, 'RUNNING', { desiredStatus: 'STOPPED' })], empty: [1], releasedBefore: [3], remove: { desired: 2, keep: [2], remove: [1] }, status: 'stopping', released: [3, 1] },
+    { name: 'a retry after desired was lowered, before ECS stopped the task, lowers nothing more', desired: 3, tasks: four, empty: [1], remove: null, status: 'stopping', released: [1] },
+    { name: 'a retry ECS carried out in part counts only what it has not', desired: 2, tasks: [task(1, 'STOPPED'), task(2), task(3), task(4)], empty: [1, 2], remove: null, status: 'stopping', released: [1, 2] },
+    { name: 'an earlier release ECS has not carried out yet hides nothing and is not kept', desired: 3, tasks: four, empty: [2], releasedBefore: [1], remove: { desired: 2, keep: [3, 4], remove: [2] }, status: 'stopping', released: [1, 2] },
+    { name: 'a stale plan at the last look abandons before removing anyone', desired: 4, tasks: four, empty: [1], draining: [2], stale: 'a newer cycle wants 5 workers', remove: null, status: 'abandoned', released: [] },
+  ];
+  test.each(rows)('$name', (r) => {
+    const input = drain({ empty: r.empty.map(drainNode), draining: (r.draining ?? []).map(drainNode), released: (r.releasedBefore ?? []).map(drainNode) });
+    const { output, remove } = decide(input, { ecs: ecsObs(r.desired), tasks: r.tasks, stale: r.stale ?? null, now: NOW });
+    expect(remove).toEqual(r.remove && { desired: r.remove.desired, from: r.desired, keep: r.remove.keep.map(arn), remove: r.remove.remove.map(arn) });
+    expect(output.status).toBe(r.status);
+    expect(output.released).toEqual(r.released.map(drainNode));
+    if (r.status !== 'abandoned') {
+      expect(output.empty).toEqual([]);
+      expect(output.stopDeadline).toBe(NOW + STOP_WAIT_MS);
+    }
+  });
+});
+
+describe('ScaleDown step over fake ports', () => {
+  const setup = () => fakeEnv({ holding: true, now: NOW, world: { ecs: { [SERVICE]: ecsObs(4) }, tasks: { [SERVICE]: [task(1), task(2), task(3), task(4)] } } });
+  const input = drain({ empty: [drainNode(1)], draining: [drainNode(2)] });
+
+  test('protects every other task, then sets desired, and records the scale-down', () => {
+    const env = setup();
+    const out = runSync(scaleDown(env, input));
+    expect(env.calls('ecs')).toEqual([
+      `ecs.describe ${SERVICE}`,
+      `ecs.tasks ${SERVICE}`,
+      `ecs.protect ${SERVICE} [${[arn(2), arn(3), arn(4)].join(',')}] 10`,
+      `ecs.setDesired ${SERVICE} 3`,
+    ]);
+    expect(env.store.protectedTasks(SERVICE)).toEqual([arn(2), arn(3), arn(4)]);
+    expect(env.store.scaleTimes([SERVICE])[SERVICE]).toEqual({ lastScaleDownAt: NOW });
+    expect(out.status).toBe('draining');
+  });
+
+  test('the protection is recorded before ECS is asked to protect', () => {
+    const env = setup();
+    runSync(scaleDown(env, input));
+    const order = env.calls('history.saveProtected', 'ecs.protect').map((c) => c.split(' ')[0]);
+    expect(order).toEqual(['history.saveProtected', 'ecs.protect']);
+  });
+
+  test('a node protected by an earlier release of this drain is unprotected before desired drops', () => {
+    const env = setup();
+    env.world.ecs[SERVICE] = ecsObs(3);
+    env.world.tasks[SERVICE] = [task(1), task(2, 'STOPPED'), task(3), task(4)];
+    env.store.saveProtected(SERVICE, [arn(1), arn(3), arn(4)], 600_000);
+    runSync(scaleDown(env, drain({ empty: [drainNode(1)], released: [drainNode(2)] })));
+    expect(env.calls('ecs.protect', 'ecs.unprotect', 'ecs.setDesired')).toEqual([
+      `ecs.protect ${SERVICE} [${[arn(3), arn(4)].join(',')}] 10`,
+      `ecs.unprotect ${SERVICE} [${arn(1)}]`,
+      `ecs.setDesired ${SERVICE} 2`,
+    ]);
+  });
+
+  test.each([
+    ['a backlog', { pending: { q1: 601 } }, undefined],
+    ['a newer want', {}, { to: 5, at: NOW - 1 }],
+  ])('the last look abandons on %s without touching ECS', (_what, world, wanted) => {
+    const env = setup();
+    Object.assign(env.world, world);
+    if (wanted) env.store.want(SERVICE, wanted, 360_000);
+    const out = runSync(scaleDown(env, input));
+    expect(out.status).toBe('abandoned');
+    expect(env.calls('ecs.protect', 'ecs.unprotect', 'ecs.setDesired', 'history.recordScale')).toEqual([]);
+  });
+
+  test('a retried step (its first attempt lowered desired, ECS has not acted yet) sets desired once', () => {
+    const env = setup();
+    const retried = drain({ empty: [drainNode(1)] });
+    runSync(scaleDown(env, retried));
+    runSync(scaleDown(env, retried));
+    expect(env.calls('ecs.setDesired')).toEqual([`ecs.setDesired ${SERVICE} 3`]);
+  });
+
+  test('emptied nodes that already stopped change nothing', () => {
+    const env = setup();
+    env.world.tasks[SERVICE] = [task(1, 'STOPPED'), task(2), task(3), task(4)];
+    const out = runSync(scaleDown(env, drain({ empty: [drainNode(1)] })));
+    expect(out.result).toMatch(/already stopped/);
+    expect(env.calls('ecs.protect', 'ecs.setDesired', 'history.recordScale')).toEqual([]);
+  });
+});
