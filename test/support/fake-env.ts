@@ -51,7 +51,7 @@ export const changeItem = (over: Partial<ChangeItem> = {}): ChangeItem => ({
 export const cooldownOutput = (over: Partial<CooldownOutput> = {}): CooldownOutput => ({ ...changeItem(), allowed: true, ...over });
 
 export const drain = (over: Partial<Drain> = {}): Drain => ({
-  cycle: cycle(), service: SERVICE, to: 2, reason: 'idle', status: 'draining',
+  cycle: cycle(), service: SERVICE, from: 4, to: 2, reason: 'idle', status: 'draining',
   draining: [], empty: [], released: [], restored: [],
   startedAt: T0, deadline: T0 + 600_000, pollSeconds: 5, result: '', ...over,
 });
