@@ -20,7 +20,7 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as { the
 
 export interface Interceptor {
   /** Before the call is made; throwing means it is never made. */
-  before?(call: PortCall): void;
+  before?(call: PortCall, args: unknown[]): void;
   /** Once the call has completed (its promise resolved); throwing turns its answer into that error. */
   after?(call: PortCall): void;
 }
@@ -33,7 +33,7 @@ export function interceptPorts(env: Env, i: Interceptor): Env {
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
       const call = `${name}.${prop}` as PortCall;
       return (...args: unknown[]) => {
-        i.before?.(call);
+        i.before?.(call, args);
         const result: unknown = value.apply(target, args);
         if (!i.after) return result;
         if (isThenable(result)) return Promise.resolve(result).then((v) => (i.after?.(call), v));
@@ -65,7 +65,7 @@ export interface CountedEnv {
  * the step catches the error and goes on). The host must treat the step as failed when
  * `crashed()` (see `attemptStep`), since a step may swallow the error.
  */
-export function countingEnv(env: Env, point?: CrashPoint): CountedEnv {
+export function countingEnv(env: Env, point?: CrashPoint, onCall?: (call: PortCall, args: unknown[]) => void): CountedEnv {
   const calls: PortCall[] = [];
   let dead = false;
   const die = (call: PortCall): never => {
@@ -73,13 +73,14 @@ export function countingEnv(env: Env, point?: CrashPoint): CountedEnv {
     throw new CrashError(`crashed ${point?.when} port call ${point?.k} (${call})`);
   };
   const counted = interceptPorts(env, {
-    before(call) {
+    before(call, args) {
       if (dead) throw new CrashError(`port call ${call} after the crash`);
       calls.push(call);
       if (point?.when === 'before' && calls.length === point.k) {
         calls.pop();
         die(call);
       }
+      onCall?.(call, args);
     },
     after(call) {
       if (point?.when === 'after' && calls.length === point.k && !dead) die(call);
@@ -105,8 +106,8 @@ function settle<T, R>(fn: () => T, then: (o: Outcome<Awaited<T>>) => R): R {
 }
 
 /** One attempt of a step on a counting (maybe crashing) env; a crash fails it even if swallowed. */
-export function attemptStep<T>(env: Env, attempt: (env: Env) => T, point?: CrashPoint): { counted: CountedEnv; run: <R>(then: (o: Outcome<Awaited<T>>) => R) => R } {
-  const counted = countingEnv(env, point);
+export function attemptStep<T>(env: Env, attempt: (env: Env) => T, point?: CrashPoint, onCall?: (call: PortCall, args: unknown[]) => void): { counted: CountedEnv; run: <R>(then: (o: Outcome<Awaited<T>>) => R) => R } {
+  const counted = countingEnv(env, point, onCall);
   return {
     counted,
     run: (then) => settle(() => attempt(counted.env), (o) => {
@@ -133,6 +134,8 @@ export type Fault =
 export interface StepRun<T = unknown> {
   state: string;
   run: number;
+  /** When it ran: the env's clock, epoch ms. */
+  at: number;
   /** The port calls of its last (or only) attempt. */
   calls: PortCall[];
   /** Port calls of the attempt the fault hit (a crashed or discarded first attempt). */
@@ -142,42 +145,53 @@ export interface StepRun<T = unknown> {
   outcome: Outcome<T>;
 }
 
+export interface StepWatch {
+  /** Each step run as it ends (invariant checks). */
+  onStep?(r: StepRun): void;
+  /** Each port call as it is made, with its arguments (a crashing call included). */
+  onCall?(call: PortCall, args: unknown[]): void;
+}
+
 /**
- * The simulator host's `runStep` hook with one fault (or none): records every step run (the
+ * The simulator host's `runStep` hook with some faults (or none): records every step run (the
  * calls it made, its output), so a fault-free run tells which crash points a scenario has.
- * `onStep` sees each run as it ends (invariant checks).
  */
 export class StepFaults {
   readonly runs: StepRun[] = [];
-  /** The run the fault hit, once it has. */
-  hit: StepRun | null = null;
+  /** The runs the faults hit, in order. */
+  readonly hits: StepRun[] = [];
+  /** The host's own env, as the first step received it (the simulator's world and store). */
+  env: Env | null = null;
   private readonly count = new Map<string, number>();
 
-  constructor(readonly fault: Fault | null = null, private readonly onStep?: (r: StepRun) => void) {}
+  constructor(readonly faults: Fault[] = [], private readonly watch: StepWatch = {}) {}
 
   readonly runStep = <T>(state: string, env: Env, attempt: (env: Env) => T): T => {
+    this.env ??= env;
     const run = (this.count.get(state) ?? 0) + 1;
     this.count.set(state, run);
-    const f = this.fault !== null && this.fault.state === state && this.fault.run === run ? this.fault : null;
+    const f = this.faults.find((x) => x.state === state && x.run === run) ?? null;
+    const at = env.now();
+    const onCall = this.watch.onCall?.bind(this.watch);
     const plain = (faulted?: PortCall[]): unknown => {
-      const a = attemptStep(env, attempt);
-      return a.run((o) => this.end({ state, run, calls: a.counted.calls, outcome: o, ...(f && faulted ? { faulted, fault: f.mode } : {}) }));
+      const a = attemptStep(env, attempt, undefined, onCall);
+      return a.run((o) => this.end({ state, run, at, calls: a.counted.calls, outcome: o, ...(f && faulted ? { faulted, fault: f.mode } : {}) }));
     };
     if (f === null) return plain() as T;
-    const first = attemptStep(env, attempt, f.mode === 'twice' ? undefined : f.point);
+    const first = attemptStep(env, attempt, f.mode === 'twice' ? undefined : f.point, onCall);
     return first.run((o) => {
       const calls = first.counted.calls;
       if (f.mode === 'twice') return plain(calls);
-      if (!first.counted.crashed()) return this.end({ state, run, calls, outcome: o }); // the step made fewer calls this time
+      if (!first.counted.crashed()) return this.end({ state, run, at, calls, outcome: o }); // the step made fewer calls this time
       if (f.mode === 'retry') return plain(calls);
-      return this.end({ state, run, calls, faulted: calls, fault: f.mode, outcome: o });
+      return this.end({ state, run, at, calls, faulted: calls, fault: f.mode, outcome: o });
     }) as T;
   };
 
   private end(r: StepRun): unknown {
     this.runs.push(r);
-    if (r.fault) this.hit = r;
-    this.onStep?.(r);
+    if (r.fault) this.hits.push(r);
+    this.watch.onStep?.(r);
     if (!r.outcome.ok) throw r.outcome.error;
     return r.outcome.value;
   }

@@ -1,0 +1,317 @@
+import { serviceSchema, type ServiceConfig, type ServiceConfigInput } from '../config';
+import { lockLeaseMs } from '../cycle/lease';
+import type { MeasureResult } from '../cycle/measure-queues';
+import { startCycles } from './cycle';
+import type { SimService, World } from './engine';
+import { StepFaults, type Fault, type PortCall, type StepRun } from './faults';
+import { MemoryStore } from './memory-store';
+import { SIM_KNOBS, workerModel } from './reference';
+import { runPolicy } from './run';
+import type { TraceTask } from './trace';
+
+/**
+ * Every crash point of the cycle, on the simulator's world: a scenario runs once without faults
+ * to learn which step runs it has and how many port calls each makes; then, for every Task state
+ * and every k, one run of it dies after its k-th port call (Step Functions' Catch, or its Retry),
+ * or runs twice, and the following cycles run normally. The invariants below must hold.
+ */
+
+export const TASK_STATES = ['MeasureQueues', 'ComputePlan', 'CheckCooldown', 'ScaleUp', 'DrainWorkers', 'CheckDrain', 'ScaleDown', 'RestoreConsumers', 'ReleaseProtection', 'ReleaseAfterError'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+const CYCLE_SECONDS = 60;
+/** How often the invariants are looked at between steps (CheckDrain's poll). */
+const SAMPLE_SECONDS = 5;
+
+export interface CrashScenario {
+  name: string;
+  service: SimService;
+  tasks: TraceTask[];
+  /** Faults every run has (from the fault-free run's steps): how ReleaseAfterError gets to run. */
+  base?: (steps: StepRun[]) => Fault[];
+  /** World seconds at which Redis restarts without its data (MemoryStore.flush()). */
+  flushAt?: number;
+  /** The Task states whose crash points this scenario covers (all that it runs, by default). */
+  states?: TaskState[];
+}
+
+/** One service on queue `q`: concurrency 1, 20 s start-up, 1–6 workers, the simulator's knobs. */
+export function crashService(config: Partial<ServiceConfigInput> = {}): SimService {
+  const facts = { queues: ['q'], concurrency: 1, startupSeconds: 20 };
+  const parsed: ServiceConfig = serviceSchema.parse({
+    ...SIM_KNOBS, cluster: 'sim', service: 'svc', queues: facts.queues, minWorkers: 1, maxWorkers: 6, targetMinutes: 2,
+    startupSeconds: facts.startupSeconds, tasksPerWorkerPerMinute: 6, ...config,
+  });
+  return { name: 'svc', config: parsed, worker: workerModel(facts) };
+}
+
+const tasks = (n: number, from: number, every: number, duration: number): TraceTask[] => Array.from({ length: n }, (_, i) => ({ arrival: from + i * every, queue: 'q', duration }));
+const byArrival = (...parts: TraceTask[][]): TraceTask[] => parts.flat().sort((a, b) => a.arrival - b.arrival);
+
+/** The first run of `state` whose output passes `pick`: a base fault's target. */
+export function firstRun(steps: StepRun[], state: string, pick: (output: Record<string, unknown>) => boolean): number {
+  const r = steps.find((s) => s.state === state && s.outcome.ok && pick(s.outcome.value as Record<string, unknown>));
+  if (!r) throw new Error(`the fault-free run has no ${state} to fault`);
+  return r.run;
+}
+
+const hasReleased = (o: Record<string, unknown>) => Array.isArray(o.released) && o.released.length > 0;
+const stillDraining = (o: Record<string, unknown>) => Array.isArray(o.draining) && o.draining.length > 0;
+
+/** ScaleDown dies after its last call while a slow worker still drains (the drain's first release). */
+const scaleDownDies = (steps: StepRun[]): Fault => {
+  const run = firstRun(steps, 'ScaleDown', stillDraining);
+  const calls = steps.find((s) => s.state === 'ScaleDown' && s.run === run)?.calls.length ?? 1;
+  return { state: 'ScaleDown', run, mode: 'catch', point: { k: calls, when: 'after' } };
+};
+
+/** A burst that scales up to 6, then idle: a drain of 5 in which two workers hold slow tasks. */
+const burstThenSlow = (slowSeconds: number) => byArrival(tasks(60, 0, 0.5, 10), tasks(2, 60, 5, slowSeconds));
+
+/** The scenarios that between them run every Task state (`states`: the ones crashed in each). */
+export const CRASH_SCENARIOS: CrashScenario[] = [
+  {
+    // CheckDrain and ScaleDown loop: the idle workers are released at once, the slow one as it empties.
+    name: 'burst, then idle with a slow worker',
+    service: crashService({ drainTimeoutSeconds: 300 }),
+    tasks: burstThenSlow(150),
+  },
+  {
+    name: 'a drain that times out',
+    service: crashService({ drainTimeoutSeconds: 90 }),
+    tasks: burstThenSlow(300),
+  },
+  {
+    name: 'a drain abandoned by a new burst',
+    service: crashService({ drainTimeoutSeconds: 300 }),
+    tasks: byArrival(burstThenSlow(200), tasks(80, 280, 0.25, 10)),
+  },
+  {
+    // ReleaseAfterError gives the slow worker its queues back, clears protection and the drain record, frees the lock.
+    name: 'a scale-down that fails mid-drain',
+    service: crashService({ drainTimeoutSeconds: 300 }),
+    tasks: burstThenSlow(150),
+    base: (steps) => [scaleDownDies(steps)],
+    states: ['ReleaseAfterError'],
+  },
+  {
+    name: 'a drain check that fails after a partial release',
+    service: crashService({ drainTimeoutSeconds: 300 }),
+    tasks: burstThenSlow(150),
+    base: (steps) => [{ state: 'CheckDrain', run: firstRun(steps, 'CheckDrain', hasReleased), mode: 'catch', point: { k: 1, when: 'before' } }],
+    states: ['ReleaseAfterError'],
+  },
+  {
+    // ScaleDown and then its cleanup die: once the lease runs out, MeasureQueues repairs what they left.
+    name: 'a cycle that dies with its cleanup',
+    service: crashService({ drainTimeoutSeconds: 300 }),
+    tasks: burstThenSlow(150),
+    base: (steps) => {
+      const scaleDown = scaleDownDies(steps);
+      return [scaleDown, { state: 'ReleaseAfterError', run: 1, mode: 'catch', point: { k: 1, when: 'before' } }];
+    },
+    states: ['MeasureQueues'],
+  },
+  {
+    // DrainWorkers dies right after cancel_consumer: no drain is left on record, and MeasureQueues
+    // gives the cancelled workers their queues back (self-healing).
+    name: 'a drain that dies after cancel_consumer',
+    service: crashService({ drainTimeoutSeconds: 300 }),
+    tasks: burstThenSlow(150),
+    base: (steps) => {
+      const run = firstRun(steps, 'DrainWorkers', (o) => o.status === 'draining');
+      const calls = steps.find((s) => s.state === 'DrainWorkers' && s.run === run)?.calls.length ?? 1;
+      return [{ state: 'DrainWorkers', run, mode: 'catch', point: { k: calls, when: 'after' } }];
+    },
+    states: ['MeasureQueues'],
+  },
+];
+
+export interface CrashRun {
+  scenario: string;
+  faults: Fault[];
+  steps: StepRun[];
+  /** The step runs the faults hit. */
+  hits: StepRun[];
+  violations: string[];
+  /** How the cycle absorbed the fault: its Catch cleaned up, a later cycle repaired, … */
+  absorbed: string[];
+  /** Seconds from the last task's end until the fleet was back at its minimum for good. */
+  secondsToMinimum: number;
+  world: World;
+}
+
+const EPOCH_MS = Date.UTC(2026, 0, 1);
+
+/** A scenario with its base faults resolved, and its run without any other fault. */
+export interface PreparedScenario {
+  scenario: CrashScenario;
+  base: Fault[];
+  reference: CrashRun;
+}
+
+export function prepareScenario(scenario: CrashScenario): PreparedScenario {
+  const clean = runWorld(scenario, []);
+  const base = scenario.base ? scenario.base(clean.steps) : [];
+  return { scenario, base, reference: base.length > 0 ? runWorld(scenario, base) : clean };
+}
+
+/** One run of a prepared scenario with these faults on top of its base ones. */
+export function runCrashScenario(p: PreparedScenario, faults: Fault[]): CrashRun {
+  return runWorld(p.scenario, [...p.base, ...faults]);
+}
+
+/** One run of a scenario with these faults, every invariant checked. */
+function runWorld(scenario: CrashScenario, all: Fault[]): CrashRun {
+  const svc = scenario.service;
+  const cfg = svc.config;
+  const violations: string[] = [];
+  const violate = (v: string) => {
+    if (violations.length < 20 && !violations.includes(v)) violations.push(v);
+  };
+  const leases = new Map<string, { at: number; ttl: number }>();
+  let cloudRef: World | null = null;
+  const nowMs = () => cloudRef?.nowMs ?? EPOCH_MS;
+  const faultsRun = new StepFaults(all, {
+    onCall(call: PortCall, args: unknown[]) {
+      if (call === 'lease.acquireLock' || call === 'lease.extendLock') {
+        const ttl = args[2] as number;
+        if (!(Number.isFinite(ttl) && ttl > 0)) violate(`${call} with a lease of ${ttl} ms`);
+        leases.set(args[1] as string, { at: nowMs(), ttl });
+      }
+      if ((call === 'history.saveProtected' || call === 'history.want') && !Number.isFinite(args[2] as number)) violate(`${call} without an expiry`);
+    },
+    onStep: () => look(),
+  });
+  const store = (): MemoryStore | null => (faultsRun.env?.history instanceof MemoryStore ? faultsRun.env.history : null);
+  const queueless = new Map<string, number>();
+  let lastOffMinimum = 0;
+  const look = () => {
+    const world = cloudRef;
+    const s = store();
+    if (!world) return;
+    const desired = world.desired(svc.name);
+    if (desired < cfg.minWorkers || desired > cfg.maxWorkers) violate(`desired ${desired} outside [${cfg.minWorkers}, ${cfg.maxWorkers}] at ${world.now} s`);
+    if (desired !== cfg.minWorkers || world.ecsTasks(svc.name).length !== cfg.minWorkers) lastOffMinimum = world.now;
+    if (!s) return;
+    const holder = s.lockHolder(svc.name);
+    const lease = holder === null ? undefined : leases.get(holder);
+    if (holder !== null && (!lease || world.nowMs > lease.at + lease.ttl)) violate(`${holder} holds the lock past its lease at ${world.now} s`);
+    // A worker without its queues must be in a live drain (its record, its cycle holding the lock).
+    const drain = s.drainRecords([svc.name])[svc.name];
+    const live = drain !== null && holder === drain.execution ? new Set(drain.nodes.map((n) => n.node)) : new Set<string>();
+    const cancelled = new Set(faultsRun.env?.workers ? (faultsRun.env.workers.inspect() as { nodes: { node: string; queues?: string[] }[] }).nodes.filter((n) => (n.queues ?? []).length === 0).map((n) => n.node) : []);
+    for (const w of world.workers) {
+      const idle = w.status === 'RUNNING' && !w.stopping && (!w.consuming || cancelled.has(w.node)) && !live.has(w.node);
+      if (!idle) {
+        queueless.delete(w.node);
+        continue;
+      }
+      const since = queueless.get(w.node) ?? world.now;
+      queueless.set(w.node, since);
+      if (world.now - since > 2 * CYCLE_SECONDS) violate(`${w.node} went without its queues outside a live drain for more than 2 cycles from ${since} s`);
+    }
+  };
+  const bound = cfg.stabilizationSeconds + cfg.drainTimeoutSeconds + 3 * CYCLE_SECONDS;
+  // Long enough for the fleet to return to its minimum, a dead cycle's lease included.
+  const horizonSeconds = Math.max(...scenario.tasks.map((t) => t.arrival + t.duration)) + bound + lockLeaseMs() / 1000 + 2 * CYCLE_SECONDS;
+  const run = runPolicy({ name: scenario.name, tasks: scenario.tasks, horizonSeconds }, { services: [svc], cycleSeconds: CYCLE_SECONDS }, {
+    name: 'planner',
+    initialWorkers: (s) => s.config.minWorkers,
+    start: (cloud) => {
+      cloudRef = cloud as World;
+      startCycles(cloud, { [svc.name]: cfg }, CYCLE_SECONDS, undefined, { runStep: faultsRun.runStep });
+      cloud.every(SAMPLE_SECONDS, look);
+      if (scenario.flushAt !== undefined) cloud.after(scenario.flushAt, () => store()?.flush());
+    },
+  });
+  const world = run.world;
+  look();
+  // At the end: every task once, none interrupted; nothing left behind; the minimum fleet.
+  const n = world.trace.tasks.length;
+  const unfinished = Array.from(world.finishAt).filter((t) => !Number.isFinite(t)).length;
+  if (world.completed !== n || unfinished > 0) violate(`${n - world.completed} of ${n} tasks never completed`);
+  const interrupted = Array.from(world.interrupted).reduce((a, b) => a + b, 0);
+  if (interrupted > 0) violate(`${interrupted} task run(s) interrupted by a stopped worker`);
+  const s = store();
+  if (s) {
+    if (s.drainRecords([svc.name])[svc.name] !== null) violate('a drain record remains at the end');
+    if (s.protectedTasks(svc.name).length > 0) violate('a protection record remains at the end');
+    if (s.lockHolder(svc.name) !== null) violate(`the lock is still held by ${s.lockHolder(svc.name)} at the end`);
+  }
+  const live = world.workers.filter((w) => w.status !== 'STOPPED');
+  if (live.some((w) => w.protected)) violate('a live task is still protected from scale-in at the end');
+  const cancelled = (faultsRun.env?.workers.inspect() as { nodes: { node: string; queues?: string[] }[] } | undefined)?.nodes.filter((x) => (x.queues ?? []).length === 0) ?? [];
+  if (live.some((w) => w.status === 'RUNNING' && !w.consuming) || cancelled.length > 0) violate('a live worker does not consume its queues at the end');
+  const secondsToMinimum = Math.max(0, lastOffMinimum - world.lastFinish);
+  if (secondsToMinimum > bound) violate(`the fleet returned to its minimum ${secondsToMinimum} s after the last task (bound ${bound} s)`);
+  if (world.end < world.lastFinish + bound + CYCLE_SECONDS) violate(`the horizon ends ${world.end} s, before the bound (${world.lastFinish + bound} s) could be checked`);
+  return { scenario: scenario.name, faults: all, steps: faultsRun.runs, hits: faultsRun.hits, violations, absorbed: absorbedBy(faultsRun), secondsToMinimum, world };
+}
+
+/** How the cycle absorbed the faults it was given (empty: no fault hit). */
+function absorbedBy(f: StepFaults): string[] {
+  const hit = f.hits.at(-1);
+  if (!hit) return [];
+  const out = new Set<string>();
+  if (hit.fault === 'retry' || hit.fault === 'twice') out.add(hit.fault === 'retry' ? 'retried' : 'ran twice');
+  const after = f.runs.slice(f.runs.indexOf(hit) + 1);
+  if (hit.fault === 'catch') {
+    if (hit.state === 'MeasureQueues' || hit.state === 'ComputePlan') out.add('cycle failed');
+    else if (hit.state === 'ReleaseAfterError') out.add('cleanup died');
+    else {
+      const cleanup = after.find((r) => r.state === 'ReleaseAfterError');
+      out.add(cleanup?.outcome.ok ? 'caught' : 'cleanup died');
+    }
+  }
+  for (const r of after) {
+    if (r.state !== 'MeasureQueues' || !r.outcome.ok) continue;
+    const recovered = (r.outcome.value as MeasureResult).measurement.recovered ?? [];
+    if (recovered.some((l) => l.includes('ended without cleaning up'))) out.add('repaired');
+    if (recovered.some((l) => l.includes('outside any drain'))) out.add('healed');
+  }
+  return [...out];
+}
+
+/** What distinguishes one run of a state from another: its calls and where it routes. */
+function shapeOf(r: StepRun): string {
+  const o = (r.outcome.ok ? r.outcome.value : {}) as Record<string, unknown>;
+  return `${r.calls.join(',')}|${String(o.status ?? o.allowed ?? '')}|${hasReleased(o)}`;
+}
+
+export interface CrashPointCase {
+  scenario: PreparedScenario;
+  state: TaskState;
+  /** The crash point: its k; 0 for a whole step run twice. */
+  k: number;
+  fault: Fault;
+  label: string;
+}
+
+/**
+ * Every crash point a scenario has: for each distinct run of each Task state (distinct port
+ * calls or route), each k from 1 to its number of calls, the step dies after the k-th (Catch,
+ * and Retry), before the first, and the step runs twice.
+ */
+export function crashPointsOf(p: PreparedScenario, states: readonly string[] = p.scenario.states ?? TASK_STATES): CrashPointCase[] {
+  const { scenario } = p;
+  const seen = new Set<string>();
+  const out: CrashPointCase[] = [];
+  const base = new Set(p.base.map((f) => `${f.state}#${f.run}`));
+  for (const r of p.reference.steps) {
+    const key = `${r.state}|${shapeOf(r)}`;
+    if (!states.includes(r.state) || seen.has(key) || base.has(`${r.state}#${r.run}`) || r.calls.length === 0) continue;
+    seen.add(key);
+    const state = r.state as TaskState;
+    const at = `${scenario.name}: ${state} run ${r.run}`;
+    out.push({ scenario: p, state, k: 1, fault: { state, run: r.run, mode: 'catch', point: { k: 1, when: 'before' } }, label: `${at}, dies before call 1` });
+    for (let k = 1; k <= r.calls.length; k += 1) {
+      // Retried after its last call, it is the step run twice (below).
+      for (const mode of k < r.calls.length ? (['catch', 'retry'] as const) : (['catch'] as const)) {
+        out.push({ scenario: p, state, k, fault: { state, run: r.run, mode, point: { k, when: 'after' } }, label: `${at}, dies after call ${k} (${r.calls[k - 1]}), ${mode === 'catch' ? 'caught' : 'retried'}` });
+      }
+    }
+    out.push({ scenario: p, state, k: 0, fault: { state, run: r.run, mode: 'twice' }, label: `${at}, runs twice` });
+  }
+  return out;
+}
