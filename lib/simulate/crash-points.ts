@@ -127,6 +127,12 @@ export const CRASH_SCENARIOS: CrashScenario[] = [
   },
 ];
 
+export interface Queueless {
+  node: string;
+  from: number;
+  to: number;
+}
+
 export interface CrashRun {
   scenario: string;
   faults: Fault[];
@@ -138,6 +144,8 @@ export interface CrashRun {
   absorbed: string[];
   /** Seconds from the last task's end until the fleet was back at its minimum for good. */
   secondsToMinimum: number;
+  /** Each time a running worker went without its queues outside a live drain (world seconds). */
+  queueless: Queueless[];
   world: World;
 }
 
@@ -158,11 +166,11 @@ export function prepareScenario(scenario: CrashScenario): PreparedScenario {
 
 /** One run of a prepared scenario with these faults on top of its base ones. */
 export function runCrashScenario(p: PreparedScenario, faults: Fault[]): CrashRun {
-  return runWorld(p.scenario, [...p.base, ...faults]);
+  return runWorld(p.scenario, [...p.base, ...faults], faults.at(-1));
 }
 
-/** One run of a scenario with these faults, every invariant checked. */
-function runWorld(scenario: CrashScenario, all: Fault[]): CrashRun {
+/** One run of a scenario with these faults, every invariant checked; `absorbed` tells how `target` was. */
+function runWorld(scenario: CrashScenario, all: Fault[], target: Fault | undefined = all.at(-1)): CrashRun {
   const svc = scenario.service;
   const cfg = svc.config;
   const violations: string[] = [];
@@ -185,6 +193,7 @@ function runWorld(scenario: CrashScenario, all: Fault[]): CrashRun {
   });
   const store = (): MemoryStore | null => (faultsRun.env?.history instanceof MemoryStore ? faultsRun.env.history : null);
   const queueless = new Map<string, number>();
+  const episodes: Queueless[] = [];
   let lastOffMinimum = 0;
   const look = () => {
     const world = cloudRef;
@@ -202,13 +211,17 @@ function runWorld(scenario: CrashScenario, all: Fault[]): CrashRun {
     const live = drain !== null && holder === drain.execution ? new Set(drain.nodes.map((n) => n.node)) : new Set<string>();
     const cancelled = new Set(faultsRun.env?.workers ? (faultsRun.env.workers.inspect() as { nodes: { node: string; queues?: string[] }[] }).nodes.filter((n) => (n.queues ?? []).length === 0).map((n) => n.node) : []);
     for (const w of world.workers) {
-      const idle = w.status === 'RUNNING' && !w.stopping && (!w.consuming || cancelled.has(w.node)) && !live.has(w.node);
-      if (!idle) {
+      const withoutQueues = w.status === 'RUNNING' && !w.stopping && (!w.consuming || cancelled.has(w.node)) && !live.has(w.node);
+      const since = queueless.get(w.node);
+      if (!withoutQueues) {
+        if (since !== undefined) episodes.push({ node: w.node, from: since, to: world.now });
         queueless.delete(w.node);
         continue;
       }
-      const since = queueless.get(w.node) ?? world.now;
-      queueless.set(w.node, since);
+      if (since === undefined) {
+        queueless.set(w.node, world.now);
+        continue;
+      }
       if (world.now - since > 2 * CYCLE_SECONDS) violate(`${w.node} went without its queues outside a live drain for more than 2 cycles from ${since} s`);
     }
   };
@@ -222,7 +235,12 @@ function runWorld(scenario: CrashScenario, all: Fault[]): CrashRun {
       cloudRef = cloud as World;
       startCycles(cloud, { [svc.name]: cfg }, CYCLE_SECONDS, undefined, { runStep: faultsRun.runStep });
       cloud.every(SAMPLE_SECONDS, look);
-      if (scenario.flushAt !== undefined) cloud.after(scenario.flushAt, () => store()?.flush());
+      if (scenario.flushAt !== undefined) {
+        cloud.after(scenario.flushAt, () => {
+          store()?.flush();
+          look();
+        });
+      }
     },
   });
   const world = run.world;
@@ -246,12 +264,13 @@ function runWorld(scenario: CrashScenario, all: Fault[]): CrashRun {
   const secondsToMinimum = Math.max(0, lastOffMinimum - world.lastFinish);
   if (secondsToMinimum > bound) violate(`the fleet returned to its minimum ${secondsToMinimum} s after the last task (bound ${bound} s)`);
   if (world.end < world.lastFinish + bound + CYCLE_SECONDS) violate(`the horizon ends ${world.end} s, before the bound (${world.lastFinish + bound} s) could be checked`);
-  return { scenario: scenario.name, faults: all, steps: faultsRun.runs, hits: faultsRun.hits, violations, absorbed: absorbedBy(faultsRun), secondsToMinimum, world };
+  for (const [node, from] of queueless) episodes.push({ node, from, to: Infinity });
+  return { scenario: scenario.name, faults: all, steps: faultsRun.runs, hits: faultsRun.hits, violations, absorbed: absorbedBy(faultsRun, target), secondsToMinimum, queueless: episodes, world };
 }
 
-/** How the cycle absorbed the faults it was given (empty: no fault hit). */
-function absorbedBy(f: StepFaults): string[] {
-  const hit = f.hits.at(-1);
+/** How the cycle absorbed a fault it was given (empty: it did not hit). */
+function absorbedBy(f: StepFaults, target: Fault | undefined): string[] {
+  const hit = f.hits.find((h) => h.state === target?.state && h.run === target.run);
   if (!hit) return [];
   const out = new Set<string>();
   if (hit.fault === 'retry' || hit.fault === 'twice') out.add(hit.fault === 'retry' ? 'retried' : 'ran twice');
@@ -314,4 +333,81 @@ export function crashPointsOf(p: PreparedScenario, states: readonly string[] = p
     out.push({ scenario: p, state, k: 0, fault: { state, run: r.run, mode: 'twice' }, label: `${at}, runs twice` });
   }
   return out;
+}
+
+export interface CrashPointResult {
+  case: CrashPointCase;
+  run: CrashRun;
+}
+
+/** Runs one crash point. */
+export function runCrashPoint(c: CrashPointCase): CrashPointResult {
+  return { case: c, run: runCrashScenario(c.scenario, [c.fault]) };
+}
+
+/** Every crash point of every scenario. */
+export function allCrashPoints(scenarios: CrashScenario[] = CRASH_SCENARIOS): CrashPointCase[] {
+  return scenarios.map(prepareScenario).flatMap((p) => crashPointsOf(p));
+}
+
+const OUTCOMES = ['caught', 'retried', 'ran twice', 'cycle failed', 'cleanup died', 'repaired', 'healed'] as const;
+
+/** The docs section: one row per Task state and crash point, with how each run ended. */
+export function renderCrashPoints(results: CrashPointResult[]): string {
+  const rows: string[] = [];
+  for (const state of TASK_STATES) {
+    const mine = results.filter((r) => r.case.state === state);
+    const keys = [...new Set(mine.map((r) => pointKey(r.case)))].sort((a, b) => a.order - b.order || a.label.localeCompare(b.label));
+    for (const key of keys.filter((k, i) => keys.findIndex((x) => x.label === k.label) === i)) {
+      const at = mine.filter((r) => pointKey(r.case).label === key.label);
+      const calls = [...new Set(at.flatMap((r) => (r.case.fault.mode !== 'twice' && r.case.fault.point.when === 'after' ? [callAt(r)] : [])))];
+      const held = at.filter((r) => r.run.violations.length === 0).length;
+      const count = (o: string) => at.filter((r) => r.run.absorbed.includes(o)).length;
+      rows.push(`| ${state} | ${key.label} | ${calls.map((c) => `\`${c}\``).join(', ') || '—'} | ${at.length} | ${held === at.length ? held : `**${held}**`} | ${OUTCOMES.map((o) => count(o) || '').join(' | ')} |`);
+    }
+  }
+  const total = results.length;
+  const held = results.filter((r) => r.run.violations.length === 0).length;
+  const scenarios = [...new Set(results.map((r) => r.case.scenario.scenario.name))];
+  return [
+    '## Crash points',
+    '',
+    `Written by \`npm run crashpoints:report\`; \`npm test\` runs the same ${total} crash points (test/unit/crash-points.test.ts). Each runs the deployed cycle's steps (lib/cycle) on the simulator's world: one run of one Task state dies at a port call, and the following cycles run normally. A Lambda that dies after its k-th port call made that call and nothing after it (every later call of that attempt fails too, even one the step would catch); Step Functions then either catches the error (ReleaseAfterError; MeasureQueues and ComputePlan fail the cycle) or retries the step with the same input. *Runs twice*: the step completed, its output was lost, and it ran again. Dying before call k is dying after call k − 1, so only *before call 1* is listed.`,
+    '',
+    `Scenarios (${scenarios.length}): ${scenarios.join('; ')}. The points of each are found by running it without faults: every distinct run of each state (its port calls and where it routes) and each of its calls.`,
+    '',
+    'Checked in every run: every task completes exactly once and none is interrupted (so ECS never stopped a worker holding a task); desired stays within [minWorkers, maxWorkers]; no lock is held past its lease; no worker outside a live drain goes without its queues for more than 2 cycles; at the end no drain record, protection record, lock or ECS protection remains, every live worker consumes its queues, and the fleet was back at minWorkers within stabilization + drain timeout + 3 cycles of the last task.',
+    '',
+    `**${held} of ${total} held every invariant.**`,
+    '',
+    `| state | crash point | port call | runs | invariants held | ${OUTCOMES.map((o) => OUTCOME_LABELS[o]).join(' | ')} |`,
+    `|---|---|---|---:|---:|${OUTCOMES.map(() => '---:').join('|')}|`,
+    ...rows,
+    '',
+    'Outcomes (a run may have several): *caught*: ReleaseAfterError undid the branch; *cycle failed*: MeasureQueues or ComputePlan failed, so the cycle scaled nothing; *cleanup died*: ReleaseAfterError itself died (or was the state crashed) and the lock ran out; *repaired*: a later MeasureQueues undid a dead cycle\'s leftovers; *queues healed*: a later MeasureQueues gave a worker outside any drain the queues it lacked.',
+    '',
+  ].join('\n');
+}
+
+const OUTCOME_LABELS: Record<(typeof OUTCOMES)[number], string> = {
+  caught: 'caught', retried: 'retried', 'ran twice': 'ran twice', 'cycle failed': 'cycle failed', 'cleanup died': 'cleanup died', repaired: 'repaired', healed: 'queues healed',
+};
+
+function pointKey(c: CrashPointCase): { label: string; order: number } {
+  if (c.fault.mode === 'twice') return { label: 'runs twice', order: 1000 };
+  if (c.fault.point.when === 'before') return { label: 'dies before call 1', order: 0 };
+  return { label: `dies after call ${c.k}`, order: c.k };
+}
+
+function callAt(r: CrashPointResult): PortCall {
+  const f = r.case.fault;
+  const run = r.case.scenario.reference.steps.find((s) => s.state === f.state && s.run === f.run);
+  return run?.calls[r.case.k - 1] ?? ('?.?' as PortCall);
+}
+
+/** docs/reliability.md with its "Crash points" section (the last one) replaced or appended. */
+export function withCrashPointsSection(doc: string, section: string): string {
+  const at = doc.indexOf('\n## Crash points\n');
+  const head = at >= 0 ? doc.slice(0, at + 1) : `${doc.replace(/\n*$/, '')}\n\n`;
+  return `${head}${section}`;
 }
