@@ -40,18 +40,13 @@ describe('fault injection at the ports (lib/simulate/faults.ts)', () => {
     expect(counted.crashed()).toBe(false);
   });
 
-  test('dies after the k-th call: that call was made, no later one is, even one the step catches', () => {
+  // Dying before call 2 (which the step would catch) or after call 1: its 3rd call is dead all the same.
+  test.each([
+    ['after the k-th call: that call was made, no later one is, even one the step catches', { k: 1, when: 'after' as const }],
+    ['before the k-th call: the calls before it were made, it was not', { k: 2, when: 'before' as const }],
+  ])('dies %s', (_what, point) => {
     const log: string[] = [];
-    const counted = countingEnv(fakeEnv(log), { k: 1, when: 'after' });
-    expect(() => runSync(threeCalls(counted.env))).toThrow(CrashError);
-    expect(log).toEqual(['lease.lockHolder']);
-    expect(counted.crashed()).toBe(true);
-  });
-
-  test('dies before the k-th call: the calls before it were made, it was not', () => {
-    const log: string[] = [];
-    const counted = countingEnv(fakeEnv(log), { k: 2, when: 'before' });
-    // The step catches the crash of its 2nd call and goes on; its 3rd call is dead all the same.
+    const counted = countingEnv(fakeEnv(log), point);
     expect(() => runSync(threeCalls(counted.env))).toThrow(CrashError);
     expect(log).toEqual(['lease.lockHolder']);
     expect(counted.crashed()).toBe(true);
