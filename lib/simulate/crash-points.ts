@@ -218,6 +218,8 @@ function runWorld(scenario: CrashScenario, all: Fault[], target: Fault | undefin
     const desired = world.desired(svc.name);
     if (desired < cfg.minWorkers || desired > cfg.maxWorkers) violate(`desired ${desired} outside [${cfg.minWorkers}, ${cfg.maxWorkers}] at ${world.now} s`);
     if (desired !== cfg.minWorkers || world.ecsTasks(svc.name).length !== cfg.minWorkers) lastOffMinimum = world.now;
+    // SIGTERM lets a short task finish (it is not interrupted), but ECS must not stop a busy worker at all.
+    for (const w of world.workers) if (w.stopping && w.active.length > 0) violate(`ECS stopped ${w.node} while it ran a task (${world.now} s)`);
     if (!s) return;
     const holder = s.lockHolder(svc.name);
     const lease = holder === null ? undefined : leases.get(holder);
@@ -396,7 +398,7 @@ export function renderCrashPoints(results: CrashPointResult[]): string {
     '',
     `Scenarios (${scenarios.length}): ${scenarios.join('; ')}. The points of each are found by running it without faults: every distinct run of each state (its port calls and where it routes) and each of its calls.`,
     '',
-    'Checked in every run: every task completes exactly once and none is interrupted (so ECS never stopped a worker holding a task); desired stays within [minWorkers, maxWorkers]; no lock is held past its lease; no worker outside a live drain goes without its queues for more than 2 cycles; at the end no drain record, protection record, lock or ECS protection remains, every live worker consumes its queues, and the fleet was back at minWorkers within stabilization + drain timeout + 3 cycles of the last task.',
+    'Checked in every run: every task completes exactly once and none is interrupted; ECS never stops a worker while it runs a task (SIGTERM would let a short one finish, so this is checked apart); desired stays within [minWorkers, maxWorkers]; no lock is held past its lease; no worker outside a live drain goes without its queues for more than 2 cycles; at the end no drain record, protection record, lock or ECS protection remains, every live worker consumes its queues, and the fleet was back at minWorkers within stabilization + drain timeout + 3 cycles of the last task.',
     '',
     `**${held} of ${total} held every invariant.**`,
     '',
