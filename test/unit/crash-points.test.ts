@@ -59,6 +59,17 @@ describe('fault injection at the ports (lib/simulate/faults.ts)', () => {
     expect(log).toEqual(['lease.lockHolder', 'ecs.tasks', 'history.clearDrain']);
   });
 
+  test('StepFaults on a promise host (the local stack): a swallowed crash rejects the step; a retry resolves with the second attempt', async () => {
+    const attempt = (env: Env) => runAsync(threeCalls(env));
+    const log: string[] = [];
+    const caught = new StepFaults([{ state: 'S', run: 1, mode: 'catch', point: { k: 2, when: 'after' } }]);
+    await expect(caught.runStep('S', fakeEnv(log, true), attempt)).rejects.toThrow(CrashError);
+    expect(log).toEqual(['lease.lockHolder', 'ecs.tasks']);
+    const retried = new StepFaults([{ state: 'S', run: 1, mode: 'retry', point: { k: 2, when: 'after' } }]);
+    await expect(retried.runStep('S', fakeEnv([], true), attempt)).resolves.toEqual(['lockHolder', 'tasks', 'clearDrain']);
+    expect(retried.hits.map((h) => h.faulted)).toEqual([['lease.lockHolder', 'ecs.tasks']]);
+  });
+
   test('StepFaults: a step that swallows its crash still fails; a retry runs it again on the same input; twice discards the first output', () => {
     const attempt = (env: Env) => runSync(threeCalls(env));
     const swallowed = new StepFaults([{ state: 'S', run: 1, mode: 'catch', point: { k: 2, when: 'after' } }]);
