@@ -181,8 +181,9 @@ export class StepFaults {
     const first = attemptStep(env, attempt, f.mode === 'twice' ? undefined : f.point, onCall);
     return first.run((o) => {
       const calls = first.counted.calls;
+      // A first attempt that failed on its own is the step's failure; one with fewer calls than k is not hit.
+      if (f.mode === 'twice' ? !o.ok : !first.counted.crashed()) return this.end({ state, run, at, calls, outcome: o });
       if (f.mode === 'twice') return plain(calls);
-      if (!first.counted.crashed()) return this.end({ state, run, at, calls, outcome: o }); // the step made fewer calls this time
       if (f.mode === 'retry') return plain(calls);
       return this.end({ state, run, at, calls, faulted: calls, fault: f.mode, outcome: o });
     }) as T;
