@@ -331,16 +331,17 @@ export interface CrashPointCase {
 
 /**
  * Every crash point a scenario has: for each distinct run of each Task state (distinct port
- * calls or route), each k from 1 to its number of calls, the step dies after the k-th (Catch,
- * and Retry), before the first, and the step runs twice.
+ * calls or route; with `everyRun`, every run), each k from 1 to its number of calls, the step
+ * dies after the k-th (Catch, and Retry), before the first, and the step runs twice.
  */
-export function crashPointsOf(p: PreparedScenario, states: readonly string[] = p.scenario.states ?? TASK_STATES): CrashPointCase[] {
+export function crashPointsOf(p: PreparedScenario, opts: { everyRun?: boolean } = {}): CrashPointCase[] {
+  const states: readonly string[] = p.scenario.states ?? TASK_STATES;
   const { scenario } = p;
   const seen = new Set<string>();
   const out: CrashPointCase[] = [];
   const base = new Set(p.base.map((f) => `${f.state}#${f.run}`));
   for (const r of p.reference.steps) {
-    const key = `${r.state}|${shapeOf(r)}`;
+    const key = opts.everyRun ? `${r.state}#${r.run}` : `${r.state}|${shapeOf(r)}`;
     if (!states.includes(r.state) || seen.has(key) || base.has(`${r.state}#${r.run}`) || r.calls.length === 0) continue;
     seen.add(key);
     const state = r.state as TaskState;
@@ -368,8 +369,8 @@ export function runCrashPoint(c: CrashPointCase): CrashPointResult {
 }
 
 /** Every crash point of every scenario. */
-export function allCrashPoints(scenarios: CrashScenario[] = CRASH_SCENARIOS): CrashPointCase[] {
-  return scenarios.map(prepareScenario).flatMap((p) => crashPointsOf(p));
+export function allCrashPoints(opts: { everyRun?: boolean } = {}, scenarios: CrashScenario[] = CRASH_SCENARIOS): CrashPointCase[] {
+  return scenarios.map(prepareScenario).flatMap((p) => crashPointsOf(p, opts));
 }
 
 const OUTCOMES = ['caught', 'retried', 'ran twice', 'cycle failed', 'cleanup died', 'repaired', 'healed'] as const;
@@ -396,7 +397,7 @@ export function renderCrashPoints(results: CrashPointResult[]): string {
     '',
     `Written by \`npm run crashpoints:report\`; \`npm test\` runs the same ${total} crash points (test/unit/crash-points.test.ts). Each runs the deployed cycle's steps (lib/cycle) on the simulator's world: one run of one Task state dies at a port call, and the following cycles run normally. A Lambda that dies after its k-th port call made that call and nothing after it (every later call of that attempt fails too, even one the step would catch); Step Functions then either catches the error (ReleaseAfterError; MeasureQueues and ComputePlan fail the cycle) or retries the step with the same input. *Runs twice*: the step completed, its output was lost, and it ran again. Dying before call k is dying after call k − 1, so only *before call 1* is listed.`,
     '',
-    `Scenarios (${scenarios.length}): ${scenarios.join('; ')}. The points of each are found by running it without faults: every distinct run of each state (its port calls and where it routes) and each of its calls.`,
+    `Scenarios (${scenarios.length}): ${scenarios.join('; ')}. The points of each are found by running it without faults: every distinct run of each state (its port calls and where it routes) and each of its calls. \`npm run crashpoints:report -- --every-run\` crashes every run of each state instead (a few thousand runs, ~15 s) and prints what broke.`,
     '',
     'Checked in every run: every task completes exactly once and none is interrupted; ECS never stops a worker while it runs a task (SIGTERM would let a short one finish, so this is checked apart); desired stays within [minWorkers, maxWorkers]; no lock is held past its lease; no worker outside a live drain goes without its queues for more than 2 cycles; at the end no drain record, protection record, lock or ECS protection remains, every live worker consumes its queues, and the fleet was back at minWorkers within stabilization + drain timeout + 3 cycles of the last task.',
     '',
