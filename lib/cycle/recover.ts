@@ -3,6 +3,14 @@ import { call, type Env, type Step } from './ports';
 import { clearProtection } from './protection';
 
 /**
+ * The repair is done within this one step, so its lock lasts one Lambda attempt (the functions'
+ * 30 s timeout; a retry takes it again under the same execution name), not a cycle's lease: a
+ * repair that dies holding it leaves the drained workers without their queues one cycle more,
+ * not three.
+ */
+export const REPAIR_LEASE_MS = 30_000;
+
+/**
  * Undoes what a cycle that died part-way left on a service that no cycle holds any more:
  * drained workers whose ECS task still runs get their queues back (`add_consumer`), and the
  * scale-in protection it set is cleared. Runs at the start of MeasureQueues, so the cycle then
@@ -15,7 +23,7 @@ export function* recoverLeftovers(env: Env, dryRun: boolean, execution: string):
   const notes: string[] = [];
   for (const { service, drain, protectedTasks } of leftovers) {
     const did: string[] = [];
-    if (!dryRun && !(yield* call(env.lease.acquireLock(service, execution, lockLeaseMs()))).acquired) continue;
+    if (!dryRun && !(yield* call(env.lease.acquireLock(service, execution, Math.min(lockLeaseMs(), REPAIR_LEASE_MS)))).acquired) continue;
     try {
       let unconfirmed: NonNullable<typeof drain>['nodes'] = [];
       if (drain && drain.nodes.length > 0) {

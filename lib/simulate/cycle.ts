@@ -36,6 +36,11 @@ export interface CycleHooks {
   onObservation?: (o: Observation) => void;
   /** Wraps the ports of each step: fault injection (crash after the k-th port call). */
   wrapEnv?: (env: Env, state: string) => Env;
+  /**
+   * Runs a step: `attempt` runs it once, with its input, on the env given. Fault injection may
+   * run it twice (a retry of an attempt that did its work) or fail it after a port call.
+   */
+  runStep?: <T>(state: string, env: Env, attempt: (env: Env) => T) => T;
 }
 
 /** The world's ports, as the Lambdas' are over Redis, pidbox and ECS. */
@@ -104,7 +109,10 @@ export function startCycles(cloud: Cloud, services: Record<string, ServiceConfig
   const store = new MemoryStore(() => cloud.nowMs);
   const base = simEnv(cloud, services, store);
   const envFor = (state: string) => (hooks.wrapEnv ? hooks.wrapEnv(base, state) : base);
-  const run = <T>(state: string, step: (env: Env) => Step<T>): T => runSync(step(envFor(state)));
+  const run = <T>(state: string, step: (env: Env) => Step<T>): T => {
+    const attempt = (env: Env): T => runSync(step(env));
+    return hooks.runStep ? hooks.runStep(state, envFor(state), attempt) : attempt(envFor(state));
+  };
   let executions = 0;
 
   const branch = (item: ChangeItem) => {
