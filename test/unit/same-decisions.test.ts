@@ -31,7 +31,7 @@ const scripts: [string, Script, string[], string[]][] = [
     4: (env) => stop(env, 3),
   }, ['CheckCooldown', 'DrainWorkers', 'WaitForDrain', 'CheckDrain', 'ScaleDown', 'WaitForDrain', 'CheckDrain', 'ScaleDown', 'WaitForTasksToStop', 'ReleaseProtection', 'WaitForTasksToStop', 'ReleaseProtection', 'ScaledDown'], [
     `workers.cancel [q1,q2] [${nodeName(4)},${nodeName(3)}]`,
-    `ecs.protect ${SERVICE} [${arn(1)},${arn(2)},${arn(3)}] 10`, `ecs.setDesired ${SERVICE} 3`,
+    `ecs.protect ${SERVICE} [${arn(1)},${arn(2)},${arn(3)}] 10`, `ecs.unprotect ${SERVICE} [${arn(4)}]`, `ecs.setDesired ${SERVICE} 3`,
     `ecs.protect ${SERVICE} [${arn(1)},${arn(2)}] 10`, `ecs.unprotect ${SERVICE} [${arn(3)}]`, `ecs.setDesired ${SERVICE} 2`,
     `ecs.unprotect ${SERVICE} [${arn(1)},${arn(2)}]`, `lease.releaseLock ${SERVICE} ${EXEC}`,
   ]],
@@ -40,7 +40,7 @@ const scripts: [string, Script, string[], string[]][] = [
     3: (env) => stop(env, 3),
   }, ['CheckCooldown', 'DrainWorkers', 'WaitForDrain', 'CheckDrain', 'ScaleDown', 'WaitForDrain', 'CheckDrain', 'RestoreConsumers', 'ReleaseProtection', 'ScaledDown'], [
     `workers.cancel [q1,q2] [${nodeName(4)},${nodeName(3)}]`,
-    `ecs.protect ${SERVICE} [${arn(1)},${arn(2)},${arn(3)}] 10`, `ecs.setDesired ${SERVICE} 3`,
+    `ecs.protect ${SERVICE} [${arn(1)},${arn(2)},${arn(3)}] 10`, `ecs.unprotect ${SERVICE} [${arn(4)}]`, `ecs.setDesired ${SERVICE} 3`,
     `workers.add [q1,q2] [${nodeName(3)}]`,
     `ecs.unprotect ${SERVICE} [${arn(1)},${arn(2)},${arn(3)}]`, `lease.releaseLock ${SERVICE} ${EXEC}`,
   ]],

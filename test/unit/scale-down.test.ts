@@ -50,13 +50,14 @@ describe('ScaleDown step over fake ports', () => {
   const setup = () => fakeEnv({ holding: true, now: NOW, world: { ecs: { [SERVICE]: ecsObs(4) }, tasks: { [SERVICE]: [task(1), task(2), task(3), task(4)] } } });
   const input = drain({ empty: [drainNode(1)], draining: [drainNode(2)] });
 
-  test('protects every other task, then sets desired, and records the scale-down', () => {
+  test('protects every other task, unprotects the removed one, then sets desired, and records the scale-down', () => {
     const env = setup();
     const out = runSync(scaleDown(env, input));
     expect(env.calls('ecs')).toEqual([
       `ecs.describe ${SERVICE}`,
       `ecs.tasks ${SERVICE}`,
       `ecs.protect ${SERVICE} [${[arn(2), arn(3), arn(4)].join(',')}] 10`,
+      `ecs.unprotect ${SERVICE} [${arn(1)}]`,
       `ecs.setDesired ${SERVICE} 3`,
     ]);
     expect(env.store.protectedTasks(SERVICE)).toEqual([arn(2), arn(3), arn(4)]);
