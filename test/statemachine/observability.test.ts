@@ -18,7 +18,7 @@ describe('logs and metrics of a cycle (captured stdout, real handlers, broker wi
     await stack?.stop();
   });
 
-  test('a drained scale-down publishes the metrics, every log line names the execution (and the service inside the Map), no password anywhere', async () => {
+  test('a drained scale-down publishes the metrics, every log line carries the Lambda context and names the execution (and the service inside the Map), no password anywhere', async () => {
     const { result: r, stdout, stderr } = await captureOutput(() => stack.cycle());
     expect(r.status).toBe('SUCCEEDED');
     expect(r.output).toMatchObject({ actions: [expect.stringContaining('scaled down 2 → 1')] });
@@ -41,6 +41,8 @@ describe('logs and metrics of a cycle (captured stdout, real handlers, broker wi
     expect(logs.map((l) => l.step)).toEqual(expect.arrayContaining(['MeasureQueues', 'ComputePlan', 'CheckCooldown', 'DrainWorkers', 'CheckDrain', 'ScaleDown', 'Summarize']));
     for (const l of logs) {
       expect({ step: l.step, execution: l.execution }).toEqual({ step: l.step, execution: r.executionName });
+      // Powertools' Lambda context on every line: the local stack hands each handler one, as Lambda does.
+      expect({ step: l.step, cold: typeof l.cold_start, request: l.function_request_id, fn: l.function_name }).toEqual({ step: l.step, cold: 'boolean', request: expect.stringMatching(/^local-\d+$/), fn: `celery-autoscaler-local-${l.step}` });
       if (!['MeasureQueues', 'ComputePlan', 'Summarize'].includes(l.step)) expect({ step: l.step, workerService: l.workerService }).toEqual({ step: l.step, workerService: 'web' });
     }
     expect(stdout + stderr).not.toContain(PASSWORD);
