@@ -4,6 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  // CLI tests spawn the built CLI: build it from the sources under test first.
+  globalSetup: '<rootDir>/scripts/build.js',
   setupFiles: ['<rootDir>/test/support/setup.ts'],
   testTimeout: 120000,
 };
