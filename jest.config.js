@@ -8,4 +8,7 @@ module.exports = {
   globalSetup: '<rootDir>/scripts/build.js',
   setupFiles: ['<rootDir>/test/support/setup.ts'],
   testTimeout: 120000,
+  // Most files wait on real processes and wall-clock cycles, not the CPU: three at a time on
+  // two cores. Each file starts its own redis-server, workers and emulators on free ports.
+  maxWorkers: 3,
 };
