@@ -9,10 +9,10 @@ export class BrokerUrlError extends AutoscalerError {}
 const LOCAL_HINT = 'for a local broker pass --broker-url redis://HOST:6379/0 or set BROKER_URL';
 
 /** The broker settings with the db the URL decides (its /N, else the config's db, else 0). */
-export function brokerForUrl(broker: BrokerConfig, url: string): BrokerConfig {
-  const conflict = dbConflict(broker.dbSet ? broker.db : undefined, url);
+export function brokerForUrl(broker: BrokerConfig, url: string): BrokerConfig & { db: number } {
+  const conflict = dbConflict(broker.db, url);
   if (conflict) throw new BrokerUrlError(conflict);
-  return { ...broker, db: dbOfUrl(url) ?? broker.db };
+  return { ...broker, db: dbOfUrl(url) ?? broker.db ?? 0 };
 }
 
 let cached: { parameter: string; url: string; until: number } | null = null;

@@ -71,7 +71,11 @@ export function register(program: Command): void {
       ? { stage: opts.stage, ecsService: (cluster, service) => new FixedCountEcs(cluster, service, countOf.get(`${cluster}/${service}`) ?? 0) }
       : { stage: opts.stage, ecsClient: createEcsClient({ endpoint: opts.ecsEndpoint, region: opts.region }) });
     try {
-      const m = await measureCycle(rt, input, `plan-${Date.now()}`);
+      // Without ECS no running task shows a worker that did not answer: count the listeners on
+      // the broker instead, and hold every service's scale-down on them as the cycle would.
+      const [m, ping] = await Promise.all([measureCycle(rt, input, `plan-${Date.now()}`), current ? rt.control.ping() : null]);
+      const silent = ping ? Math.max(0, ping.expected - Object.keys(ping.replies).length) : 0;
+      for (const s of Object.values(m.services)) for (let i = 0; i < silent; i += 1) s.missingNodes.push('an unnamed worker (no reply to ping)');
       const unread = Object.values(m.services).flatMap((s) => (s.ecs === null ? s.errors : []));
       if (unread.length > 0) throw new EcsUnreadableError(`cannot plan without the current worker counts: ${unread.join('; ')} — check the region (--region, AWS_REGION) and credentials, or plan with --no-ecs --current N`);
       const { output, decisions } = await planCycle(rt, m);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dbConflict, dbOfUrl } from './broker-db';
+import { dbConflict } from './broker-db';
 
 /** Celery's Redis transport default priority steps (kombu/transport/redis.py PRIORITY_STEPS). */
 export const DEFAULT_PRIORITY_STEPS = [0, 3, 6, 9];
@@ -36,9 +36,6 @@ export const brokerSchema = z
     const conflict = b.url === undefined ? null : dbConflict(b.db, b.url);
     if (conflict) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['db'], message: conflict });
   })
-  // db as the config's URL decides it; dbSet remembers whether db was written, so a URL given
-  // later (BROKER_URL, --broker-url, SSM) may decide it too unless the config said otherwise.
-  .transform((b) => ({ ...b, db: b.db ?? (b.url === undefined ? null : dbOfUrl(b.url)) ?? 0, dbSet: b.db !== undefined }))
   .describe('The Celery broker (Redis) the workers consume from. Exactly one of url or urlParameter.');
 
 export const serviceSchema = z
