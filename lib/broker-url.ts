@@ -1,4 +1,4 @@
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { BrokerConfig } from './config';
 import { dbConflict, dbOfUrl } from './config/broker-db';
 import { AutoscalerError } from './errors';
@@ -27,10 +27,12 @@ export async function resolveBrokerUrl(broker: BrokerConfig, now = Date.now(), s
   if (broker.url) return broker.url;
   const parameter = broker.urlParameter as string;
   if (cached && cached.parameter === parameter && cached.until > now) return cached.url;
-  const client = ssm ?? new SSMClient({});
+  // Loaded only here: a URL from BROKER_URL, --broker-url or the config never needs the SSM client.
+  const sdk = await import('@aws-sdk/client-ssm');
+  const client = ssm ?? new sdk.SSMClient({});
   let value: string | undefined;
   try {
-    const out = await client.send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
+    const out = await client.send(new sdk.GetParameterCommand({ Name: parameter, WithDecryption: true }));
     value = out.Parameter?.Value;
   } catch (e) {
     throw new BrokerUrlError(`cannot read SSM parameter ${parameter} (broker.urlParameter): ${(e as Error).name}: ${(e as Error).message} — check the region (AWS_REGION) and credentials; ${LOCAL_HINT}`);
