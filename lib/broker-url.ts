@@ -35,7 +35,7 @@ export async function resolveBrokerUrl(broker: BrokerConfig, now = Date.now(), s
     const out = await client.send(new sdk.GetParameterCommand({ Name: parameter, WithDecryption: true }));
     value = out.Parameter?.Value;
   } catch (e) {
-    throw new BrokerUrlError(`cannot read SSM parameter ${parameter} (broker.urlParameter): ${(e as Error).name}: ${(e as Error).message} — check the region (AWS_REGION) and credentials; ${LOCAL_HINT}`);
+    throw new BrokerUrlError(`cannot read SSM parameter ${parameter}: ${(e as Error).name}: ${(e as Error).message} — check broker.urlParameter, the region (AWS_REGION) and credentials; ${LOCAL_HINT}`);
   }
   if (!value || !/^rediss?:\/\//.test(value)) {
     throw new BrokerUrlError(`SSM parameter ${parameter} does not hold a redis:// or rediss:// URL`);

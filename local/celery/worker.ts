@@ -1,11 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { CeleryControl } from '../../lib/celery/control';
 import { dbOfUrl } from '../../lib/config/broker-db';
 import { spawnTracked, stopProcess, waitFor } from '../processes';
 
-export const FIXTURE_DIR = __dirname;
+// This folder from the sources; from the CLI's bundle (dist/cli.js), local/celery beside dist/.
+export const FIXTURE_DIR = existsSync(join(__dirname, 'tasks.py')) ? __dirname : join(__dirname, '..', 'local', 'celery');
 
 export interface WorkerOptions {
   brokerUrl: string;

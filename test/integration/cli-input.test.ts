@@ -46,7 +46,7 @@ describe('the built CLI: every input checked, every message true', () => {
     const r = await cli('measure', '--config', CONFIG);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^error: cannot read SSM parameter \S+ \(broker\.urlParameter\): .*Region is missing.*--broker-url .*BROKER_URL/);
+    expect(r.stderr).toMatch(/^error: cannot read SSM parameter \S+: .*Region is missing — check broker\.urlParameter, the region .*--broker-url .*BROKER_URL/);
   });
 
   test('run without AWS credentials says which call failed and what to check', async () => {
