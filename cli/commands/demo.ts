@@ -17,10 +17,13 @@ export function register(program: Command): void {
       await import('../../local/setup');
       const [{ stopAllTracked }, { formatSummary, runDemo }] = await Promise.all([import('../../local/processes'), import('../../local/demo')]);
       let stack: LocalStack | undefined;
-      process.once('SIGINT', () => {
-        process.stdout.write('\ninterrupted: stopping everything the demo started…\n');
-        void (stack ? stack.stop() : Promise.resolve()).finally(() => stopAllTracked().finally(() => process.exit(130)));
-      });
+      // Ctrl-C, or a SIGTERM (timeout, a supervisor): stop what it started, then exit 128 + signal.
+      for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+        process.once(signal, () => {
+          process.stdout.write('\ninterrupted: stopping everything the demo started…\n');
+          void (stack ? stack.stop() : Promise.resolve()).finally(() => stopAllTracked().finally(() => process.exit(code)));
+        });
+      }
       const summary = await runDemo({ shortTasks: o.short, longTasks: o.long, cycleSeconds: o.cycleSeconds, maxSeconds: o.maxSeconds, log: (l) => process.stdout.write(`${l}\n`) }, (s) => { stack = s; });
       process.stdout.write(`${formatSummary(summary)}\n`);
       if (summary.lost > 0 || summary.runTwice > 0) process.exitCode = 1;
