@@ -8,16 +8,13 @@ import { measureBroker } from '../lib/celery/measure';
 import { parseConfig } from '../lib/config';
 import { CeleryWorker, FIXTURE_DIR } from '../local/celery/worker';
 import { RedisServer } from '../local/redis-server';
+import { quantile } from './stats';
 
 const run = promisify(execFile);
 const QUEUES = 50;
 const WORKERS = 20;
 const RUNS = 30;
 
-const quantile = (xs: number[], q: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
-};
 
 /** Full measure (50 queues, 20 workers) against `celery inspect active` on the same workers. */
 export async function measureBench(): Promise<string> {

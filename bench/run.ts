@@ -1,13 +1,20 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '../local/setup';
+import { cliBench } from './cli';
+import { lambdaBench } from './lambda';
 import { measureBench } from './measure';
 import { putSection } from './sections';
 import { simulateBench } from './simulate';
 
 // Each benchmark exports run(): a markdown section. Goals live here, never in timed tests.
 type Section = { name: string; run: () => Promise<string> };
-const sections: Section[] = [{ name: 'measure', run: measureBench }, { name: 'simulate', run: simulateBench }];
+const sections: Section[] = [
+  { name: 'measure', run: measureBench },
+  { name: 'cli', run: cliBench },
+  { name: 'lambda', run: lambdaBench },
+  { name: 'simulate', run: simulateBench },
+];
 
 const FILE = join(__dirname, '..', 'docs', 'benchmarks.md');
 const HEADER = '# Benchmarks\n\nWritten by `npm run bench` (every section) or `npx tsx bench/run.ts <section>` (one; the others stay as they were).\n';

@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { version } from '../package.json';
 import { AutoscalerError } from '../lib/errors';
 import { register as registerDemo } from './commands/demo';
 import { register as registerMeasure } from './commands/measure';
@@ -6,20 +7,44 @@ import { register as registerSimulate } from './commands/simulate';
 import { register as registerPlan } from './commands/plan';
 import { register as registerRun } from './commands/run';
 
-// Each command lives in cli/commands/<name>.ts and exports register(program).
+/** Exit code of a usage error (unknown option, bad flag value) in every command. */
+export const EXIT_USAGE = 2;
+
+// Each command lives in cli/commands/<name>.ts and exports register(program); a command loads
+// its heavy modules (SDK, ioredis, the local stack) inside its action, so --help answers at once.
+// exitOverride before the commands are added: they inherit it, so a usage error is thrown to main.
 const program = new Command('celery-autoscaler')
   .description('Queue-driven autoscaling for Celery workers on AWS ECS')
-  .showHelpAfterError();
+  .version(version, '-V, --version')
+  .exitOverride()
+  .showHelpAfterError('(celery-autoscaler --help lists the commands)');
 registerMeasure(program);
 registerPlan(program);
 registerRun(program);
 registerDemo(program);
 registerSimulate(program);
+for (const c of program.commands) c.showHelpAfterError(`(celery-autoscaler ${c.name()} --help lists the options)`);
+
+// A reader that went away (`| head -1`) ends the output, not the process with a stack trace.
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(process.exitCode ?? 0);
+  });
+}
 
 export async function main(argv: string[]): Promise<void> {
+  // The SDK is pinned (package-lock): its notice about versions published later is not about this one.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  quietOnClosedPipe(process.stdout);
   try {
     await program.parseAsync(argv);
   } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander has printed its one line (or the help, or the version) already.
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
     // One line an operator can act on; stack traces only when asked for.
     const err = e as Error;
     process.stderr.write(`error: ${err instanceof AutoscalerError ? err.message : String(err.message ?? err)}\n`);

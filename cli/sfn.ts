@@ -2,7 +2,7 @@ import {
   DescribeExecutionCommand, GetExecutionHistoryCommand, ListStateMachinesCommand, SFNClient, StartExecutionCommand,
   type DescribeExecutionCommandOutput, type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { awsClientOptions } from '../lib/aws-client';
+import { awsCall, awsClientOptions } from '../lib/aws-client';
 import { AutoscalerError } from '../lib/errors';
 
 export class StateMachineNotFound extends AutoscalerError {}
@@ -17,7 +17,7 @@ export async function findStateMachine(client: SFNClient, name: string): Promise
   const seen: string[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await client.send(new ListStateMachinesCommand({ nextToken }));
+    const page = await awsCall('Step Functions ListStateMachines', () => client.send(new ListStateMachinesCommand({ nextToken })));
     for (const m of page.stateMachines ?? []) {
       if (m.name === name && m.stateMachineArn) return m.stateMachineArn;
       if (m.name) seen.push(m.name);
@@ -29,7 +29,7 @@ export async function findStateMachine(client: SFNClient, name: string): Promise
 }
 
 export async function startExecution(client: SFNClient, stateMachineArn: string, input: unknown, name: string): Promise<string> {
-  const out = await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+  const out = await awsCall(`Step Functions StartExecution of ${stateMachineArn}`, () => client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })));
   return out.executionArn as string;
 }
 
@@ -64,9 +64,9 @@ export function progressOf(newestFirst: HistoryEvent[]): string {
 /** Polls until the execution ends, reporting progress; returns the final DescribeExecution. */
 export async function follow(client: SFNClient, executionArn: string, o: { intervalMs: number; onProgress: (line: string) => void }): Promise<DescribeExecutionCommandOutput> {
   for (;;) {
-    const d = await client.send(new DescribeExecutionCommand({ executionArn }));
+    const d = await awsCall('Step Functions DescribeExecution', () => client.send(new DescribeExecutionCommand({ executionArn })));
     if (d.status !== 'RUNNING' && d.status !== 'PENDING_REDRIVE') return d;
-    const h = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 100 }));
+    const h = await awsCall('Step Functions GetExecutionHistory', () => client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 100 })));
     o.onProgress(progressOf(h.events ?? []));
     await new Promise((r) => setTimeout(r, o.intervalMs));
   }

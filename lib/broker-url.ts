@@ -1,8 +1,19 @@
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { BrokerConfig } from './config';
+import { dbConflict, dbOfUrl } from './config/broker-db';
 import { AutoscalerError } from './errors';
 
 export class BrokerUrlError extends AutoscalerError {}
+
+/** For a local broker the URL can come without AWS at all: said wherever SSM cannot be read. */
+const LOCAL_HINT = 'for a local broker pass --broker-url redis://HOST:6379/0 or set BROKER_URL';
+
+/** The broker settings with the db the URL decides (its /N, else the config's db, else 0). */
+export function brokerForUrl(broker: BrokerConfig, url: string): BrokerConfig & { db: number } {
+  const conflict = dbConflict(broker.db, url);
+  if (conflict) throw new BrokerUrlError(conflict);
+  return { ...broker, db: dbOfUrl(url) ?? broker.db ?? 0 };
+}
 
 let cached: { parameter: string; url: string; until: number } | null = null;
 const CACHE_MS = 5 * 60 * 1000;
@@ -16,13 +27,15 @@ export async function resolveBrokerUrl(broker: BrokerConfig, now = Date.now(), s
   if (broker.url) return broker.url;
   const parameter = broker.urlParameter as string;
   if (cached && cached.parameter === parameter && cached.until > now) return cached.url;
-  const client = ssm ?? new SSMClient({});
+  // Loaded only here: a URL from BROKER_URL, --broker-url or the config never needs the SSM client.
+  const sdk = await import('@aws-sdk/client-ssm');
+  const client = ssm ?? new sdk.SSMClient({});
   let value: string | undefined;
   try {
-    const out = await client.send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
+    const out = await client.send(new sdk.GetParameterCommand({ Name: parameter, WithDecryption: true }));
     value = out.Parameter?.Value;
   } catch (e) {
-    throw new BrokerUrlError(`cannot read SSM parameter ${parameter}: ${(e as Error).name}: ${(e as Error).message}`);
+    throw new BrokerUrlError(`cannot read SSM parameter ${parameter}: ${(e as Error).name}: ${(e as Error).message} — check broker.urlParameter, the region (AWS_REGION) and credentials; ${LOCAL_HINT}`);
   }
   if (!value || !/^rediss?:\/\//.test(value)) {
     throw new BrokerUrlError(`SSM parameter ${parameter} does not hold a redis:// or rediss:// URL`);

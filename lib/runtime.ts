@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { resolveBrokerUrl } from './broker-url';
+import { brokerForUrl, resolveBrokerUrl } from './broker-url';
 import { connectBroker } from './celery/connection';
 import { CeleryControl } from './celery/control';
 import { loadConfigFile, type AutoscalerConfig } from './config';
@@ -34,7 +34,9 @@ export function configPath(): string {
  * A runtime over one broker URL: the Lambdas build it from the environment, the `plan`
  * command from its flags (and, with --no-ecs, its own ECS stand-in).
  */
-export function assembleRuntime(config: AutoscalerConfig, url: string, opts: { stage: string; ecsService?: (cluster: string, service: string) => EcsService; ecsClient?: ECSClient }): Runtime {
+export function assembleRuntime(configIn: AutoscalerConfig, url: string, opts: { stage: string; ecsService?: (cluster: string, service: string) => EcsService; ecsClient?: ECSClient }): Runtime {
+  // The URL's /N decides the db, for the queues and the pidbox channel alike.
+  const config = { ...configIn, broker: brokerForUrl(configIn.broker, url) };
   const redis = connectBroker(config.broker, url);
   const ecsClient = opts.ecsService ? null : opts.ecsClient ?? createEcsClient();
   const services = new Map<string, EcsService>();

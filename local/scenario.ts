@@ -88,7 +88,8 @@ const bar = (done: number, total: number, width = 20): string => {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor((100 * done) / Math.max(1, total))).padStart(3)}%`;
 };
 
-interface Output { actions?: string[]; holds?: string[]; recovered?: string[] }
+/** Summarize's output (holds as lines), or ComputePlan's when nothing changed (holds as objects). */
+interface Output { actions?: string[]; holds?: (string | { service: string; reason: string })[]; recovered?: string[] }
 
 /**
  * Runs a scenario end to end: a redis-server, the ECS emulator whose tasks are real Celery
@@ -137,7 +138,9 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
     }
     const fleet = services.map((svc) => `${svc} ${stack.ecs.desiredCount('local', svc)}/${stack.ecs.liveTasks('local', svc).filter((t) => t.lastStatus === 'RUNNING').length}/${draining[svc] ?? '?'}`).join(' ');
     const out = (r.output ?? {}) as Output;
-    const decision = r.status === 'FAILED' ? `FAILED ${r.error}: ${r.cause}` : [...(out.recovered ?? []).map((x) => `repaired ${x}`), ...(out.actions ?? [])].join('; ') || 'no change';
+    // A service held back from a scale-down (workers that did not answer, ECS unreadable) says why, not "no change".
+    const held = (out.holds ?? []).map((h) => (typeof h === 'string' ? h : `${h.service}: ${h.reason}`)).filter((h) => /^[^:]+: no scale-down:/.test(h));
+    const decision = r.status === 'FAILED' ? `FAILED ${r.error}: ${r.cause}` : [...(out.recovered ?? []).map((x) => `repaired ${x}`), ...(out.actions ?? []), ...held].join('; ') || 'no change';
     return `#${String(n).padStart(3)} ${new Date().toISOString().slice(11, 19)}  pending ${queues.map((q, i) => `${q} ${depth[i]}`).join(' ')} | workers desired/running/draining: ${fleet} | ${bar(done, all.length)} | ${decision}`;
   };
 

@@ -1,10 +1,32 @@
 #!/usr/bin/env bash
-# The demo, tests and benchmarks run a real redis-server and real Celery workers.
+# The demo, tests and benchmarks run a real redis-server and real Celery workers (Debian's
+# packages). Missing ones are installed here when that needs no password (root, or sudo -n);
+# otherwise this stops with the one command to run.
+set -euo pipefail
+PACKAGES=(redis-server python3-celery python3-redis)
+# Debian's Python: the workers run as `/usr/bin/python3 -m celery` (another python3 lacks these).
+python=${DEBIAN_PYTHON:-/usr/bin/python3}
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-/usr/bin/python3 -c 'import celery' >/dev/null 2>&1 || missing+=(python3-celery)
-/usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || missing+=(python3-redis)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "missing Debian packages: ${missing[*]} — install them with: sudo apt-get install -y redis-server python3-celery python3-redis" >&2
+"$python" -c 'import celery' >/dev/null 2>&1 || missing+=(python3-celery)
+"$python" -c 'import redis' >/dev/null 2>&1 || missing+=(python3-redis)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  as_root=(sudo -n)
+else
+  echo "missing Debian packages: ${missing[*]} — install them with: sudo apt-get install -y ${PACKAGES[*]}" >&2
+  exit 1
+fi
+
+echo "installing missing Debian packages: ${missing[*]} (apt-get install -y ${PACKAGES[*]})" >&2
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# An old or empty package list cannot find them: refresh it first.
+if ! { "${as_root[@]}" apt-get update -qq && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${PACKAGES[@]}"; } >"$log" 2>&1; then
+  tail -n 20 "$log" >&2
+  echo "could not install ${missing[*]}: see apt-get's output above; then run: sudo apt-get install -y ${PACKAGES[*]}" >&2
   exit 1
 fi

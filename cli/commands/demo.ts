@@ -1,23 +1,29 @@
 import type { Command } from 'commander';
-import '../../local/setup';
-import { stopAllTracked } from '../../local/processes';
-import { formatSummary, runDemo } from '../../local/demo';
 import type { LocalStack } from '../../local/local-stack';
+import { numberFlag } from '../flags';
+
+const count = numberFlag({ int: true, min: 0 });
 
 export function register(program: Command): void {
   program
     .command('demo')
     .description('run the autoscaler locally (redis-server, ECS emulator, real Celery workers, the real state machine) on a burst of tasks')
-    .option('--short <n>', 'short tasks to send', (v) => Number(v), 2000)
-    .option('--long <n>', 'long tasks (5-14 s) to send', (v) => Number(v), 12)
-    .option('--cycle-seconds <s>', 'seconds between cycles', (v) => Number(v), 3)
-    .option('--max-seconds <s>', 'stop after this long', (v) => Number(v), 300)
+    .option('--short <n>', 'short tasks to send', count, 2000)
+    .option('--long <n>', 'long tasks (5-14 s) to send', count, 12)
+    // Under a second, cycles overlap and each finds the last one's lock.
+    .option('--cycle-seconds <s>', 'seconds between cycles', numberFlag({ min: 1, max: 3600 }), 3)
+    .option('--max-seconds <s>', 'stop after this long', numberFlag({ min: 0, minExclusive: true }), 300)
     .action(async (o: { short: number; long: number; cycleSeconds: number; maxSeconds: number }) => {
+      await import('../../local/setup');
+      const [{ stopAllTracked }, { formatSummary, runDemo }] = await Promise.all([import('../../local/processes'), import('../../local/demo')]);
       let stack: LocalStack | undefined;
-      process.once('SIGINT', () => {
-        process.stdout.write('\ninterrupted: stopping everything the demo started…\n');
-        void (stack ? stack.stop() : Promise.resolve()).finally(() => stopAllTracked().finally(() => process.exit(130)));
-      });
+      // Ctrl-C, or a SIGTERM (timeout, a supervisor): stop what it started, then exit 128 + signal.
+      for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+        process.once(signal, () => {
+          process.stdout.write('\ninterrupted: stopping everything the demo started…\n');
+          void (stack ? stack.stop() : Promise.resolve()).finally(() => stopAllTracked().finally(() => process.exit(code)));
+        });
+      }
       const summary = await runDemo({ shortTasks: o.short, longTasks: o.long, cycleSeconds: o.cycleSeconds, maxSeconds: o.maxSeconds, log: (l) => process.stdout.write(`${l}\n`) }, (s) => { stack = s; });
       process.stdout.write(`${formatSummary(summary)}\n`);
       if (summary.lost > 0 || summary.runTwice > 0) process.exitCode = 1;

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { resolveBrokerUrl } from '../../lib/broker-url';
-import { connectBroker } from '../../lib/celery/connection';
-import { CeleryControl } from '../../lib/celery/control';
-import { measureBroker, type BrokerMeasurement } from '../../lib/celery/measure';
-import { loadConfigFile, type AutoscalerConfig } from '../../lib/config';
+import type { BrokerMeasurement } from '../../lib/celery/measure';
+import type { AutoscalerConfig } from '../../lib/config';
+import { brokerUrlFlag, numberFlag } from '../flags';
 import { table } from '../format';
 
 /** Per service: pending per queue, and the nodes that consume its queues. */
@@ -19,17 +17,16 @@ export function register(program: Command): void {
     .command('measure')
     .description('read pending messages per queue and every worker\'s active/reserved/scheduled/processed tasks')
     .option('-c, --config <file>', 'autoscaler config', 'autoscaler.config.yml')
-    .option('--broker-url <url>', 'broker URL (default: BROKER_URL, the config\'s url, or its SSM parameter)')
-    .option('--timeout <ms>', 'how long to wait for workers to answer', (v) => Number(v))
+    .option('--broker-url <url>', 'broker URL (default: BROKER_URL, the config\'s url, or its SSM parameter)', brokerUrlFlag)
+    .option('--timeout <ms>', 'how long to wait for workers to answer (like broker.controlTimeoutMs)', numberFlag({ int: true, min: 1, max: 60_000 }))
     .option('--json', 'print JSON')
     .action(async (opts: { config: string; brokerUrl?: string; timeout?: number; json?: boolean }) => {
+      const [{ brokerUrl, openBroker }, { measureBroker }, { loadConfigFile }] = await Promise.all([import('../broker'), import('../../lib/celery/measure'), import('../../lib/config')]);
       const config = loadConfigFile(opts.config);
       if (opts.timeout !== undefined) config.broker.controlTimeoutMs = opts.timeout;
-      const url = opts.brokerUrl ?? (await resolveBrokerUrl(config.broker));
-      const redis = connectBroker(config.broker, url);
-      const control = new CeleryControl(redis, config.broker);
+      const { redis, control, broker } = openBroker(config, await brokerUrl(config, opts.brokerUrl));
       try {
-        const m = await measureBroker(redis, config, control);
+        const m = await measureBroker(redis, { ...config, broker }, control);
         const services = measurementByService(config, m);
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ at: new Date(m.at).toISOString(), services, missing: m.missing, unanswered: m.unanswered, unacked: m.unacked }, null, 2)}\n`);

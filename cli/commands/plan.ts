@@ -1,16 +1,9 @@
 import type { Command } from 'commander';
-import { resolveBrokerUrl } from '../../lib/broker-url';
-import { loadConfigFile, type AutoscalerConfig } from '../../lib/config';
-import { planCycle } from '../../lib/cycle/compute-plan';
-import { measureQueues } from '../../lib/cycle/measure-queues';
-import { runAsync } from '../../lib/cycle/ports';
-import { createEcsClient, EcsService } from '../../lib/ecs';
-import { ValidationError } from '../../lib/errors';
-import { inFlightTotal, pendingTotal } from '../../lib/observation';
-import { assembleRuntime } from '../../lib/runtime';
-import { envOf } from '../../lib/runtime-env';
+import type { AutoscalerConfig } from '../../lib/config';
+import { AutoscalerError, ValidationError } from '../../lib/errors';
+import { brokerUrlFlag } from '../flags';
 import { round1, table } from '../format';
-import { addOverrideOptions, executionInput, type OverrideOptions } from '../overrides';
+import { addOverrideOptions, type OverrideOptions } from '../overrides';
 
 interface PlanOptions extends OverrideOptions {
   config: string;
@@ -23,14 +16,8 @@ interface PlanOptions extends OverrideOptions {
   json?: boolean;
 }
 
-/** ECS as --current describes it: a dry run from a laptop with no AWS access. */
-class FixedCountEcs extends EcsService {
-  constructor(cluster: string, service: string, private readonly count: number) {
-    super(null as never, cluster, service);
-  }
-  override async describe() { return { desired: this.count, running: this.count, pending: 0, deploymentInProgress: false }; }
-  override async tasks() { return []; }
-}
+/** ECS could not be read for a plan that needs it: the table's "current" would be a guess. */
+export class EcsUnreadableError extends AutoscalerError {}
 
 /** "3" → every service 3; "default=2,reports=0" → each named (every service must be named). */
 export function parseCurrent(config: AutoscalerConfig, spec: string | undefined): Record<string, number> {
@@ -55,26 +42,43 @@ export function register(program: Command): void {
     .command('plan')
     .description('dry run of one full cycle against the live broker (and ECS): what would it do right now? Changes nothing, not even the planner\'s history')
     .option('-c, --config <file>', 'autoscaler config', 'autoscaler.config.yml')
-    .option('--broker-url <url>', 'broker URL (default: BROKER_URL, the config\'s url, or its SSM parameter)')
+    .option('--broker-url <url>', 'broker URL (default: BROKER_URL, the config\'s url, or its SSM parameter)', brokerUrlFlag)
     .option('--stage <stage>', 'whose history and cooldowns to read (Redis prefix celery-autoscaler:<stage>:)', 'dev')
     .option('--region <region>', 'AWS region of the ECS services (default: AWS_REGION or us-east-1)')
     .option('--ecs-endpoint <url>', 'ECS API endpoint (default: ECS_ENDPOINT, else AWS)')
     .option('--no-ecs', 'do not call ECS: take the current worker counts from --current')
     .option('--current <counts>', 'with --no-ecs: N for every service, or NAME=N[,NAME=N]')
-    .option('--json', 'print JSON')
-    .showHelpAfterError('(celery-autoscaler plan --help lists the options)');
+    .option('--json', 'print JSON');
   addOverrideOptions(cmd).action(async (opts: PlanOptions) => {
+    const [{ loadConfigFile }, { executionInput }, { brokerUrl }, { measureQueues }, { planCycle }, { runAsync }, { createEcsClient, EcsService }, { inFlightTotal, pendingTotal }, { assembleRuntime }, { envOf }] = await Promise.all([
+      import('../../lib/config'), import('../overrides'), import('../broker'), import('../../lib/cycle/measure-queues'), import('../../lib/cycle/compute-plan'), import('../../lib/cycle/ports'),
+      import('../../lib/ecs'), import('../../lib/observation'), import('../../lib/runtime'), import('../../lib/runtime-env'),
+    ]);
+    /** ECS as --current describes it: a dry run from a laptop with no AWS access. */
+    class FixedCountEcs extends EcsService {
+      constructor(cluster: string, service: string, private readonly count: number) {
+        super(null as never, cluster, service);
+      }
+      override async describe() { return { desired: this.count, running: this.count, pending: 0, deploymentInProgress: false }; }
+      override async tasks() { return []; }
+    }
     const config = loadConfigFile(opts.config);
     const { input } = executionInput(config, { ...opts, dryRun: true });
     const current = opts.ecs ? null : parseCurrent(config, opts.current);
-    const url = opts.brokerUrl ?? (await resolveBrokerUrl(config.broker));
+    const url = await brokerUrl(config, opts.brokerUrl);
     const countOf = new Map(Object.entries(config.services).map(([name, s]) => [`${s.cluster}/${s.service}`, current?.[name] ?? 0]));
     const rt = assembleRuntime(config, url, current
       ? { stage: opts.stage, ecsService: (cluster, service) => new FixedCountEcs(cluster, service, countOf.get(`${cluster}/${service}`) ?? 0) }
       : { stage: opts.stage, ecsClient: createEcsClient({ endpoint: opts.ecsEndpoint, region: opts.region }) });
     try {
+      // Without ECS no running task shows a worker that did not answer: count the listeners on
+      // the broker instead, and hold every service's scale-down on them as the cycle would.
       const env = envOf(rt);
-      const { measurement: m } = await runAsync(measureQueues(env, input, `plan-${Date.now()}`));
+      const [{ measurement: m }, ping] = await Promise.all([runAsync(measureQueues(env, input, `plan-${Date.now()}`)), current ? rt.control.ping() : null]);
+      const silent = ping ? Math.max(0, ping.expected - Object.keys(ping.replies).length) : 0;
+      for (const s of Object.values(m.services)) for (let i = 0; i < silent; i += 1) s.missingNodes.push('an unnamed worker (no reply to ping)');
+      const unread = Object.values(m.services).flatMap((s) => (s.ecs === null ? s.errors : []));
+      if (unread.length > 0) throw new EcsUnreadableError(`cannot plan without the current worker counts: ${unread.join('; ')} — check the region (--region, AWS_REGION) and credentials, or plan with --no-ecs --current N`);
       const { output, decisions } = await runAsync(planCycle(env, m));
       const rows = decisions.map((d) => {
         const s = m.services[d.service];

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfigFile } from '../../lib/config';
+import type { Command } from 'commander';
 import { ValidationError } from '../../lib/errors';
-import { addOverrideOptions, executionInput, type OverrideOptions } from '../overrides';
-import { consoleLink, createSfnClient, findStateMachine, follow, outcomeLines, startExecution } from '../sfn';
+import { numberFlag } from '../flags';
+import { addOverrideOptions, type OverrideOptions } from '../overrides';
 
-/** 0 succeeded; 1 failed, timed out or aborted; 2 the input was invalid and nothing was started. */
+/** 0 succeeded; 1 failed, timed out or aborted; 2 the input was invalid and nothing was started (as a bad flag, cli/main.ts). */
 export const EXIT_FAILED = 1;
 export const EXIT_INVALID = 2;
 
@@ -19,12 +18,6 @@ interface RunOptions extends OverrideOptions {
   wait: boolean;
   pollInterval: number;
 }
-
-const positiveSeconds = (v: string): number => {
-  const n = Number(v);
-  if (!(n > 0)) throw new InvalidArgumentError('must be a number of seconds > 0');
-  return n;
-};
 
 const executionName = (): string => `run-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
 
@@ -40,11 +33,11 @@ export function register(program: Command): void {
     .option('--name <name>', 'execution name (default: run-<time>-<random>)')
     .option('--dry-run', 'measure and plan only; nothing is scaled, no history is written')
     .option('--no-wait', 'print the execution ARN and return at once')
-    .option('--poll-interval <s>', 'seconds between status polls', positiveSeconds, 2)
-    // A bad flag is invalid input too: exit 2, like a bad override, and nothing is started.
-    .showHelpAfterError('(celery-autoscaler run --help lists the options)')
-    .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : EXIT_INVALID));
+    .option('--poll-interval <s>', 'seconds between status polls', numberFlag({ min: 0, minExclusive: true }), 2);
   addOverrideOptions(cmd).action(async (opts: RunOptions) => {
+    const [{ loadConfigFile }, { executionInput }, { consoleLink, createSfnClient, findStateMachine, follow, outcomeLines, startExecution }] = await Promise.all([
+      import('../../lib/config'), import('../overrides'), import('../sfn'),
+    ]);
     let input: Record<string, unknown>;
     try {
       ({ input } = executionInput(loadConfigFile(opts.config), opts));

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { redactUrl } from '../broker-url';
+import { brokerForUrl, redactUrl } from '../broker-url';
 import type { BrokerConfig } from '../config';
 import { BrokerUnavailableError } from '../errors';
 
@@ -12,7 +12,7 @@ import { BrokerUnavailableError } from '../errors';
 export function connectBroker(broker: BrokerConfig, url: string): Redis {
   const u = new URL(url);
   return new Redis(url, {
-    db: broker.db,
+    db: brokerForUrl(broker, url).db,
     connectTimeout: broker.connectTimeoutMs,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -33,7 +33,11 @@ export async function ensureReady(redis: Redis, timeoutMs: number): Promise<void
     const timer = setTimeout(() => finish(new BrokerUnavailableError(`broker not reachable within ${timeoutMs} ms (${redis.status}${lastError ? `: ${lastError}` : ''})`)), timeoutMs);
     const onReady = () => finish();
     const onEnd = () => finish(new BrokerUnavailableError('broker connection closed'));
-    const onError = (e: Error) => { lastError = redactUrl(e.message); };
+    const onError = (e: Error) => {
+      lastError = redactUrl(e.message);
+      // Retrying a refused password cannot succeed: say so now, not at the timeout.
+      if (isAuthError(lastError)) finish(authFailed(lastError));
+    };
     function finish(err?: Error) {
       clearTimeout(timer);
       redis.off('ready', onReady);
@@ -48,9 +52,13 @@ export async function ensureReady(redis: Redis, timeoutMs: number): Promise<void
   });
 }
 
+const isAuthError = (msg: string): boolean => /WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(msg);
+const authFailed = (msg: string): BrokerUnavailableError =>
+  new BrokerUnavailableError(`broker authentication failed: check the user and password in the broker URL (${msg})`);
+
 /** Turns whatever ioredis threw into a BrokerUnavailableError that names no secret. */
 export function brokerError(e: unknown, doing: string): BrokerUnavailableError {
   if (e instanceof BrokerUnavailableError) return e;
   const msg = redactUrl(String((e as Error)?.message ?? e));
-  return new BrokerUnavailableError(`${doing}: ${msg}`);
+  return isAuthError(msg) ? authFailed(msg) : new BrokerUnavailableError(`${doing}: ${msg}`);
 }

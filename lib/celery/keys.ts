@@ -40,7 +40,7 @@ export const REPLY_EXCHANGE = 'reply.celery.pidbox';
  * transport/redis.py Channel.keyprefix_fanout `/{db}.` + _get_publish_topic: the fanout
  * exchange's pub/sub channel (fanout_prefix is on by default; routing key empty).
  */
-export const pidboxChannel = (broker: Pick<BrokerConfig, 'db' | 'globalKeyprefix'>): string => prefixed(broker, `/${broker.db}.${PIDBOX_EXCHANGE}`);
+export const pidboxChannel = (broker: Pick<BrokerConfig, 'db' | 'globalKeyprefix'>): string => prefixed(broker, `/${broker.db ?? 0}.${PIDBOX_EXCHANGE}`);
 
 /** pidbox.py Mailbox.reply_queue: the reply queue of client `oid` is `<oid>.reply.celery.pidbox`. */
 export const replyQueue = (oid: string): string => `${oid}.${REPLY_EXCHANGE}`;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dbConflict } from './broker-db';
 
 /** Celery's Redis transport default priority steps (kombu/transport/redis.py PRIORITY_STEPS). */
 export const DEFAULT_PRIORITY_STEPS = [0, 3, 6, 9];
@@ -16,8 +17,8 @@ export const brokerSchema = z
       .describe('The broker URL, redis:// or rediss:// (TLS), with user:password@ if needed. For local runs; in production use urlParameter. Never logged.'),
     urlParameter: z.string().regex(/^[a-zA-Z0-9_.\-/]+$/, 'must be an SSM parameter name').optional()
       .describe('Name of an SSM SecureString parameter holding the broker URL; read with decryption at runtime and cached for 5 minutes. The IAM role may read this parameter only.'),
-    db: nonNegativeInt.max(15, 'must be ≤ 15').default(0)
-      .describe('Redis database number the Celery app uses (the pidbox channel is /{db}.celery.pidbox).'),
+    db: nonNegativeInt.max(15, 'must be ≤ 15').optional()
+      .describe("Redis database number the Celery app uses (the pidbox channel is /{db}.celery.pidbox). The broker URL's /N decides it; set db only for a URL without /N. A db that contradicts the URL's /N is an error naming both; neither: 0."),
     globalKeyprefix: z.string().default('')
       .describe("Celery's broker_transport_options.global_keyprefix, prepended to every key and channel."),
     prioritySteps: z.array(nonNegativeInt.max(255)).min(1).default(DEFAULT_PRIORITY_STEPS)
@@ -32,6 +33,8 @@ export const brokerSchema = z
     if ((b.url === undefined) === (b.urlParameter === undefined)) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['url'], message: 'set exactly one of url or urlParameter' });
     }
+    const conflict = b.url === undefined ? null : dbConflict(b.db, b.url);
+    if (conflict) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['db'], message: conflict });
   })
   .describe('The Celery broker (Redis) the workers consume from. Exactly one of url or urlParameter.');
 
@@ -97,6 +100,7 @@ export const configSchema = z
 /** Rules that span fields (the superRefines above), for the generated reference. */
 export const CROSS_FIELD_RULES = [
   '`broker`: exactly one of `url` or `urlParameter`.',
+  "`broker.db` agrees with the broker URL's `/N` (`broker.url`, `BROKER_URL`, `--broker-url` or the SSM parameter); the URL decides, `db` is for a URL without `/N`.",
   '`services.<name>.minWorkers` ≤ `services.<name>.maxWorkers`.',
   '`services.<name>.maxWorkers` ≤ `hardMaxWorkers` (and so is every execution override).',
   'A queue is consumed by one service only.',

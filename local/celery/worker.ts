@@ -1,10 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { CeleryControl } from '../../lib/celery/control';
+import { dbOfUrl } from '../../lib/config/broker-db';
 import { spawnTracked, stopProcess, waitFor } from '../processes';
 
-export const FIXTURE_DIR = __dirname;
+// This folder from the sources; from the CLI's bundle (dist/cli.js), local/celery beside dist/.
+export const FIXTURE_DIR = existsSync(join(__dirname, 'tasks.py')) ? __dirname : join(__dirname, '..', 'local', 'celery');
 
 export interface WorkerOptions {
   brokerUrl: string;
@@ -66,7 +69,7 @@ export class CeleryWorker {
 
   async ready(o: Pick<WorkerOptions, 'brokerUrl' | 'globalKeyprefix' | 'readyTimeoutMs'>): Promise<void> {
     const redis = new Redis(o.brokerUrl, { maxRetriesPerRequest: 1 });
-    const control = new CeleryControl(redis, { db: 0, globalKeyprefix: o.globalKeyprefix ?? '', controlTimeoutMs: 300, connectTimeoutMs: 2000 });
+    const control = new CeleryControl(redis, { db: dbOfUrl(o.brokerUrl) ?? 0, globalKeyprefix: o.globalKeyprefix ?? '', controlTimeoutMs: 300, connectTimeoutMs: 2000 });
     try {
       await waitFor(`worker ${this.node} to answer ping`, async () => {
         if (this.exited) throw new Error(`worker ${this.node} exited: ${this.stderrTail}`);

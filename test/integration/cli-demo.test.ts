@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnTracked, stopProcess, waitFor } from '../../local/processes';
+import { runScenario } from '../../local/scenario';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'celery-autoscaler.js');
 
@@ -56,5 +57,21 @@ describe('npm start (the demo)', () => {
     } finally {
       await stopProcess(demo, 'SIGKILL', 0);
     }
+  }, 120_000);
+
+  test('a cycle held back by a worker that does not answer names it, not "no change"', async () => {
+    // Two solo-pool workers, a long task each: a worker running a task cannot answer remote control.
+    const lines: string[] = [];
+    await runScenario({
+      name: 'silent worker',
+      stack: {
+        services: { web: { queues: ['q1'], minWorkers: 0, maxWorkers: 2, tasksPerWorkerPerMinute: 60, targetMinutes: 1, startupSeconds: 0, stabilizationSeconds: 0, scaleUpCooldownSeconds: 0, scaleDownCooldownSeconds: 0, idleMinutes: 0, initialDesired: 2 } },
+        pool: 'solo', concurrency: 1, stopGraceMs: 2000,
+      },
+      workload: [{ queue: 'q1', prefix: 'long-s', count: 2, seconds: () => 6 }],
+      cycleSeconds: 1,
+      maxSeconds: 40,
+    }, (l) => lines.push(l));
+    expect(lines).toContainEqual(expect.stringMatching(/\| web: no scale-down: [12] worker\(s\) did not answer \(task \w+ \(no worker answered\)/));
   }, 120_000);
 });

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../../local/processes';
+import { CeleryControl } from '../../lib/celery/control';
+import { CeleryWorker } from '../../local/celery/worker';
+import { freePort, waitFor } from '../../local/processes';
 import { LocalStack } from '../../local/local-stack';
 
 const run = promisify(execFile);
@@ -65,5 +67,31 @@ describe('celery-autoscaler plan (a dry run against the live broker and the ECS 
     expect(err.code).toBe(1);
     expect(err.stderr.trim().split('\n')).toHaveLength(1);
     expect(err.stderr).toMatch(/^error: .*broker/);
+  });
+
+  test('ECS that cannot be read: exit 1 naming what could not be read, no table', async () => {
+    const port = await freePort();
+    const err = await plan('--ecs-endpoint', `http://127.0.0.1:${port}`).catch((e) => e);
+    expect(err.code).toBe(1);
+    expect(err.stdout).toBe('');
+    expect(err.stderr.trim().split('\n')).toHaveLength(1);
+    expect(err.stderr).toMatch(/^error: cannot plan without the current worker counts: ECS local\/web: .*— check the region .* or plan with --no-ecs --current N$/m);
+  });
+
+  test('--no-ecs: a worker that does not answer holds the scale-down and is named in the reason', async () => {
+    // A solo-pool worker running a task cannot answer remote control.
+    const busy = await CeleryWorker.start({ brokerUrl: stack.redis.url, queues: ['busy'], nodeName: 'busy@test', pool: 'solo', concurrency: 1 });
+    try {
+      await stack.publish('busy', [{ task: 'tasks.sleep_task', args: [30] }]);
+      const control = new CeleryControl(stack.client, stack.config.broker);
+      await waitFor('the solo worker to stop answering', async () => !('busy@test' in (await control.ping({ destination: ['busy@test'], timeoutMs: 300 })).replies), 10_000, 100);
+      control.close();
+      const { stdout } = await plan('--no-ecs', '--current', 'web=4,idle=0', '--json');
+      const web = JSON.parse(stdout).services.find((r: { service: string }) => r.service === 'web');
+      expect(web).toEqual(expect.objectContaining({ current: 4, target: 4, change: 'none', reason: 'no scale-down: 1 worker(s) did not answer (an unnamed worker (no reply to ping))' }));
+      expect(web.missingNodes).toEqual(['an unnamed worker (no reply to ping)']);
+    } finally {
+      await busy.stop('SIGKILL', 0);
+    }
   });
 });

@@ -85,7 +85,7 @@ describe('celery-autoscaler run (Step Functions emulator over the local stack)',
     ['a wrong type in the file', ['--input', 'type.json'], /dryRun: Expected boolean, received string/],
     ['a missing file', ['--input', 'missing.json'], /cannot read file: ENOENT/],
     ['an unknown flag', ['--bogus'], /^error: unknown option '--bogus'/],
-    ['a bad poll interval', ['--poll-interval', '0'], /--poll-interval.*must be a number of seconds > 0/],
+    ['a bad poll interval', ['--poll-interval', '0'], /^error: option '--poll-interval <s>' argument '0' is invalid\. must be a number > 0$/],
   ])('bad input (%s): one clear line, exit 2, nothing started', async (_name, args, message) => {
     writeFileSync(join(dir, 'bad.json'), '{ "dryRun": true, ');
     writeFileSync(join(dir, 'type.json'), '{ "dryRun": "yes" }');

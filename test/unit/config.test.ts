@@ -29,7 +29,9 @@ describe('config schema', () => {
 
   test('defaults are filled in', () => {
     const c = parseConfig(config());
-    expect(c.broker).toMatchObject({ db: 0, globalKeyprefix: '', prioritySteps: [0, 3, 6, 9] });
+    expect(c.broker).toMatchObject({ globalKeyprefix: '', prioritySteps: [0, 3, 6, 9] });
+    // No default db: the broker URL's /N decides it (lib/broker-url.ts brokerForUrl).
+    expect(c.broker.db).toBeUndefined();
     expect(c.services.web).toMatchObject({ minWorkers: 0, targetMinutes: 5, scaleUpThreshold: 1, scaleDownThreshold: 0.8, drainTimeoutSeconds: 600 });
   });
 
@@ -47,6 +49,7 @@ describe('config schema', () => {
     ['both url and urlParameter', config({ broker: { url: 'redis://x', urlParameter: '/p' } }), /^broker\.url: set exactly one of url or urlParameter/],
     ['a non-redis url', config({ broker: { url: 'http://x' } }), /^broker\.url: must start with redis:\/\/ or rediss:\/\//],
     ['no services', config({}, {}), /^services: must configure at least one service/],
+    ['a db that contradicts the url', config({ broker: { url: 'redis://x:6379/1', db: 0 } }), /^broker\.db: broker\.db \(0\) contradicts the broker URL's \/1/],
     ['threshold above 1', config({}, { web: service({ scaleDownThreshold: 1.5 }) }), /^services\.web\.scaleDownThreshold: must be ≤ 1/],
   ];
   test.each(rejected)('rejects %s', (_name, input, issue) => {

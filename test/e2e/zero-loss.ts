@@ -1,0 +1,25 @@
+import { runScenario } from '../../local/scenario';
+import { E2E_SCENARIOS } from '../../local/scenarios';
+
+/**
+ * The end-to-end scenarios run in SHARDS test files, one jest worker each: a scenario waits on
+ * wall-clock cycles (a few % CPU), so three at a time take about a third of the time. One
+ * scenario at a time per process, as the local stack sets process.env for the handlers it runs.
+ */
+export const SHARDS = 3;
+
+// Each scenario runs the product on the local stack (real redis-server, real Celery workers,
+// the real state machine, the ECS emulator) and checks what it promises. E2E_SOAK=1 floods
+// thousands of tasks instead of hundreds. `npm run e2e:report` runs the same list into a table.
+export function describeZeroLoss(shard: number): void {
+  const mine = E2E_SCENARIOS.filter((_, i) => i % SHARDS === shard);
+  describe(`zero task loss, end to end (part ${shard + 1} of ${SHARDS})`, () => {
+    test.each(mine.map((e) => [e.scenario.name, e] as const))('%s', async (_name, e) => {
+      const lines: string[] = [];
+      const s = await runScenario(e.scenario, (l) => lines.push(l));
+      const failed = e.check(s);
+      if (failed.length > 0) process.stderr.write(`${e.scenario.name}\n${lines.join('\n')}\n${JSON.stringify(s, null, 2)}\n`);
+      expect(failed).toEqual([]);
+    }, 15 * 60 * 1000);
+  });
+}
