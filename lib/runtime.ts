@@ -38,7 +38,8 @@ export function assembleRuntime(configIn: AutoscalerConfig, url: string, opts: {
   // The URL's /N decides the db, for the queues and the pidbox channel alike.
   const config = { ...configIn, broker: brokerForUrl(configIn.broker, url) };
   const redis = connectBroker(config.broker, url);
-  const ecsClient = opts.ecsService ? null : opts.ecsClient ?? createEcsClient();
+  // Made on first use: a step that never calls ECS never loads the SDK.
+  let ecsClient: ECSClient | null = opts.ecsClient ?? null;
   const services = new Map<string, EcsService>();
   const control = new CeleryControl(redis, config.broker);
   return {
@@ -49,7 +50,7 @@ export function assembleRuntime(configIn: AutoscalerConfig, url: string, opts: {
     ecs(cluster, service) {
       const k = `${cluster}/${service}`;
       let s = services.get(k);
-      if (!s) services.set(k, (s = opts.ecsService ? opts.ecsService(cluster, service) : new EcsService(ecsClient as ECSClient, cluster, service)));
+      if (!s) services.set(k, (s = opts.ecsService ? opts.ecsService(cluster, service) : new EcsService((ecsClient ??= createEcsClient()), cluster, service)));
       return s;
     },
     now: () => Date.now(),

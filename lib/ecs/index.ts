@@ -1,7 +1,5 @@
-import {
-  DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand,
-  UpdateServiceCommand, UpdateTaskProtectionCommand, type Task,
-} from '@aws-sdk/client-ecs';
+import type * as EcsSdk from '@aws-sdk/client-ecs';
+import type { ECSClient, Task } from '@aws-sdk/client-ecs';
 import { awsClientOptions } from '../aws-client';
 import type { EcsObservation } from '../observation';
 import { EcsError, toEcsError } from './errors';
@@ -24,11 +22,18 @@ const PROTECT_BATCH = 10;
 const DESCRIBE_BATCH = 100;
 
 /**
+ * The SDK, loaded on first use: a handler that never calls ECS (ComputePlan, Summarize) does not
+ * pay its ~70 ms load, and one that does pays it in its first invocation, not at cold start.
+ */
+let sdk: typeof EcsSdk | null = null;
+const ecsSdk = (): typeof EcsSdk => (sdk ??= require('@aws-sdk/client-ecs') as typeof EcsSdk);
+
+/**
  * The SDK client. ECS_ENDPOINT points it at a local emulator (tests, the demo); the SDK's own
  * retries are kept to one so Step Functions' Retry does the backing off, visibly.
  */
 export function createEcsClient(opts: { endpoint?: string; region?: string } = {}): ECSClient {
-  return new ECSClient({ ...awsClientOptions({ endpoint: opts.endpoint ?? process.env.ECS_ENDPOINT, region: opts.region }), maxAttempts: 2 });
+  return new (ecsSdk().ECSClient)({ ...awsClientOptions({ endpoint: opts.endpoint ?? process.env.ECS_ENDPOINT, region: opts.region }), maxAttempts: 2 });
 }
 
 const chunks = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
@@ -62,7 +67,7 @@ export class EcsService {
   }
 
   async describe(): Promise<EcsObservation & { taskDefinition?: string }> {
-    const out = await this.send('DescribeServices', () => this.client.send(new DescribeServicesCommand({ cluster: this.cluster, services: [this.service] })));
+    const out = await this.send('DescribeServices', () => this.client.send(new (ecsSdk().DescribeServicesCommand)({ cluster: this.cluster, services: [this.service] })));
     const s = out.services?.find((x) => x.serviceName === this.service || x.serviceArn?.endsWith(`/${this.service}`));
     if (!s || s.status === 'INACTIVE') {
       const reason = out.failures?.[0]?.reason ?? (s ? 'INACTIVE' : 'MISSING');
@@ -82,13 +87,13 @@ export class EcsService {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.send('ListTasks', () => this.client.send(new ListTasksCommand({ cluster: this.cluster, serviceName: this.service, desiredStatus: 'RUNNING', nextToken })));
+      const page = await this.send('ListTasks', () => this.client.send(new (ecsSdk().ListTasksCommand)({ cluster: this.cluster, serviceName: this.service, desiredStatus: 'RUNNING', nextToken })));
       arns.push(...(page.taskArns ?? []));
       nextToken = page.nextToken;
     } while (nextToken);
     const out: EcsTask[] = [];
     for (const batch of chunks(arns, DESCRIBE_BATCH)) {
-      const d = await this.send('DescribeTasks', () => this.client.send(new DescribeTasksCommand({ cluster: this.cluster, tasks: batch })));
+      const d = await this.send('DescribeTasks', () => this.client.send(new (ecsSdk().DescribeTasksCommand)({ cluster: this.cluster, tasks: batch })));
       for (const t of d.tasks ?? []) {
         if (!t.taskArn) continue;
         out.push({
@@ -106,7 +111,7 @@ export class EcsService {
 
   /** Absolute and idempotent: a retried call sets the same count again. */
   async setDesiredCount(n: number): Promise<void> {
-    await this.send('UpdateService', () => this.client.send(new UpdateServiceCommand({ cluster: this.cluster, service: this.service, desiredCount: n })));
+    await this.send('UpdateService', () => this.client.send(new (ecsSdk().UpdateServiceCommand)({ cluster: this.cluster, service: this.service, desiredCount: n })));
   }
 
   async protect(taskArns: string[], expiresInMinutes: number): Promise<void> {
@@ -119,7 +124,7 @@ export class EcsService {
 
   private async setProtection(taskArns: string[], enabled: boolean, expiresInMinutes?: number): Promise<void> {
     for (const batch of chunks(taskArns, PROTECT_BATCH)) {
-      const out = await this.send('UpdateTaskProtection', () => this.client.send(new UpdateTaskProtectionCommand({
+      const out = await this.send('UpdateTaskProtection', () => this.client.send(new (ecsSdk().UpdateTaskProtectionCommand)({
         cluster: this.cluster, tasks: batch, protectionEnabled: enabled, ...(enabled ? { expiresInMinutes } : {}),
       })));
       // A task that stopped meanwhile cannot be protected; any other failure must stop the scale-down.
@@ -131,6 +136,6 @@ export class EcsService {
   }
 
   async stopTask(taskArn: string, reason: string): Promise<void> {
-    await this.send('StopTask', () => this.client.send(new StopTaskCommand({ cluster: this.cluster, task: taskArn, reason })));
+    await this.send('StopTask', () => this.client.send(new (ecsSdk().StopTaskCommand)({ cluster: this.cluster, task: taskArn, reason })));
   }
 }
