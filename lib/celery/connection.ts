@@ -27,7 +27,19 @@ export function connectBroker(broker: BrokerConfig, url: string): Redis {
 /** Waits until the client is ready, or fails within the connect timeout with a typed error. */
 export async function ensureReady(redis: Redis, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return;
-  await new Promise<void>((resolve, reject) => {
+  // Callers waiting at once share one wait: a listener set each would pile up past Node's limit of 10.
+  let waiting = readyWaits.get(redis);
+  if (!waiting) {
+    waiting = waitReady(redis, timeoutMs).finally(() => readyWaits.delete(redis));
+    readyWaits.set(redis, waiting);
+  }
+  await waiting;
+}
+
+const readyWaits = new WeakMap<Redis, Promise<void>>();
+
+function waitReady(redis: Redis, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     // The last connection error says why (WRONGPASS, a TLS certificate, ECONNREFUSED): keep it.
     let lastError = '';
     const timer = setTimeout(() => finish(new BrokerUnavailableError(`broker not reachable within ${timeoutMs} ms (${redis.status}${lastError ? `: ${lastError}` : ''})`)), timeoutMs);
