@@ -54,10 +54,15 @@ export function decide(input: Drain, cfg: ServiceConfig, r: CheckDrainReadings):
     busy.push(held ? { node: d.node, ...held } : { node: d.node, noReply: true });
   }
   const out = { ...input, draining: still, empty: [...input.empty, ...emptied], busy };
-  if (out.empty.length > 0) return { ...out, status: 'release', result: `empty: ${out.empty.map((d) => d.node).join(', ')}${still.length ? `; still draining ${still.map((d) => d.node).join(', ')}` : ''}` };
-  if (r.now >= input.deadline) return { ...out, status: 'timedOut', result: `drain timed out: ${still.map((d) => d.node).join(', ')} still busy` };
-  return { ...out, status: 'waiting', result: `waiting for ${still.map((d) => d.node).join(', ')}` };
+  const left = Math.max(0, Math.round((input.deadline - r.now) / 1000));
+  const progress = `${out.empty.length + out.released.length}/${out.empty.length + out.released.length + still.length} drained${busy.length ? `; busy: ${busy.map(describeBusy).join(', ')}` : ''}`;
+  if (out.empty.length > 0) return { ...out, status: 'release', result: `${progress}; removing ${out.empty.map((d) => d.node).join(', ')}` };
+  if (r.now >= input.deadline) return { ...out, status: 'timedOut', result: `drain timed out: ${progress}` };
+  return { ...out, status: 'waiting', result: `${progress}; ${left} s left` };
 }
+
+const describeBusy = (b: NonNullable<Drain['busy']>[number]): string =>
+  'noReply' in b ? `${b.node} (no reply)` : `${b.node} (${b.active} active, ${b.reserved} reserved, ${b.scheduled} scheduled)`;
 
 export function* checkDrain(env: Env, input: Drain): Step<Drain> {
   const cfg = env.config.services[input.service];

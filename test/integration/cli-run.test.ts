@@ -121,7 +121,7 @@ describe('celery-autoscaler run follows a drain', () => {
     const { stdout } = await env.run('--note', 'follow a drain');
     if (process.env.DEBUG) process.stderr.write(stdout);
     expect(stdout).toMatch(/^ +\d+ s {2}\w+ \(web\): 0\/1 drained; busy: worker@\w+ \(1 active, 0 reserved, 0 scheduled\); \d+ s left$/m);
-    expect(stdout).toMatch(/^SUCCEEDED\nactions:\n {2}web: scaled down 2 → 1: stopping worker@\w+/m);
+    expect(stdout).toMatch(/^SUCCEEDED\nactions:\n {2}web: scaled down 2 → 1: removed worker@\w+/m);
     expect(env.stack.ecs.desiredCount('local', 'web')).toBe(1);
   });
 });
