@@ -1,4 +1,4 @@
-import { goalVerdict, policyRows, TABLE_HEAD, verdictLine } from '../lib/simulate';
+import { goalVerdict, policyRows, TABLE_HEAD, verdictLine } from "../lib/simulate";
 import { buildReference, REFERENCE_TRACES } from '../lib/simulate/reference';
 import { markdownTable, type GoalVerdict } from '../lib/simulate/report';
 import { POLICY_LABELS, simulateTrace } from '../lib/simulate/run';

@@ -15,6 +15,7 @@ interface Options {
   out: string;
   json?: boolean;
   list?: boolean;
+  goal?: boolean;
   concurrency?: number;
   prefetch?: number;
   acksLate?: boolean;
@@ -27,7 +28,7 @@ const int = (v: string): number => {
 };
 
 function listTraces(): void {
-  const w = Math.max(...REFERENCE_TRACES.map((t) => t.name.length));
+  const w = REFERENCE_TRACES.reduce((a, t) => Math.max(a, t.name.length), 0);
   for (const t of REFERENCE_TRACES) process.stdout.write(`${t.name.padEnd(w)}  ${t.description}\n`);
 }
 
@@ -38,7 +39,7 @@ export function register(program: Command): void {
     .option('-t, --trace <name|file.csv>', 'a reference trace (see --list) or a CSV of arrival_s,queue,duration_s')
     .option('-c, --config <file>', 'take the services (queues, bounds, μ, target, start-up, knobs) from this autoscaler config')
     .option('-s, --service <name>', 'simulate only this service')
-    .option('-p, --policies <list>', 'comma-separated: planner,fixed,threshold,keda,aws (default: all)')
+    .option('-p, --policies <list>', 'comma-separated: planner,fixed,threshold,keda,aws,oracle (default: all; the oracle always runs, every cost is shown × its cost)')
     .option('--seed <n>', 'seed of a reference trace', int, 1)
     .option('--concurrency <n>', 'with a CSV or --config: worker concurrency (default: what makes the configured μ match the trace\'s durations, or 1 without a config); a reference trace keeps its own', int)
     .option('--prefetch <n>', 'with a CSV or --config: worker_prefetch_multiplier (default 1)', int)
@@ -46,6 +47,7 @@ export function register(program: Command): void {
     .option('-o, --out <dir>', 'where to write the chart', 'simulate-out')
     .option('--json', 'print the results as JSON')
     .option('--list', 'list the reference traces')
+    .option('--goal', 'also print the project\'s own goal verdict (× oracle ≤ 1.15, in target, never dearer than a baseline that meets it)')
     .addHelpText('after', `
 Prints, per service, one row per policy: paid and busy worker-minutes, their ratio (1.0 is the
 physical limit), the share of tasks started within the target, p95 and max wait, scale actions,
@@ -73,7 +75,7 @@ Examples:
           trace: { name: sim.trace.name, tasks: sim.trace.tasks.length, horizonSeconds: sim.trace.horizonSeconds },
           services: Object.fromEntries(sim.setup.services.map((s) => [s.name, { queues: s.config.queues, tasksPerWorkerPerMinute: s.config.tasksPerWorkerPerMinute, targetMinutes: s.config.targetMinutes, startupSeconds: s.config.startupSeconds, minWorkers: s.config.minWorkers, maxWorkers: s.config.maxWorkers, worker: s.worker }])),
           results: sim.runs.map((r) => ({ policy: r.policy, ...(r.fleet ? { fleet: r.fleet } : {}), total: r.total, byService: r.byService })),
-          goal: verdict,
+          ...(o.goal ? { goal: verdict } : {}),
           chart,
         }, null, 2)}\n`);
         return;
@@ -88,7 +90,7 @@ Examples:
         process.stdout.write('\nall services\n');
         process.stdout.write(table(TABLE_HEAD, policyRows(sim.runs, null)));
       }
-      if (verdict && sim.runs.length > 1) process.stdout.write(`\n${verdictLine(verdict)}\n`);
+      if (o.goal && verdict) process.stdout.write(`\n${verdictLine(verdict)}\n`);
       process.stdout.write(`\nchart: ${chart}\n`);
     });
 }

@@ -29,7 +29,7 @@ const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
 function longestRunning(active: unknown, nowSeconds: number): number {
   if (!Array.isArray(active)) return 0;
   const starts = active.map((t) => (t as { time_start?: unknown }).time_start).filter((s): s is number => typeof s === 'number');
-  return starts.length === 0 ? 0 : Math.max(0, Math.round(nowSeconds - Math.min(...starts)));
+  return starts.length === 0 ? 0 : Math.max(0, Math.round(nowSeconds - starts.reduce((a, b) => Math.min(a, b))));
 }
 
 /** celery/worker/control.py stats(): `pool['max-concurrency']`, for prefork, threads and solo alike. */
@@ -86,7 +86,7 @@ export async function inspectNodes(control: CeleryControl, opts: InspectOptions 
       concurrency: concurrencyOf(stats.replies[node]),
     });
   }
-  const expected = Math.max(...all.map((r) => r.expected));
+  const expected = all.reduce((a, r) => Math.max(a, r.expected), -Infinity);
   const unanswered = opts.destination ? 0 : Math.max(0, expected - seen.size);
   return { nodes, missing, unanswered };
 }

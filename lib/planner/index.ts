@@ -192,7 +192,7 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
       const seen = Math.round((now - (kept[0]?.[0] ?? now)) / 1000);
       return decide(from, `${why}${bound}; scale-down waits for stabilization (${seen} s of ${cfg.stabilizationSeconds} s)`, 'none');
     }
-    const stable = Math.max(recommended, ...kept.filter(([at], i) => at >= windowStart || i === 0).map(([, r]) => r));
+    const stable = kept.reduce((a, [at, r], i) => (at >= windowStart || i === 0 ? Math.max(a, r) : a), recommended);
     if (stable >= from) return decide(from, `${why}${bound}; highest in the ${cfg.stabilizationSeconds} s window is ${stable}`, 'none');
     if (stable > from * cfg.scaleDownThreshold && stable > 0) {
       return decide(from, `${why}${bound}; ${stable} is above the scale-down threshold ×${cfg.scaleDownThreshold} of ${from}`, 'none');

@@ -17,6 +17,8 @@ interface ServiceState {
   queues: number[];
   desired: number;
   scaleActions: number;
+  /** [seconds, +1 up / −1 down] per change of the desired count, for counting reversals. */
+  moves: [number, number][];
   live: Worker[];
 }
 
@@ -63,7 +65,7 @@ export class World implements Cloud {
     this.run = new Uint32Array(n);
     this.takenAt = new Float64Array(n);
     this.taskQueue = new Uint16Array(n);
-    this.services = opts.services.map((spec) => ({ spec, queues: [], desired: 0, scaleActions: 0, live: [] }));
+    this.services = opts.services.map((spec) => ({ spec, queues: [], desired: 0, scaleActions: 0, moves: [], live: [] }));
     this.lastFinishBy = opts.services.map(() => 0);
     this.completedBy = opts.services.map(() => 0);
     const queueService: number[] = [];
@@ -101,6 +103,17 @@ export class World implements Cloud {
 
   scaleActions(service: string): number {
     return this.state(service).scaleActions;
+  }
+
+  /**
+   * Scale-ups followed by a scale-down, or the reverse, within `withinSeconds`: a fleet that
+   * changed its mind before what it started (or drained) had time to matter.
+   */
+  reversals(service: string, withinSeconds: number): number {
+    const moves = this.state(service).moves;
+    let n = 0;
+    for (let i = 1; i < moves.length; i += 1) if (moves[i][1] !== moves[i - 1][1] && moves[i][0] - moves[i - 1][0] <= withinSeconds) n += 1;
+    return n;
   }
 
   /** Runs until every task has completed and the horizon has passed (or the overrun limit). */
@@ -159,7 +172,10 @@ export class World implements Cloud {
   /** UpdateService desiredCount: ECS starts tasks, or stops unprotected ones (not-yet-running, then oldest). */
   setDesired(service: string, n: number): void {
     const s = this.state(service);
-    if (n !== s.desired) s.scaleActions += 1;
+    if (n !== s.desired) {
+      s.scaleActions += 1;
+      s.moves.push([this.now, n > s.desired ? 1 : -1]);
+    }
     s.desired = n;
     this.reconcile(s);
   }

@@ -16,9 +16,13 @@ export interface PolicyMetrics {
   maxWaitSeconds: number;
   /** Changes of the ECS desired count. */
   scaleActions: number;
+  /** A scale-up undone by a scale-down (or the reverse) within start-up + 2 cycles. */
+  reversals: number;
   /** Tasks SIGKILLed while running (ECS stopped their worker before they finished). */
   interrupted: number;
   peakWorkers: number;
+  /** Paid worker-minutes over the oracle's on the same trace (set once the oracle has run). */
+  xOracle?: number;
 }
 
 /** Nearest-rank quantile of an ascending array. */
@@ -30,7 +34,7 @@ export const quantile = (sorted: ArrayLike<number>, q: number): number =>
  * trace's horizon has passed and its own last task is done, so one service's stragglers are not
  * charged to another's minimum fleet.
  */
-export function measureRun(world: World, serviceIndexes?: number[]): PolicyMetrics {
+export function measureRun(world: World, cycleSeconds: number, serviceIndexes?: number[]): PolicyMetrics {
   const { tasks } = world.trace;
   const specs = world.opts.services;
   const chosen = serviceIndexes ?? specs.map((_, i) => i);
@@ -64,7 +68,7 @@ export function measureRun(world: World, serviceIndexes?: number[]): PolicyMetri
     if (end === undefined) continue;
     paidSeconds += Math.max(0, Math.min(w.stoppedAt ?? end, end) - w.launchedAt);
   }
-  const peakWorkers = Math.max(0, ...world.samples.map((x) => chosen.reduce((a, i) => a + x.workers[i], 0)));
+  const peakWorkers = world.samples.reduce((p, x) => Math.max(p, chosen.reduce((a, i) => a + x.workers[i], 0)), 0);
   const paidMinutes = paidSeconds / 60;
   const busyMinutes = busySeconds / 60;
   return {
@@ -77,6 +81,7 @@ export function measureRun(world: World, serviceIndexes?: number[]): PolicyMetri
     p95WaitSeconds: quantile(waits, 0.95),
     maxWaitSeconds: waits.length > 0 ? waits[waits.length - 1] : 0,
     scaleActions: chosen.reduce((a, i) => a + world.scaleActions(specs[i].name), 0),
+    reversals: chosen.reduce((a, i) => a + world.reversals(specs[i].name, specs[i].worker.startupSeconds + 2 * cycleSeconds), 0),
     interrupted,
     peakWorkers,
   };
