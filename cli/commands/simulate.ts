@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../lib/config';
-import { chartOf, goalVerdict, parsePolicies, policyRows, REFERENCE_TRACES, simulate, TABLE_HEAD, verdictLine } from '../../lib/simulate';
+import { chartOf, goalVerdict, parsePolicies, policyRows, REFERENCE_TRACES, simulate, TABLE_HEAD, verdictLine, WORKLOAD_FAMILIES } from '../../lib/simulate';
 import { policyLabel } from '../../lib/simulate/report';
 import { table } from '../format';
 
@@ -28,19 +28,22 @@ const int = (v: string): number => {
 };
 
 function listTraces(): void {
-  const w = REFERENCE_TRACES.reduce((a, t) => Math.max(a, t.name.length), 0);
+  const all = [...REFERENCE_TRACES, ...WORKLOAD_FAMILIES];
+  const w = all.reduce((a, t) => Math.max(a, t.name.length), 0);
   for (const t of REFERENCE_TRACES) process.stdout.write(`${t.name.padEnd(w)}  ${t.description}\n`);
+  process.stdout.write('\nworkload families (a different workload per --seed):\n');
+  for (const t of WORKLOAD_FAMILIES) process.stdout.write(`${t.name.padEnd(w)}  ${t.description}\n`);
 }
 
 export function register(program: Command): void {
   program
     .command('simulate')
     .description('replay a workload through this planner and the baselines (fixed fleet, threshold rule, KEDA, AWS target tracking): cost, waits, a chart')
-    .option('-t, --trace <name|file.csv>', 'a reference trace (see --list) or a CSV of arrival_s,queue,duration_s')
+    .option('-t, --trace <name|file.csv>', 'a reference trace or workload family (see --list), or a CSV of arrival_s,queue,duration_s')
     .option('-c, --config <file>', 'take the services (queues, bounds, μ, target, start-up, knobs) from this autoscaler config')
     .option('-s, --service <name>', 'simulate only this service')
     .option('-p, --policies <list>', 'comma-separated: planner,fixed,threshold,keda,aws,oracle (default: all; the oracle always runs, every cost is shown × its cost)')
-    .option('--seed <n>', 'seed of a reference trace', int, 1)
+    .option('--seed <n>', 'seed of a reference trace or workload family', int, 1)
     .option('--concurrency <n>', 'with a CSV or --config: worker concurrency (default: what makes the configured μ match the trace\'s durations, or 1 without a config); a reference trace keeps its own', int)
     .option('--prefetch <n>', 'with a CSV or --config: worker_prefetch_multiplier (default 1)', int)
     .option('--acks-late', 'with a CSV or --config: workers use task_acks_late (a started task stays unacked)')

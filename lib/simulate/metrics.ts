@@ -43,7 +43,8 @@ export function measureRun(world: World, cycleSeconds: number, serviceIndexes?: 
   for (let i = 0; i < tasks.length; i += 1) tasksBy[world.taskService[i]] += 1;
   const endOf = chosen.map((s) => (world.completedBy[s] === tasksBy[s] ? Math.min(world.end, Math.max(world.trace.horizonSeconds, world.lastFinishBy[s])) : world.end));
   const ends = new Map(chosen.map((s, i) => [s, endOf[i]]));
-  const waits: number[] = [];
+  const waits = new Float64Array(tasks.length);
+  let counted = 0;
   let within = 0;
   let busySeconds = 0;
   let completed = 0;
@@ -58,10 +59,11 @@ export function measureRun(world: World, cycleSeconds: number, serviceIndexes?: 
       busySeconds += tasks[i].duration / specs[s].worker.concurrency;
     }
     const wait = done ? world.startAt[i] - tasks[i].arrival : world.end - tasks[i].arrival;
-    waits.push(wait);
+    waits[counted++] = wait;
     if (done && wait <= specs[s].config.targetMinutes * 60 + 1e-9) within += 1;
   }
-  waits.sort((a, b) => a - b);
+  // Typed and sorted natively: a million-task run measures each service in milliseconds, not seconds.
+  const sorted = waits.subarray(0, counted).sort();
   let paidSeconds = 0;
   for (const w of world.workers) {
     const end = ends.get(w.service);
@@ -72,14 +74,14 @@ export function measureRun(world: World, cycleSeconds: number, serviceIndexes?: 
   const paidMinutes = paidSeconds / 60;
   const busyMinutes = busySeconds / 60;
   return {
-    tasks: waits.length,
+    tasks: counted,
     completed,
     paidMinutes,
     busyMinutes,
     ratio: busyMinutes > 0 ? paidMinutes / busyMinutes : Infinity,
-    withinTargetPct: waits.length > 0 ? (100 * within) / waits.length : 100,
-    p95WaitSeconds: quantile(waits, 0.95),
-    maxWaitSeconds: waits.length > 0 ? waits[waits.length - 1] : 0,
+    withinTargetPct: counted > 0 ? (100 * within) / counted : 100,
+    p95WaitSeconds: quantile(sorted, 0.95),
+    maxWaitSeconds: counted > 0 ? sorted[counted - 1] : 0,
     scaleActions: chosen.reduce((a, i) => a + world.scaleActions(specs[i].name), 0),
     reversals: chosen.reduce((a, i) => a + world.reversals(specs[i].name, specs[i].worker.startupSeconds + 2 * cycleSeconds), 0),
     interrupted,

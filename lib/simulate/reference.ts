@@ -117,10 +117,9 @@ export const workerModel = (f: Pick<ServiceFacts, 'concurrency' | 'prefetchMulti
   stopTimeoutSeconds: 30,
 });
 
-/** A reference trace's tasks (seeded) and the services it runs with: its facts + the shared knobs. */
-export function buildReference(ref: ReferenceTrace, seed: number): { trace: Trace; setup: SimSetup } {
-  const tasks = generate(seed, ref.parts);
-  const services: SimService[] = Object.entries(ref.services).map(([name, f]) => {
+/** A workload's services: its facts + the shared knobs, μ what its workers really do on these tasks. */
+export function servicesOf(facts: Record<string, ServiceFacts>, tasks: TraceTask[]): SimSetup {
+  const services: SimService[] = Object.entries(facts).map(([name, f]) => {
     const config: ServiceConfig = serviceSchema.parse({
       ...SIM_KNOBS,
       cluster: 'sim', service: name, queues: f.queues, minWorkers: f.minWorkers, maxWorkers: f.maxWorkers,
@@ -129,5 +128,11 @@ export function buildReference(ref: ReferenceTrace, seed: number): { trace: Trac
     });
     return { name, config, worker: workerModel(f) };
   });
-  return { trace: { name: ref.name, tasks, horizonSeconds: ref.horizonSeconds }, setup: { services, cycleSeconds: CYCLE_SECONDS } };
+  return { services, cycleSeconds: CYCLE_SECONDS };
+}
+
+/** A reference trace's tasks (seeded) and the services it runs with. */
+export function buildReference(ref: ReferenceTrace, seed: number): { trace: Trace; setup: SimSetup } {
+  const tasks = generate(seed, ref.parts);
+  return { trace: { name: ref.name, tasks, horizonSeconds: ref.horizonSeconds }, setup: servicesOf(ref.services, tasks) };
 }
