@@ -16,6 +16,12 @@ export interface NodeObservation {
   longestActiveSeconds?: number;
   /** Its task slots (Celery's pool max-concurrency). */
   concurrency?: number | null;
+  /** Tasks completed per task name since it started (Celery's `stats().total`). */
+  totals?: Record<string, number>;
+  /** Its active tasks per task name (`active` → `name`). */
+  activeByTask?: Record<string, number>;
+  /** The queue each of its active tasks' names came from (`active` → `delivery_info.routing_key`). */
+  taskQueues?: Record<string, string>;
 }
 
 export interface EcsObservation {

@@ -1,9 +1,9 @@
 import type { ServiceConfig } from '../config';
 import type { Observation, ServiceObservation } from '../observation';
 import { inFlightTotal, pendingTotal } from '../observation';
-import { effectiveMu, emptyRates, pendingByWait, updateRates, type RateState } from './rates';
+import { effectiveMu, emptyRates, pendingByWait, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from './rates';
 
-export { completedBetween, effectiveMu, emptyRates, pendingByWait, updateRates, type RateState } from './rates';
+export { completedBetween, effectiveMu, emptyRates, pendingByWait, updateRates, workerMinutesPerTask, type RateState } from './rates';
 
 /** What the planner remembers between cycles (JSON, bounded: stored in Redis every cycle). */
 export interface ServiceHistory {
@@ -50,31 +50,41 @@ export interface PlanOptions {
 const QUICK_DRAIN_MINUTES = 1;
 /** Arrivals below this (tasks/min) count as none, for idleness. */
 const IDLE_LAMBDA = 0.01;
+/** How sharply the time left is smoothed near the deadline (about a cycle). */
+const SOFT_MINUTES = 0.5;
+/**
+ * No scale-down within this long of a scale-up, plus the start-up: its workers start and work a
+ * cycle before the plan may say they were not needed (what the simulator counts as a reversal).
+ */
+const SETTLE_MINUTES = 2;
 const ceil = (x: number): number => Math.ceil(x - 1e-9);
 const round1 = (x: number): string => (Math.round(x * 10) / 10).toString();
 
 /**
- * Workers needed so that the waiting work W starts within the target and the fleet keeps up with
- * arrivals. `waitedMin` is how long the queue has waited already, as one number (see
- * `queueWaited`); T' = T − waitedMin is the time left.
- * - steady: ⌈W / (μ·T')⌉ (the seed's rule, on the time left), and never below ⌊λ/μ⌋ (nor 1 while
- *   tasks arrive): the fraction of a worker that λ/μ leaves over is served by letting the queue
- *   use the target, and the W term adds the worker when the queue's deadline needs it;
- * - scaling up: existing workers work the whole T', added ones only T' − S:
- *     N·μ·T' + (N* − N)·μ·(T' − S) ≥ W.
- * With N = 0, S = 0 and λ = 0 this is the seed's rule ⌈W / (μ·T)⌉.
+ * Time left, smoothed: τ·ln(1 + e^(x/τ)) is x when x ≫ τ and stays positive past the deadline,
+ * so a queue that has waited its whole target asks for steadily more workers, not for 1/1e-6 of them.
  */
-export function workersNeeded(work: number, lambda: number, mu: number, targetMin: number, startupMin: number, current: number, waitedMin = 0): number {
+const softLeft = (x: number): number => SOFT_MINUTES * Math.log1p(Math.exp(x / SOFT_MINUTES));
+
+/**
+ * Workers needed so that the waiting work (worker-minutes) starts within the target and the fleet
+ * keeps up with arrivals. `waitedMin` is how long the queue has waited already, as one number
+ * (see `queueWaited`); T' = T − waitedMin is the time left, smoothed (`softLeft`).
+ * - steady: ⌈work / T'⌉, and never below ⌊λ/μ⌋ (nor 1 while tasks arrive): the fraction of a
+ *   worker that λ/μ leaves over is served by letting the queue use the target, and the work
+ *   term adds the worker when the queue's deadline needs it;
+ * - scaling up: existing workers work the whole T', added ones only T' − S (smoothed too):
+ *     N·T' + (N* − N)·(T' − S) ≥ work;
+ * - bounded by `usable`: no more workers than can start every waiting and held task at once.
+ * With N = 0, S = 0, λ = 0 and work = W/μ this is the seed's rule ⌈W / (μ·T)⌉.
+ */
+export function workersNeeded(workMin: number, lambda: number, mu: number, targetMin: number, startupMin: number, current: number, waitedMin = 0, usable = Infinity): number {
   const keepUp = lambda < IDLE_LAMBDA ? 0 : Math.max(1, Math.floor(lambda / mu + 1e-9));
-  if (work <= 0) return keepUp;
-  // Time left to the queue's deadline; past it every worker counts (the max bound decides).
-  const left = Math.max(targetMin - waitedMin, 1e-6);
-  const steady = Math.max(ceil(work / (mu * left)), keepUp);
-  if (steady <= current) return steady;
-  const window = left - startupMin;
-  // When start-up eats the whole time left, added workers still help as soon as they start.
-  const forBacklog = window > 0 ? current + ceil((work - current * mu * left) / (mu * window)) : steady;
-  return Math.max(steady, forBacklog);
+  if (workMin <= 0) return keepUp;
+  const left = softLeft(targetMin - waitedMin);
+  const steady = ceil(workMin / left);
+  const forBacklog = steady > current ? current + ceil((workMin - current * left) / softLeft(left - startupMin)) : steady;
+  return Math.max(keepUp, Math.min(usable, Math.max(steady, forBacklog)));
 }
 
 /**
@@ -115,6 +125,28 @@ export function recordScale(history: ServiceHistory, direction: 'up' | 'down', n
   return direction === 'up' ? { ...history, lastScaleUpAt: now } : { ...history, lastScaleDownAt: now };
 }
 
+/**
+ * The work waiting, in worker-minutes: each queue's pending tasks at what a task of that queue
+ * takes (learned per task name, else 1/μ), reserved tasks at 1/μ, active ones at half of what
+ * their name takes (on average they are half done).
+ */
+export function workerMinutes(obs: ServiceObservation, rates: RateState, mu: number): number {
+  const perQueue = workerMinutesPerTask(rates);
+  let total = 0;
+  for (const [queue, n] of Object.entries(obs.queues)) total += n * (perQueue[queue] ?? 1 / mu);
+  for (const node of obs.nodes) {
+    total += node.reserved / mu;
+    const named = Object.entries(node.activeByTask ?? {});
+    let unnamed = node.active;
+    for (const [name, k] of named) {
+      total += (k * (workerMinutesPerName(rates, name) ?? 1 / mu)) / 2;
+      unnamed -= k;
+    }
+    total += Math.max(0, unnamed) / mu / 2;
+  }
+  return total;
+}
+
 /** Current workers: the ECS desired count; without ECS, the nodes that answered. */
 const currentWorkers = (obs: ServiceObservation): number => obs.ecs?.desired ?? obs.nodes.length;
 
@@ -135,12 +167,17 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
 
   const groups = pendingByWait(rates, pending, now);
   const waited = queueWaited(groups, pending, T);
-  let needed = workersNeeded(work, idle ? 0 : lambda, mu, T, S, from, waited);
+  const workMin = workerMinutes(obs, rates, mu);
+  const slots = rates.concurrency ?? 1;
+  const usable = ceil(work / slots);
+  let needed = workersNeeded(workMin, idle ? 0 : lambda, mu, T, S, from, waited, usable);
   // What the arrival rate alone needs: the stabilization window holds this, so a backlog's need
   // (queued or in flight), once worked off, does not keep its fleet for the window.
   let forArrivals = workersNeeded(0, idle ? 0 : lambda, mu, T, S, from);
   const waitedNote = groups.length > 0 && groups[0][1] >= 0.05 ? `, oldest waiting ${round1(groups[0][1])} min` : '';
-  let why = `backlog ${work} (${pending} pending, ${inFlight} in flight${waitedNote}), arrivals ${round1(lambda)}/min, ${round1(mu)}/min/worker${measured ? ' measured' : ''}, ${T} min target, ${round1(S)} min start-up → ${needed}`;
+  const sized = Math.abs(workMin * mu - work) > 0.05 * work ? ` = ${round1(workMin)} worker-min` : '';
+  const capped = needed === usable && usable < Infinity && work > 0 ? `, capped at ${usable} (all ${work} started at once over ${slots} slot${slots === 1 ? '' : 's'})` : '';
+  let why = `backlog ${work} (${pending} pending, ${inFlight} in flight${waitedNote}${sized}${capped}), arrivals ${round1(lambda)}/min, ${round1(mu)}/min/worker${measured ? ' measured' : ''}, ${T} min target, ${round1(S)} min start-up → ${needed}`;
   if (work > 0 && needed === 0) needed = 1;
   if (idle && from > 0 && idleFor < cfg.idleMinutes) {
     needed = Math.max(needed, 1);
@@ -187,6 +224,8 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
       return decide(from, `${why}${bound}; no scale-down while ${pending} wait and every worker is busy`, 'none');
     }
     if (from > cfg.maxWorkers) return decide(cfg.maxWorkers, `above maxWorkers ${cfg.maxWorkers}: ${why}${bound}`);
+    const settle = S + SETTLE_MINUTES - (now - (history.lastScaleUpAt ?? -Infinity)) / 60_000;
+    if (settle > 0) return decide(from, `${why}${bound}; the last scale-up's workers start and work first (${Math.ceil(settle * 60)} s left)`, 'none');
     const covered = kept.length > 0 && kept[0][0] <= windowStart;
     if (!covered) {
       const seen = Math.round((now - (kept[0]?.[0] ?? now)) / 1000);

@@ -30,6 +30,17 @@ export interface RateState {
    * (completions of a worker that stopped between samples are not seen) does not accumulate.
    */
   waiting?: [number, number][];
+  /**
+   * Per task name: decayed sums [slot-seconds its tasks were active, completions, its queue]. By
+   * Little's law their ratio is the name's mean duration, long tasks included (their active time
+   * counts while they run, not only when one completes).
+   */
+  durations?: Record<string, [number, number, string | null]>;
+  /** Active tasks per task name at the previous sample, and each node's completed totals per name. */
+  activeByTask?: Record<string, number>;
+  totals?: Record<string, Record<string, number>>;
+  /** The most task slots a worker has reported (Celery's pool max-concurrency). */
+  concurrency?: number;
 }
 
 const ARRIVAL_SAMPLES = 5;
@@ -56,6 +67,76 @@ const MU_BATCH_COMPLETIONS = 20;
 export const MU_SAMPLES_NEEDED = 3;
 
 export const emptyRates = (): RateState => ({ muSamples: 0 });
+
+/** Durations forget with this time constant: a task type that got slower shows within the hour. */
+const DURATION_TAU_MINUTES = 30;
+/** A task name's duration is trusted after this many (decayed) completions. */
+const DURATION_COMPLETIONS = 3;
+/** Bounds the names remembered (the least busy go first). */
+const MAX_TASK_NAMES = 50;
+
+function activeByTask(obs: ServiceObservation): Record<string, number> | null {
+  if (!obs.nodes.some((n) => n.activeByTask)) return null;
+  const out: Record<string, number> = {};
+  for (const n of obs.nodes) for (const [name, k] of Object.entries(n.activeByTask ?? {})) out[name] = (out[name] ?? 0) + k;
+  return out;
+}
+
+function totalsByNode(obs: ServiceObservation): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const n of obs.nodes) if (n.totals) out[n.node] = n.totals;
+  return out;
+}
+
+/** Folds one interval into the per-name sums: active slot-seconds (trapezoid) and completions. */
+function nextDurations(state: RateState, obs: ServiceObservation, dtMin: number): RateState['durations'] {
+  const now = activeByTask(obs);
+  if (!now || !state.activeByTask || !state.totals) return state.durations;
+  const decay = Math.exp(-dtMin / DURATION_TAU_MINUTES);
+  const out: Record<string, [number, number, string | null]> = {};
+  for (const [name, [busy, done, queue]] of Object.entries(state.durations ?? {})) out[name] = [busy * decay, done * decay, queue];
+  const queues: Record<string, string> = {};
+  for (const n of obs.nodes) Object.assign(queues, n.taskQueues ?? {});
+  const totals = totalsByNode(obs);
+  const names = new Set([...Object.keys(now), ...Object.keys(state.activeByTask), ...Object.values(totals).flatMap((t) => Object.keys(t))]);
+  for (const name of names) {
+    const prev = out[name] ?? [0, 0, null];
+    const busy = ((state.activeByTask[name] ?? 0) + (now[name] ?? 0)) / 2 * dtMin * 60;
+    let done = 0;
+    for (const [node, t] of Object.entries(totals)) {
+      const before = state.totals[node];
+      if (before === undefined) continue;
+      done += completedBetween({ [name]: before[name] ?? 0 }, { [name]: t[name] ?? 0 });
+    }
+    out[name] = [prev[0] + busy, prev[1] + done, queues[name] ?? prev[2]];
+  }
+  const kept = Object.entries(out).sort((a, b) => b[1][0] - a[1][0]).slice(0, MAX_TASK_NAMES);
+  return Object.fromEntries(kept);
+}
+
+/**
+ * Worker-minutes one task of each queue takes (its mean duration over the worker's slots), from
+ * the names seen coming from it; queues not learned yet are absent (the caller uses 1/μ).
+ */
+export function workerMinutesPerTask(state: RateState): Record<string, number> {
+  const slots = state.concurrency ?? 1;
+  const byQueue: Record<string, [number, number]> = {};
+  for (const [busy, done, queue] of Object.values(state.durations ?? {})) {
+    if (queue === null) continue;
+    const q = (byQueue[queue] ??= [0, 0]);
+    q[0] += busy;
+    q[1] += done;
+  }
+  const out: Record<string, number> = {};
+  for (const [queue, [busy, done]] of Object.entries(byQueue)) if (done >= DURATION_COMPLETIONS) out[queue] = busy / done / 60 / slots;
+  return out;
+}
+
+/** Worker-minutes per task of a task name, when learned. */
+export function workerMinutesPerName(state: RateState, name: string): number | undefined {
+  const d = state.durations?.[name];
+  return d && d[1] >= DURATION_COMPLETIONS ? d[0] / d[1] / 60 / (state.concurrency ?? 1) : undefined;
+}
 
 const ewma = (prev: number | undefined, sample: number, dtMin: number): number =>
   prev === undefined ? sample : prev + (1 - Math.exp(-dtMin / TAU_MINUTES)) * (sample - prev);
@@ -117,15 +198,19 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   const work = pending + inFlightTotal(obs);
   const processed = processedByNode(obs);
   // A first sample cannot tell how long its pending messages have waited: from now, at least.
-  const baseline: RateState = { ...state, at: now, work, pending, processed, waiting: pending > 0 ? [[pending, now]] : [] };
+  const slots = obs.nodes.reduce((a, n) => Math.max(a, n.concurrency ?? 0), 0);
+  const concurrency = slots > 0 ? slots : state.concurrency;
+  const byTask = activeByTask(obs) ?? undefined;
+  const totals = byTask ? totalsByNode(obs) : undefined;
+  const baseline: RateState = { ...state, at: now, work, pending, processed, waiting: pending > 0 ? [[pending, now]] : [], concurrency, activeByTask: byTask, totals };
   if (state.at === undefined || state.work === undefined || !state.processed) return baseline;
   const dtMin = (now - state.at) / 60_000;
   if (dtMin <= 0) return { ...state };
-  if (dtMin > MAX_GAP_MINUTES) return { ...baseline, lambda: state.lambda, arrivalRates: state.arrivalRates, mu: state.mu };
+  if (dtMin > MAX_GAP_MINUTES) return { ...baseline, lambda: state.lambda, arrivalRates: state.arrivalRates, mu: state.mu, durations: state.durations };
   const completed = completedBetween(state.processed, processed);
   const arrivals = Math.max(0, work - state.work + completed);
   const waiting = nextWaiting(state.waiting ?? [], state.at, arrivals, pending);
-  const next: RateState = { ...state, at: now, work, pending, processed, waiting };
+  const next: RateState = { ...state, at: now, work, pending, processed, waiting, concurrency, activeByTask: byTask, totals, durations: nextDurations(state, obs, dtMin) };
   // A flood shows up as one huge interval: the median ignores it (the flood itself is counted
   // once, as backlog), while steady arrivals fill every interval and set the median.
   const recent = [...(state.arrivalRates ?? []), arrivals / dtMin].slice(-ARRIVAL_SAMPLES);

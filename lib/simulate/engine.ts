@@ -148,6 +148,7 @@ export class World implements Cloud {
           node: w.node, taskId: w.taskId, active: w.active.length, reserved: w.reserved.length, scheduled: 0, processed: w.processed,
           longestActiveSeconds: w.active.reduce((a, t) => Math.max(a, Math.round(this.now - this.startAt[t])), 0),
           concurrency: s.spec.worker.concurrency,
+          ...this.activeTasks(w),
         })),
         missingNodes: [],
         ecs: { desired: s.desired, running: running.length, pending: s.live.filter((w) => w.status === 'PENDING').length, deploymentInProgress: false },
@@ -224,6 +225,18 @@ export class World implements Cloud {
 
   // ---- the model ----
 
+  /** What `active` and `stats` tell per task name: a task's name is its queue's here. */
+  private activeTasks(w: Worker): { totals: Record<string, number>; activeByTask: Record<string, number>; taskQueues: Record<string, string> } {
+    const activeByTask: Record<string, number> = {};
+    const taskQueues: Record<string, string> = {};
+    for (const t of w.active) {
+      const q = this.queueNames[this.taskQueue[t]];
+      activeByTask[q] = (activeByTask[q] ?? 0) + 1;
+      taskQueues[q] = q;
+    }
+    return { totals: { ...w.totals }, activeByTask, taskQueues };
+  }
+
   private state(name: string): ServiceState {
     const s = this.byName.get(name);
     if (!s) throw new Error(`no simulated service "${name}"`);
@@ -258,7 +271,7 @@ export class World implements Cloud {
     const taskId = `sim${String(id).padStart(6, '0')}`;
     const w: Worker = {
       id, service: this.services.indexOf(s), taskId, node: `celery@${taskId}`, launchedAt: this.now, readyAt: this.now + startup,
-      stoppedAt: null, status: 'PENDING', stopping: false, consuming: false, protected: false, active: [], reserved: [], processed: 0,
+      stoppedAt: null, status: 'PENDING', stopping: false, consuming: false, protected: false, active: [], reserved: [], processed: 0, totals: {},
       waitingSince: 0, nextQueue: 0,
     };
     this.workers.push(w);
@@ -345,6 +358,8 @@ export class World implements Cloud {
     if (this.run[task] !== run || w.status === 'STOPPED') return;
     w.active.splice(w.active.indexOf(task), 1);
     w.processed += 1;
+    const name = this.queueNames[this.taskQueue[task]];
+    w.totals[name] = (w.totals[name] ?? 0) + 1;
     this.finishAt[task] = this.now;
     this.completed += 1;
     this.lastFinish = this.now;

@@ -68,6 +68,8 @@ export interface Worker {
   active: number[];
   reserved: number[];
   processed: number;
+  /** Completed per task name (here the queue's name), as Celery's `stats().total`. */
+  totals: Record<string, number>;
   /** When it last asked the broker for work: Redis serves the longest-blocked BRPOP first. */
   waitingSince: number;
   /** kombu rotates the queue order after each fetch. */
