@@ -52,11 +52,13 @@ const QUICK_DRAIN_MINUTES = 1;
 const IDLE_LAMBDA = 0.01;
 /** How sharply the time left is smoothed near the deadline (about a cycle). */
 const SOFT_MINUTES = 0.5;
+/** An active task is on average half done: it counts half of what its name takes. */
+const ACTIVE_LEFT = 2;
 /**
  * No scale-down within this long of a scale-up, plus the start-up: its workers start and work a
  * cycle before the plan may say they were not needed (what the simulator counts as a reversal).
  */
-const SETTLE_MINUTES = 2;
+const SETTLE_MINUTES = 1;
 const ceil = (x: number): number => Math.ceil(x - 1e-9);
 const round1 = (x: number): string => (Math.round(x * 10) / 10).toString();
 
@@ -139,10 +141,10 @@ export function workerMinutes(obs: ServiceObservation, rates: RateState, mu: num
     const named = Object.entries(node.activeByTask ?? {});
     let unnamed = node.active;
     for (const [name, k] of named) {
-      total += (k * (workerMinutesPerName(rates, name) ?? 1 / mu)) / 2;
+      total += (k * (workerMinutesPerName(rates, name) ?? 1 / mu)) / ACTIVE_LEFT;
       unnamed -= k;
     }
-    total += Math.max(0, unnamed) / mu / 2;
+    total += Math.max(0, unnamed) / mu / ACTIVE_LEFT;
   }
   return total;
 }
@@ -172,8 +174,9 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
   const usable = ceil(work / slots);
   let needed = workersNeeded(workMin, idle ? 0 : lambda, mu, T, S, from, waited, usable);
   // What the arrival rate alone needs: the stabilization window holds this, so a backlog's need
-  // (queued or in flight), once worked off, does not keep its fleet for the window.
-  let forArrivals = workersNeeded(0, idle ? 0 : lambda, mu, T, S, from);
+  // (queued or in flight), once worked off, does not keep its fleet for the window. Idleness keeps
+  // its one worker by itself: held in the window too, it stayed idleMinutes + the window.
+  const forArrivals = workersNeeded(0, idle ? 0 : lambda, mu, T, S, from);
   const waitedNote = groups.length > 0 && groups[0][1] >= 0.05 ? `, oldest waiting ${round1(groups[0][1])} min` : '';
   const sized = Math.abs(workMin * mu - work) > 0.05 * work ? ` = ${round1(workMin)} worker-min` : '';
   const capped = needed === usable && usable < Infinity && work > 0 ? `, capped at ${usable} (all ${work} started at once over ${slots} slot${slots === 1 ? '' : 's'})` : '';
@@ -181,7 +184,6 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
   if (work > 0 && needed === 0) needed = 1;
   if (idle && from > 0 && idleFor < cfg.idleMinutes) {
     needed = Math.max(needed, 1);
-    forArrivals = Math.max(forArrivals, 1);
     why = `idle for ${round1(idleFor)} of ${cfg.idleMinutes} min → keep 1`;
   }
   const bounded = (n: number) => Math.min(cfg.maxWorkers, Math.max(cfg.minWorkers, n));

@@ -215,7 +215,8 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   // once, as backlog), while steady arrivals fill every interval and set the median.
   const recent = [...(state.arrivalRates ?? []), arrivals / dtMin].slice(-ARRIVAL_SAMPLES);
   next.arrivalRates = recent;
-  next.lambda = recent.length >= MIN_ARRIVAL_SAMPLES ? lowerMedian(recent) : 0;
+  // The mean too: a trickle of 0.6/min shows as intervals of 0, 1 and 2, whose median (1) is not its rate.
+  next.lambda = recent.length >= MIN_ARRIVAL_SAMPLES ? Math.min(lowerMedian(recent), recent.reduce((a, b) => a + b, 0) / recent.length) : 0;
   next.lastArrivalRate = arrivals / dtMin;
   // Throughput only shows while every worker was busy: messages waiting at both samples. A node
   // that had completed nothing at the previous sample has just started: its first interval
