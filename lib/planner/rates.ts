@@ -16,6 +16,8 @@ export interface RateState {
   lambda?: number;
   /** The last few intervals' arrival rates (per minute). */
   arrivalRates?: number[];
+  /** [arrivals, minutes] of the last intervals, up to half an hour: the rate of a trickle. */
+  arrivalCounts?: [number, number][];
   /** EWMA of tasks per minute per worker, measured only while a backlog kept workers busy. */
   mu?: number;
   muSamples: number;
@@ -45,6 +47,13 @@ export interface RateState {
 
 const ARRIVAL_SAMPLES = 5;
 const MIN_ARRIVAL_SAMPLES = 3;
+/**
+ * Below this many arrivals in the recent intervals, the rate is read over a longer window (up to
+ * TRICKLE_MINUTES): a trickle of 0.6/min shows as minutes of 0, 1 and 2 arrivals, and with
+ * 20-minute tasks each one of them read as the rate moved the fleet by 15 workers.
+ */
+const TRICKLE_ARRIVALS = 20;
+const TRICKLE_MINUTES = 30;
 /** Bounds the groups when a backlog lasts for hours (the two oldest are merged, keeping the older time). */
 const MAX_WAITING_GROUPS = 60;
 /**
@@ -67,6 +76,20 @@ const MU_BATCH_COMPLETIONS = 20;
 export const MU_SAMPLES_NEEDED = 3;
 
 export const emptyRates = (): RateState => ({ muSamples: 0 });
+
+/** Arrivals per minute over the window, without the burst intervals (a burst is backlog, not a rate). */
+function trickleRate(counts: [number, number][]): number {
+  const usual = lowerMedian(counts.map(([n]) => n));
+  const cap = Math.max(TRICKLE_ARRIVALS / 4, 4 * usual);
+  let n = 0;
+  let minutes = 0;
+  for (const [k, m] of counts) {
+    if (k > cap) continue;
+    n += k;
+    minutes += m;
+  }
+  return minutes > 0 ? n / minutes : 0;
+}
 
 /** Durations forget with this time constant: a task type that got slower shows within the hour. */
 const DURATION_TAU_MINUTES = 30;
@@ -206,7 +229,7 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   if (state.at === undefined || state.work === undefined || !state.processed) return baseline;
   const dtMin = (now - state.at) / 60_000;
   if (dtMin <= 0) return { ...state };
-  if (dtMin > MAX_GAP_MINUTES) return { ...baseline, lambda: state.lambda, arrivalRates: state.arrivalRates, mu: state.mu, durations: state.durations };
+  if (dtMin > MAX_GAP_MINUTES) return { ...baseline, lambda: state.lambda, arrivalRates: state.arrivalRates, arrivalCounts: state.arrivalCounts, mu: state.mu, durations: state.durations };
   const completed = completedBetween(state.processed, processed);
   const arrivals = Math.max(0, work - state.work + completed);
   const waiting = nextWaiting(state.waiting ?? [], state.at, arrivals, pending);
@@ -215,8 +238,11 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   // once, as backlog), while steady arrivals fill every interval and set the median.
   const recent = [...(state.arrivalRates ?? []), arrivals / dtMin].slice(-ARRIVAL_SAMPLES);
   next.arrivalRates = recent;
-  // The mean too: a trickle of 0.6/min shows as intervals of 0, 1 and 2, whose median (1) is not its rate.
-  next.lambda = recent.length >= MIN_ARRIVAL_SAMPLES ? Math.min(lowerMedian(recent), recent.reduce((a, b) => a + b, 0) / recent.length) : 0;
+  const counts: [number, number][] = [...(state.arrivalCounts ?? []), [arrivals, dtMin]];
+  while (counts.length > 1 && counts.reduce((a, [, m]) => a + m, 0) - counts[0][1] >= TRICKLE_MINUTES) counts.shift();
+  next.arrivalCounts = counts;
+  const lately = counts.slice(-ARRIVAL_SAMPLES).reduce((a, [n]) => a + n, 0);
+  next.lambda = recent.length < MIN_ARRIVAL_SAMPLES ? 0 : lately >= TRICKLE_ARRIVALS ? lowerMedian(recent) : trickleRate(counts);
   next.lastArrivalRate = arrivals / dtMin;
   // Throughput only shows while every worker was busy: messages waiting at both samples. A node
   // that had completed nothing at the previous sample has just started: its first interval
