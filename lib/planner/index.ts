@@ -52,6 +52,8 @@ const QUICK_DRAIN_MINUTES = 1;
 const IDLE_LAMBDA = 0.01;
 /** How sharply the time left is smoothed near the deadline (about a cycle). */
 const SOFT_MINUTES = 0.5;
+/** The share of a worker of the arrivals' need left to the queue to absorb (keeps 5.02 workers' worth of arrivals at 5, not 6). */
+const ARRIVAL_SLACK = 0.5;
 /** An active task is on average half done: it counts half of what its name takes. */
 const ACTIVE_LEFT = 2;
 /**
@@ -69,19 +71,23 @@ const round1 = (x: number): string => (Math.round(x * 10) / 10).toString();
 const softLeft = (x: number): number => SOFT_MINUTES * Math.log1p(Math.exp(x / SOFT_MINUTES));
 
 /**
- * Workers needed so that the waiting work (worker-minutes) starts within the target and the fleet
- * keeps up with arrivals. `waitedMin` is how long the queue has waited already, as one number
- * (see `queueWaited`); T' = T − waitedMin is the time left, smoothed (`softLeft`).
- * - steady: ⌈work / T'⌉, and never below ⌊λ/μ⌋ (nor 1 while tasks arrive): the fraction of a
- *   worker that λ/μ leaves over is served by letting the queue use the target, and the work
- *   term adds the worker when the queue's deadline needs it;
+ * Workers needed so that the waiting work (worker-minutes) starts within the target while the
+ * fleet keeps up with arrivals. `waitedMin` is how long the queue has waited already, as one
+ * number (see `queueWaited`); T' = T − waitedMin is the time left, smoothed (`softLeft`).
+ * - steady: ⌈W/T'⌉, never below ⌊λ/μ⌋ nor 1 while tasks arrive: the fraction of a worker that
+ *   λ/μ leaves over is served by letting the queue use the target;
+ * - behind: when the waiting work within T' on top of the arrivals' own need, Wp/T' + λ/μ, is more
+ *   than a worker above N, the fleet is falling behind (a queue growing a little every minute
+ *   only hit the deadline, and then the max): that fluid need, less half a worker;
  * - scaling up: existing workers work the whole T', added ones only T' − S (smoothed too):
- *     N·T' + (N* − N)·(T' − S) ≥ work;
- * - bounded by `usable`: no more workers than can start every waiting and held task at once.
- * With N = 0, S = 0, λ = 0 and work = W/μ this is the seed's rule ⌈W / (μ·T)⌉.
+ *     N·T' + (N* − N)·(T' − S) ≥ W (when behind: Wp + (λ/μ)·T');
+ * - bounded by `usable`: no more workers than can start every waiting and held task at once,
+ *   plus what the arrivals need.
+ * With N = 0, S = 0, λ = 0 and W = tasks/μ this is the seed's rule ⌈tasks / (μ·T)⌉.
  */
-export function workersNeeded(workMin: number, lambda: number, mu: number, targetMin: number, startupMin: number, current: number, waitedMin = 0, usable = Infinity): number {
-  const keepUp = lambda < IDLE_LAMBDA ? 0 : Math.max(1, Math.floor(lambda / mu + 1e-9));
+export function workersNeeded(workMin: number, lambda: number, mu: number, targetMin: number, startupMin: number, current: number, waitedMin = 0, usable = Infinity, pendingMin = workMin): number {
+  const arriving = lambda < IDLE_LAMBDA ? 0 : lambda / mu;
+  const keepUp = arriving === 0 ? 0 : Math.max(1, ceil(arriving - ARRIVAL_SLACK));
   if (workMin <= 0) return keepUp;
   const left = softLeft(targetMin - waitedMin);
   const steady = ceil(workMin / left);
@@ -132,10 +138,11 @@ export function recordScale(history: ServiceHistory, direction: 'up' | 'down', n
  * takes (learned per task name, else 1/μ), reserved tasks at 1/μ, active ones at half of what
  * their name takes (on average they are half done).
  */
-export function workerMinutes(obs: ServiceObservation, rates: RateState, mu: number): number {
+export function workerMinutes(obs: ServiceObservation, rates: RateState, mu: number): { total: number; pending: number } {
   const perQueue = workerMinutesPerTask(rates);
-  let total = 0;
-  for (const [queue, n] of Object.entries(obs.queues)) total += n * (perQueue[queue] ?? 1 / mu);
+  let pending = 0;
+  for (const [queue, n] of Object.entries(obs.queues)) pending += n * (perQueue[queue] ?? 1 / mu);
+  let total = pending;
   for (const node of obs.nodes) {
     total += node.reserved / mu;
     const named = Object.entries(node.activeByTask ?? {});
@@ -146,7 +153,7 @@ export function workerMinutes(obs: ServiceObservation, rates: RateState, mu: num
     }
     total += Math.max(0, unnamed) / mu / ACTIVE_LEFT;
   }
-  return total;
+  return { total, pending };
 }
 
 /** Current workers: the ECS desired count; without ECS, the nodes that answered. */
@@ -169,10 +176,10 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
 
   const groups = pendingByWait(rates, pending, now);
   const waited = queueWaited(groups, pending, T);
-  const workMin = workerMinutes(obs, rates, mu);
+  const { total: workMin, pending: pendingMin } = workerMinutes(obs, rates, mu);
   const slots = rates.concurrency ?? 1;
   const usable = ceil(work / slots);
-  let needed = workersNeeded(workMin, idle ? 0 : lambda, mu, T, S, from, waited, usable);
+  let needed = workersNeeded(workMin, idle ? 0 : lambda, mu, T, S, from, waited, usable, pendingMin);
   // What the arrival rate alone needs: the stabilization window holds this, so a backlog's need
   // (queued or in flight), once worked off, does not keep its fleet for the window. Idleness keeps
   // its one worker by itself: held in the window too, it stayed idleMinutes + the window.
