@@ -51,7 +51,7 @@ const QUICK_DRAIN_MINUTES = 1;
 /** Arrivals below this (tasks/min) count as none, for idleness. */
 const IDLE_LAMBDA = 0.01;
 /** How sharply the time left is smoothed near the deadline (about a cycle). */
-const SOFT_MINUTES = 0.5;
+const SOFT_MINUTES = 1;
 /** The share of a worker of the arrivals' need left to the queue to absorb (keeps 5.02 workers' worth of arrivals at 5, not 6). */
 const ARRIVAL_SLACK = 0.5;
 /** An active task is on average half done: it counts half of what its name takes. */
@@ -65,10 +65,11 @@ const ceil = (x: number): number => Math.ceil(x - 1e-9);
 const round1 = (x: number): string => (Math.round(x * 10) / 10).toString();
 
 /**
- * Time left, smoothed: τ·ln(1 + e^(x/τ)) is x when x ≫ τ and stays positive past the deadline,
- * so a queue that has waited its whole target asks for steadily more workers, not for 1/1e-6 of them.
+ * Time left, smoothed: x down to τ, then τ·e^((x − τ)/τ), which meets it with the same slope and
+ * stays positive past the deadline, so a queue that has waited its whole target asks for steadily
+ * more workers (up to the usable bound), not for 1/1e-6 of them.
  */
-const softLeft = (x: number): number => SOFT_MINUTES * Math.log1p(Math.exp(x / SOFT_MINUTES));
+export const softLeft = (x: number): number => (x >= SOFT_MINUTES ? x : SOFT_MINUTES * Math.exp((x - SOFT_MINUTES) / SOFT_MINUTES));
 
 /**
  * Workers needed so that the waiting work (worker-minutes) starts within the target while the
@@ -104,8 +105,10 @@ export function workersNeeded(workMin: number, lambda: number, mu: number, targe
 export function queueWaited(groups: [number, number][], pending: number, targetMin: number): number {
   if (pending <= 0 || groups.length === 0) return 0;
   let rate = 0;
-  for (const [count, waited] of groups) rate = Math.max(rate, count / Math.max(targetMin - waited, 1e-6));
-  return Math.max(0, targetMin - pending / rate);
+  for (const [count, waited] of groups) rate = Math.max(rate, count / softLeft(targetMin - waited));
+  // The inverse of softLeft: past the deadline the wait keeps growing instead of stopping at T.
+  const left = pending / rate;
+  return Math.max(0, targetMin - (left >= SOFT_MINUTES ? left : SOFT_MINUTES + SOFT_MINUTES * Math.log(left / SOFT_MINUTES)));
 }
 
 /**

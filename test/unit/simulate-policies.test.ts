@@ -119,7 +119,8 @@ describe('this planner in the simulator', () => {
       for (const s of Object.values(o.services)) {
         expect(Object.keys(s).sort()).toEqual(['ecs', 'errors', 'missingNodes', 'nodes', 'queues']);
         // longestActiveSeconds is how long a task has run so far (Celery's time_start), not its duration; concurrency is the pool's size (stats).
-        for (const n of s.nodes) expect(Object.keys(n).sort()).toEqual(['active', 'concurrency', 'longestActiveSeconds', 'node', 'processed', 'reserved', 'scheduled', 'taskId']);
+        // totals and activeByTask are Celery's per-task-name counts (stats, active); a task's name is its queue's here.
+        for (const n of s.nodes) expect(Object.keys(n).sort()).toEqual(['active', 'activeByTask', 'concurrency', 'longestActiveSeconds', 'node', 'processed', 'reserved', 'scheduled', 'taskId', 'taskQueues', 'totals']);
       }
       expect(JSON.stringify(o)).not.toMatch(/123\.456|7\.5|duration|arrival/);
     }
