@@ -30,7 +30,7 @@ describe('config schema', () => {
   test('defaults are filled in', () => {
     const c = parseConfig(config());
     expect(c.broker).toMatchObject({ db: 0, globalKeyprefix: '', prioritySteps: [0, 3, 6, 9] });
-    expect(c.services.web).toMatchObject({ minWorkers: 0, targetMinutes: 5, scaleUpThreshold: 1, scaleDownThreshold: 0.8, drainTimeoutSeconds: 600 });
+    expect(c.services.web).toMatchObject({ minWorkers: 0, targetMinutes: 5, scaleUpThreshold: 1, scaleDownThreshold: 0.9, drainTimeoutSeconds: 600 });
   });
 
   // One row per rule: the input and the issue that must name its path.
