@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../lib/config';
-import { chartOf, goalVerdict, parsePolicies, policyRows, REFERENCE_TRACES, simulate, TABLE_HEAD, verdictLine, WORKLOAD_FAMILIES } from '../../lib/simulate';
+import { chartOf, goalVerdict, parsePolicies, policyRows, REFERENCE_TRACES, simulate, TABLE_HEAD, verdictLine, WORKLOAD_FAMILIES, type Simulation } from '../../lib/simulate';
+import type { GoalVerdict } from '../../lib/simulate/report';
 import { policyLabel } from '../../lib/simulate/report';
 import { table } from '../format';
 
@@ -83,17 +84,20 @@ Examples:
         }, null, 2)}\n`);
         return;
       }
-      process.stdout.write(`${sim.trace.name}: ${sim.trace.tasks.length.toLocaleString('en-US')} tasks over ${(sim.trace.horizonSeconds / 3600).toFixed(1)} h\n`);
-      for (const s of sim.setup.services) {
-        const c = s.config;
-        process.stdout.write(`\n${s.name} (${c.queues.join(', ')}): ${c.tasksPerWorkerPerMinute}/min/worker, concurrency ${s.worker.concurrency}, prefetch ${s.worker.prefetchMultiplier}${s.worker.acksLate ? ', acks_late' : ''}, target ${c.targetMinutes} min, start-up ${c.startupSeconds} s, ${c.minWorkers}–${c.maxWorkers} workers\n`);
-        process.stdout.write(table(TABLE_HEAD, policyRows(sim.runs, s.name)));
-      }
-      if (sim.setup.services.length > 1) {
-        process.stdout.write('\nall services\n');
-        process.stdout.write(table(TABLE_HEAD, policyRows(sim.runs, null)));
-      }
-      if (o.goal && verdict) process.stdout.write(`\n${verdictLine(verdict)}\n`);
-      process.stdout.write(`\nchart: ${chart}\n`);
+      process.stdout.write(simulationText(sim, chart, o.goal ? verdict : null));
     });
+}
+
+/** What `simulate` prints: a table per service (and for all of them), the goal only when asked. The README's sample is this text. */
+export function simulationText(sim: Simulation, chart: string, verdict: GoalVerdict | null = null): string {
+  const out = [`${sim.trace.name}: ${sim.trace.tasks.length.toLocaleString('en-US')} tasks over ${(sim.trace.horizonSeconds / 3600).toFixed(1)} h\n`];
+  for (const s of sim.setup.services) {
+    const c = s.config;
+    out.push(`\n${s.name} (${c.queues.join(', ')}): ${c.tasksPerWorkerPerMinute}/min/worker, concurrency ${s.worker.concurrency}, prefetch ${s.worker.prefetchMultiplier}${s.worker.acksLate ? ', acks_late' : ''}, target ${c.targetMinutes} min, start-up ${c.startupSeconds} s, ${c.minWorkers}–${c.maxWorkers} workers\n`);
+    out.push(table(TABLE_HEAD, policyRows(sim.runs, s.name)));
+  }
+  if (sim.setup.services.length > 1) out.push('\nall services\n', table(TABLE_HEAD, policyRows(sim.runs, null)));
+  if (verdict) out.push(`\n${verdictLine(verdict)}\n`);
+  out.push(`\nchart: ${chart}\n`);
+  return out.join('');
 }
