@@ -16,7 +16,7 @@ export interface NodeObservation {
   longestActiveSeconds?: number;
   /** Its task slots (Celery's pool max-concurrency). */
   concurrency?: number | null;
-  /** Tasks completed per task name since it started (Celery's `stats().total`). */
+  /** Tasks started per task name since the worker started (Celery's `stats().total` counts a task when accepted). */
   totals?: Record<string, number>;
   /** Its active tasks per task name (`active` → `name`). */
   activeByTask?: Record<string, number>;

@@ -12,6 +12,8 @@ export interface RateState {
   work?: number;
   pending?: number;
   processed?: Record<string, number>;
+  /** Each node's active tasks at that sample. */
+  activeByNode?: Record<string, number>;
   /** Arrivals per minute: the median of the recent interval rates. */
   lambda?: number;
   /** The last few intervals' arrival rates (per minute). */
@@ -125,12 +127,14 @@ function nextDurations(state: RateState, obs: ServiceObservation, dtMin: number)
   for (const name of names) {
     const prev = out[name] ?? [0, 0, null];
     const busy = ((state.activeByTask[name] ?? 0) + (now[name] ?? 0)) / 2 * dtMin * 60;
-    let done = 0;
+    // stats().total counts a task when it starts: what ended is what started less what is still running.
+    let started = 0;
     for (const [node, t] of Object.entries(totals)) {
       const before = state.totals[node];
       if (before === undefined) continue;
-      done += completedBetween({ [name]: before[name] ?? 0 }, { [name]: t[name] ?? 0 });
+      started += completedBetween({ [name]: before[name] ?? 0 }, { [name]: t[name] ?? 0 });
     }
+    const done = Math.max(0, started - ((now[name] ?? 0) - (state.activeByTask[name] ?? 0)));
     out[name] = [prev[0] + busy, prev[1] + done, queues[name] ?? prev[2]];
   }
   const kept = Object.entries(out).sort((a, b) => b[1][0] - a[1][0]).slice(0, MAX_TASK_NAMES);
@@ -175,6 +179,19 @@ export function completedBetween(prev: Record<string, number>, now: Record<strin
     const before = prev[node];
     if (before === undefined) continue;
     done += total >= before ? total - before : total;
+  }
+  return done;
+}
+
+/** Tasks that ended between two samples, node by node: started (growth of `processed`) less the growth of what runs. */
+function endedBetween(prev: Record<string, number>, prevActive: Record<string, number>, obs: ServiceObservation): number {
+  let done = 0;
+  for (const n of obs.nodes) {
+    const before = prev[n.node];
+    if (before === undefined || n.processed === null) continue;
+    const restarted = n.processed < before;
+    const started = restarted ? n.processed : n.processed - before;
+    done += Math.max(0, started - (n.active - (restarted ? 0 : prevActive[n.node] ?? 0)));
   }
   return done;
 }
@@ -225,15 +242,17 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   const concurrency = slots > 0 ? slots : state.concurrency;
   const byTask = activeByTask(obs) ?? undefined;
   const totals = byTask ? totalsByNode(obs) : undefined;
-  const baseline: RateState = { ...state, at: now, work, pending, processed, waiting: pending > 0 ? [[pending, now]] : [], concurrency, activeByTask: byTask, totals };
+  const activeByNode = Object.fromEntries(obs.nodes.map((n) => [n.node, n.active]));
+  const baseline: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting: pending > 0 ? [[pending, now]] : [], concurrency, activeByTask: byTask, totals };
   if (state.at === undefined || state.work === undefined || !state.processed) return baseline;
   const dtMin = (now - state.at) / 60_000;
   if (dtMin <= 0) return { ...state };
   if (dtMin > MAX_GAP_MINUTES) return { ...baseline, lambda: state.lambda, arrivalRates: state.arrivalRates, arrivalCounts: state.arrivalCounts, mu: state.mu, durations: state.durations };
-  const completed = completedBetween(state.processed, processed);
+  // `processed` counts tasks as they start (stats().total): what left the system is what started less what still runs.
+  const completed = endedBetween(state.processed, state.activeByNode ?? {}, obs);
   const arrivals = Math.max(0, work - state.work + completed);
   const waiting = nextWaiting(state.waiting ?? [], state.at, arrivals, pending);
-  const next: RateState = { ...state, at: now, work, pending, processed, waiting, concurrency, activeByTask: byTask, totals, durations: nextDurations(state, obs, dtMin) };
+  const next: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting, concurrency, activeByTask: byTask, totals, durations: nextDurations(state, obs, dtMin) };
   // A flood shows up as one huge interval: the median ignores it (the flood itself is counted
   // once, as backlog), while steady arrivals fill every interval and set the median.
   const recent = [...(state.arrivalRates ?? []), arrivals / dtMin].slice(-ARRIVAL_SAMPLES);

@@ -349,6 +349,10 @@ export class World implements Cloud {
 
   private start(w: Worker, task: number): void {
     w.active.push(task);
+    // Celery counts a task in stats().total when it is accepted, not when it ends (docs/celery-facts.md).
+    w.processed += 1;
+    const name = this.queueNames[this.taskQueue[task]];
+    w.totals[name] = (w.totals[name] ?? 0) + 1;
     this.startAt[task] = this.now;
     this.run[task] += 1;
     this.events.push({ t: this.now + this.trace.tasks[task].duration, kind: 'finish', worker: w, task, run: this.run[task] });
@@ -357,9 +361,6 @@ export class World implements Cloud {
   private finish(w: Worker, task: number, run: number): void {
     if (this.run[task] !== run || w.status === 'STOPPED') return;
     w.active.splice(w.active.indexOf(task), 1);
-    w.processed += 1;
-    const name = this.queueNames[this.taskQueue[task]];
-    w.totals[name] = (w.totals[name] ?? 0) + 1;
     this.finishAt[task] = this.now;
     this.completed += 1;
     this.lastFinish = this.now;
