@@ -64,7 +64,7 @@ function details(o: Outcome): string {
 }
 
 /** A day of a busy platform: ~1,000,000 tasks on three queues, as a CSV the simulator streams. */
-export function millionTaskCsv(): string {
+function millionTaskCsv(): string {
   const day = 86_400;
   const perQueue = (MILLION / 3 / 1440) * 1.005;
   const tasks = generate(1, ['default', 'emails', 'reports'].map((q, i) => (r) =>

@@ -3,7 +3,7 @@ import type { Observation, ServiceObservation } from '../observation';
 import { inFlightTotal, pendingTotal } from '../observation';
 import { effectiveMu, emptyRates, pendingByWait, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from './rates';
 
-export { completedBetween, effectiveMu, emptyRates, pendingByWait, updateRates, workerMinutesPerTask, type RateState } from './rates';
+export { completedBetween, effectiveMu, emptyRates, pendingByWait, updateRates, type RateState } from './rates';
 
 /** What the planner remembers between cycles (JSON, bounded: stored in Redis every cycle). */
 export interface ServiceHistory {
@@ -69,7 +69,7 @@ const round1 = (x: number): string => (Math.round(x * 10) / 10).toString();
  * stays positive past the deadline, so a queue that has waited its whole target asks for steadily
  * more workers (up to the usable bound), not for 1/1e-6 of them.
  */
-export const softLeft = (x: number): number => (x >= SOFT_MINUTES ? x : SOFT_MINUTES * Math.exp((x - SOFT_MINUTES) / SOFT_MINUTES));
+const softLeft = (x: number): number => (x >= SOFT_MINUTES ? x : SOFT_MINUTES * Math.exp((x - SOFT_MINUTES) / SOFT_MINUTES));
 
 /**
  * Workers needed so that the waiting work (worker-minutes) starts within the target while the
@@ -141,7 +141,7 @@ export function recordScale(history: ServiceHistory, direction: 'up' | 'down', n
  * takes (learned per task name, else 1/μ), reserved tasks at 1/μ, active ones at half of what
  * their name takes (on average they are half done).
  */
-export function workerMinutes(obs: ServiceObservation, rates: RateState, mu: number): { total: number; pending: number } {
+function workerMinutes(obs: ServiceObservation, rates: RateState, mu: number): { total: number; pending: number } {
   const perQueue = workerMinutesPerTask(rates);
   let pending = 0;
   for (const [queue, n] of Object.entries(obs.queues)) pending += n * (perQueue[queue] ?? 1 / mu);

@@ -24,7 +24,7 @@ export const POLICY_LABELS: Record<PolicyName, string> = {
 export const TARGET_SHARE = 99;
 
 /** 2026-01-01T00:00:00Z: the clock the planner sees at t = 0 (any fixed value keeps runs identical). */
-export const EPOCH_MS = Date.UTC(2026, 0, 1);
+const EPOCH_MS = Date.UTC(2026, 0, 1);
 
 /** Every service starts ≥ 99% of its tasks within its target (a total could hide one that does not). */
 export const meetsTarget = (run: PolicyRun): boolean => Object.values(run.byService).every((m) => m.withinTargetPct >= TARGET_SHARE);

@@ -15,6 +15,18 @@ const obs = (pending: number, desired: number, over: Partial<ServiceObservation>
 
 const MIN = 60_000;
 
+/** Successive cycles of one service: each plans on the pending count given, with the fleet and history the last one left. */
+function cycles(c: ServiceConfig): (pending: number, at: number) => ReturnType<typeof planService>['decision'] {
+  let h = emptyHistory();
+  let desired = 0;
+  return (pending, at) => {
+    const r = planService('s', c, obs(pending, desired), h, at);
+    h = r.history;
+    desired = r.decision.to;
+    return r.decision;
+  };
+}
+
 describe('workersNeeded: the formula', () => {
   // [name, W tasks (the work is W/μ worker-minutes), λ, μ, T, S, N, expected]
   const rows: [string, number, number, number, number, number, number, number][] = [
@@ -125,14 +137,7 @@ describe('planService: decisions', () => {
 
   test('periodic batches: the last worker goes idleMinutes after the batch, not idleMinutes + the window (it stayed ~5 min)', () => {
     const c = cfg({ stabilizationSeconds: 120, idleMinutes: 2, targetMinutes: 5, tasksPerWorkerPerMinute: 100 });
-    let h = emptyHistory();
-    let desired = 0;
-    const step = (pending: number, at: number) => {
-      const r = planService('s', c, obs(pending, desired), h, at);
-      h = r.history;
-      desired = r.decision.to;
-      return r.decision;
-    };
+    const step = cycles(c);
     for (let i = 0; i <= 3; i += 1) step(0, i * MIN);
     expect(step(800, 4 * MIN).to).toBeGreaterThan(1);
     const after: number[] = [];
@@ -143,14 +148,7 @@ describe('planService: decisions', () => {
 
   test('a worked-off backlog does not keep its fleet for the stabilization window', () => {
     const c = cfg({ stabilizationSeconds: 300, targetMinutes: 5 });
-    let h = emptyHistory();
-    let desired = 0;
-    const step = (pending: number, at: number) => {
-      const r = planService('s', c, obs(pending, desired), h, at);
-      h = r.history;
-      desired = r.decision.to;
-      return r.decision;
-    };
+    const step = cycles(c);
     for (let i = 0; i <= 5; i += 1) step(0, i * MIN);
     // Seen a minute after the previous sample: 4 of the 5 min are left → ⌈1000 / (2·4)⌉.
     expect(step(1000, 6 * MIN).to).toBe(125);
