@@ -54,6 +54,12 @@ const IDLE_LAMBDA = 0.01;
 const SOFT_MINUTES = 1;
 /** The share of a worker of the arrivals' need left to the queue to absorb (keeps 5.02 workers' worth of arrivals at 5, not 6). */
 const ARRIVAL_SLACK = 0.5;
+/**
+ * A scale-down keeps the arrivals' need less only this much: between it and ARRIVAL_SLACK the
+ * fleet stays (2.5 workers' worth of arrivals held 2, the queue grew, 3 cleared it, 2 again: a
+ * reversal every few minutes on a day of steady traffic).
+ */
+const DOWN_SLACK = 0.2;
 /** An active task is on average half done: it counts half of what its name takes. */
 const ACTIVE_LEFT = 2;
 /**
@@ -186,7 +192,7 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
   // What the arrival rate alone needs: the stabilization window holds this, so a backlog's need
   // (queued or in flight), once worked off, does not keep its fleet for the window. Idleness keeps
   // its one worker by itself: held in the window too, it stayed idleMinutes + the window.
-  const forArrivals = workersNeeded(0, idle ? 0 : lambda, mu, T, S, from);
+  const forArrivals = idle || lambda < IDLE_LAMBDA ? 0 : Math.max(1, ceil(lambda / mu - DOWN_SLACK));
   const waitedNote = groups.length > 0 && groups[0][1] >= 0.05 ? `, oldest waiting ${round1(groups[0][1])} min` : '';
   const sized = Math.abs(workMin * mu - work) > 0.05 * work ? ` = ${round1(workMin)} worker-min` : '';
   const capped = needed === usable && usable < Infinity && work > 0 ? `, capped at ${usable} (all ${work} started at once over ${slots} slot${slots === 1 ? '' : 's'})` : '';
