@@ -110,10 +110,15 @@ const BIG_TRACE = 200_000;
  * service, the cheapest that starts ≥ 99% of its tasks within the target among hindsight
  * schedules (demand smoothed over part of the target, scaled) and the schedules of the
  * same-model policies already run (planner, seed rule, fixed fleet), then one run of the choices.
+ * `reactive`: its schedules know each task only from the first cycle after it arrived (the
+ * hindsight it keeps is the tasks' durations): what the cycle's reaction time costs any controller.
  */
-export function oracleRun(trace: Trace, setup: SimSetup, others: PolicyRun[] = []): PolicyRun {
+export function oracleRun(trace: Trace, setup: SimSetup, others: PolicyRun[] = [], o: { reactive?: boolean } = {}): PolicyRun {
   const seconds = Math.ceil(trace.horizonSeconds) + 1;
-  const busy = new Map(setup.services.map((s) => [s.name, busySlots(trace, s.config.queues, seconds)]));
+  const big = trace.tasks.length > BIG_TRACE;
+  // Without foresight only the demand seen a cycle late; with it both (neither dominates the other).
+  const sights = o.reactive ? [setup.cycleSeconds] : big ? [0] : [0, setup.cycleSeconds];
+  const busy = new Map(setup.services.flatMap((s) => sights.map((every) => [`${s.name}/${every}`, busySlots(trace, s.config.queues, seconds, every)] as const)));
   type Pick = { choice: OracleChoice; metrics: PolicyMetrics; run: PolicyRun };
   // Per service and schedule shape: the highest scale seen to miss the target, the lowest seen to meet it.
   const bounds = new Map<string, { lo: number; hi: number | null }>();
@@ -127,7 +132,7 @@ export function oracleRun(trace: Trace, setup: SimSetup, others: PolicyRun[] = [
     if (choice.kind !== 'schedule') return;
     const mine = bestSchedule.get(name);
     if (!mine || better(metrics, mine.metrics)) bestSchedule.set(name, { choice, metrics, run });
-    const key = `${name}/${choice.smoothSeconds}/${choice.holdSeconds}`;
+    const key = `${name}/${choice.smoothSeconds}/${choice.holdSeconds}/${choice.seenEverySeconds}`;
     const k = bounds.get(key) ?? { lo: 0, hi: null };
     if (metrics.withinTargetPct >= TARGET_SHARE) k.hi = Math.min(k.hi ?? Infinity, choice.scale);
     else k.lo = Math.max(k.lo, choice.scale);
@@ -143,23 +148,24 @@ export function oracleRun(trace: Trace, setup: SimSetup, others: PolicyRun[] = [
     const choices: Record<string, OracleChoice> = {};
     for (const s of setup.services) {
       const p = params(s);
-      choices[s.name] = p ? { kind: 'schedule', ...p, desired: hindsightSchedule(busy.get(s.name) as Float64Array, s, setup.cycleSeconds, p) } : (best.get(s.name) as { choice: OracleChoice }).choice;
+      choices[s.name] = p ? { kind: 'schedule', ...p, desired: hindsightSchedule(busy.get(`${s.name}/${p.seenEverySeconds}`) as Float64Array, s, setup.cycleSeconds, p) } : (best.get(s.name) as { choice: OracleChoice }).choice;
     }
     const run = runPolicy(trace, setup, oraclePolicy(setup, choices, EPOCH_MS));
     for (const s of setup.services) offer(s.name, choices[s.name], run);
   };
-  const big = trace.tasks.length > BIG_TRACE;
   const grid: [number, boolean][] = big ? [[0.9, false]] : [[0.5, false], [0.7, false], [0.9, false], [0.9, true]];
-  for (const [f, hold] of grid) tryParams((s) => ({ smoothSeconds: f * s.config.targetMinutes * 60, scale: 1, holdSeconds: hold ? s.worker.startupSeconds : 0 }));
+  for (const every of sights) {
+    for (const [f, hold] of grid) tryParams((s) => ({ smoothSeconds: f * s.config.targetMinutes * 60, scale: 1, holdSeconds: hold ? s.worker.startupSeconds : 0, seenEverySeconds: every }));
+  }
   // Bisect the scale of each service's best schedule: the fewest workers that still meet the target.
   for (let step = 0; step < (big ? 1 : 4); step += 1) {
     tryParams((s) => {
       const b = bestSchedule.get(s.name);
       if (!b) return null;
-      const k = bounds.get(`${s.name}/${b.choice.smoothSeconds}/${b.choice.holdSeconds}`) as { lo: number; hi: number | null };
+      const k = bounds.get(`${s.name}/${b.choice.smoothSeconds}/${b.choice.holdSeconds}/${b.choice.seenEverySeconds}`) as { lo: number; hi: number | null };
       const scale = k.hi === null ? k.lo * 1.25 : k.lo > 0 ? (k.lo + k.hi) / 2 : k.hi * 0.85;
       if (scale <= k.lo || (k.hi !== null && scale >= k.hi)) return null;
-      return { smoothSeconds: b.choice.smoothSeconds, scale, holdSeconds: b.choice.holdSeconds };
+      return { smoothSeconds: b.choice.smoothSeconds, scale, holdSeconds: b.choice.holdSeconds, seenEverySeconds: b.choice.seenEverySeconds };
     });
   }
   const picked = setup.services.map((s) => best.get(s.name) as { choice: OracleChoice; run: PolicyRun });

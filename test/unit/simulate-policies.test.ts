@@ -172,6 +172,11 @@ describe('the oracle (hindsight schedules on the same cycle model)', () => {
     const busy = busySlots(traceOf([{ arrival: 1.25, queue: 'q', duration: 0.5 }, { arrival: 2.5, queue: 'q', duration: 2 }]), ['q'], 6);
     expect(Array.from(busy.subarray(0, 6))).toEqual([0, 0.5, 0.5, 1, 0.5, 0]);
   });
+
+  test('busySlots without foresight: a task counts from the first cycle after it arrived', () => {
+    const busy = busySlots(traceOf([{ arrival: 10, queue: 'q', duration: 2 }]), ['q'], 130, 60);
+    expect([busy[10], busy[59], busy[60], busy[61], busy[62]]).toEqual([0, 0, 1, 1, 0]);
+  });
 });
 
 describe('reversals', () => {

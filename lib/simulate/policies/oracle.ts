@@ -22,21 +22,25 @@ export interface ScheduleParams {
   scale: number;
   /** Keep a worker this long past its last need (0, or a start-up: an idle worker costs less than a new one's start-up). */
   holdSeconds: number;
+  /** The demand as seen on arrival (0) or from the next cycle (the cycle's length): later demand can pack workers better. */
+  seenEverySeconds: number;
 }
 
 /**
  * Slot-seconds busy in each second if every task of the service started on arrival: the
  * demand a work-conserving FIFO fleet serves. Fractional at both ends, so sub-second tasks at a
- * high rate count what they use, not a slot-second each.
+ * high rate count what they use, not a slot-second each. With `seenEverySeconds`, a task counts
+ * from the first cycle after its arrival: the demand a controller without foresight could know.
  */
-export function busySlots(trace: Trace, queues: string[], seconds: number): Float64Array {
+export function busySlots(trace: Trace, queues: string[], seconds: number, seenEverySeconds = 0): Float64Array {
   const mine = new Set(queues);
   const diff = new Float64Array(seconds + 2);
   const part = new Float64Array(seconds + 2);
   for (const t of trace.tasks) {
     if (!mine.has(t.queue)) continue;
-    const s = Math.min(t.arrival, seconds);
-    const e = Math.min(t.arrival + t.duration, seconds);
+    const seen = seenEverySeconds > 0 ? Math.ceil(t.arrival / seenEverySeconds) * seenEverySeconds : t.arrival;
+    const s = Math.min(seen, seconds);
+    const e = Math.min(seen + t.duration, seconds);
     const a = Math.floor(s);
     const b = Math.floor(e);
     if (a === b) {
