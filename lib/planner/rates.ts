@@ -40,9 +40,8 @@ export interface RateState {
    * counts while they run, not only when one completes).
    */
   durations?: Record<string, [number, number, string | null]>;
-  /** Active tasks per task name at the previous sample, and each node's completed totals per name. */
-  activeByTask?: Record<string, number>;
-  totals?: Record<string, Record<string, number>>;
+  /** Per node at the previous sample: [active tasks per task name, started totals per name]. */
+  tasksByNode?: Record<string, [Record<string, number>, Record<string, number>]>;
   /** The most task slots a worker has reported (Celery's pool max-concurrency). */
   concurrency?: number;
 }
@@ -100,42 +99,39 @@ const DURATION_COMPLETIONS = 3;
 /** Bounds the names remembered (the least busy go first). */
 const MAX_TASK_NAMES = 50;
 
-function activeByTask(obs: ServiceObservation): Record<string, number> | null {
-  if (!obs.nodes.some((n) => n.activeByTask)) return null;
-  const out: Record<string, number> = {};
-  for (const n of obs.nodes) for (const [name, k] of Object.entries(n.activeByTask ?? {})) out[name] = (out[name] ?? 0) + k;
-  return out;
+/** Per node: its active tasks per task name and its started totals per name (nodes that report them). */
+function tasksByNode(obs: ServiceObservation): Record<string, [Record<string, number>, Record<string, number>]> | undefined {
+  const out: Record<string, [Record<string, number>, Record<string, number>]> = {};
+  for (const n of obs.nodes) if (n.activeByTask && n.totals) out[n.node] = [n.activeByTask, n.totals];
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
-function totalsByNode(obs: ServiceObservation): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = {};
-  for (const n of obs.nodes) if (n.totals) out[n.node] = n.totals;
-  return out;
-}
-
-/** Folds one interval into the per-name sums: active slot-seconds (trapezoid) and completions. */
+/**
+ * Folds one interval into the per-name sums, node by node over the nodes seen at both samples (a
+ * node that just started holds tasks whose start the previous sample did not see, and once
+ * inflated a 2 s task to 7 s): active slot-seconds (trapezoid) and tasks ended.
+ */
 function nextDurations(state: RateState, obs: ServiceObservation, dtMin: number): RateState['durations'] {
-  const now = activeByTask(obs);
-  if (!now || !state.activeByTask || !state.totals) return state.durations;
+  const now = tasksByNode(obs);
+  if (!now || !state.tasksByNode) return state.durations;
   const decay = Math.exp(-dtMin / DURATION_TAU_MINUTES);
   const out: Record<string, [number, number, string | null]> = {};
   for (const [name, [busy, done, queue]] of Object.entries(state.durations ?? {})) out[name] = [busy * decay, done * decay, queue];
   const queues: Record<string, string> = {};
   for (const n of obs.nodes) Object.assign(queues, n.taskQueues ?? {});
-  const totals = totalsByNode(obs);
-  const names = new Set([...Object.keys(now), ...Object.keys(state.activeByTask), ...Object.values(totals).flatMap((t) => Object.keys(t))]);
-  for (const name of names) {
-    const prev = out[name] ?? [0, 0, null];
-    const busy = ((state.activeByTask[name] ?? 0) + (now[name] ?? 0)) / 2 * dtMin * 60;
-    // stats().total counts a task when it starts: what ended is what started less what is still running.
-    let started = 0;
-    for (const [node, t] of Object.entries(totals)) {
-      const before = state.totals[node];
-      if (before === undefined) continue;
-      started += completedBetween({ [name]: before[name] ?? 0 }, { [name]: t[name] ?? 0 });
+  for (const [node, [active, totals]] of Object.entries(now)) {
+    const before = state.tasksByNode[node];
+    if (!before) continue;
+    const [activeBefore, totalsBefore] = before;
+    for (const name of new Set([...Object.keys(active), ...Object.keys(activeBefore), ...Object.keys(totals)])) {
+      const a0 = activeBefore[name] ?? 0;
+      const a1 = active[name] ?? 0;
+      // stats().total counts a task when it starts: what ended is what started less what still runs.
+      const restarted = (totals[name] ?? 0) < (totalsBefore[name] ?? 0);
+      const started = restarted ? totals[name] ?? 0 : (totals[name] ?? 0) - (totalsBefore[name] ?? 0);
+      const prev = out[name] ?? [0, 0, null];
+      out[name] = [prev[0] + ((a0 + a1) / 2) * dtMin * 60, prev[1] + Math.max(0, started - (a1 - (restarted ? 0 : a0))), queues[name] ?? prev[2]];
     }
-    const done = Math.max(0, started - ((now[name] ?? 0) - (state.activeByTask[name] ?? 0)));
-    out[name] = [prev[0] + busy, prev[1] + done, queues[name] ?? prev[2]];
   }
   const kept = Object.entries(out).sort((a, b) => b[1][0] - a[1][0]).slice(0, MAX_TASK_NAMES);
   return Object.fromEntries(kept);
@@ -240,10 +236,9 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   // A first sample cannot tell how long its pending messages have waited: from now, at least.
   const slots = obs.nodes.reduce((a, n) => Math.max(a, n.concurrency ?? 0), 0);
   const concurrency = slots > 0 ? slots : state.concurrency;
-  const byTask = activeByTask(obs) ?? undefined;
-  const totals = byTask ? totalsByNode(obs) : undefined;
+  const byNode = tasksByNode(obs);
   const activeByNode = Object.fromEntries(obs.nodes.map((n) => [n.node, n.active]));
-  const baseline: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting: pending > 0 ? [[pending, now]] : [], concurrency, activeByTask: byTask, totals };
+  const baseline: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting: pending > 0 ? [[pending, now]] : [], concurrency, tasksByNode: byNode };
   if (state.at === undefined || state.work === undefined || !state.processed) return baseline;
   const dtMin = (now - state.at) / 60_000;
   if (dtMin <= 0) return { ...state };
@@ -252,7 +247,7 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   const completed = endedBetween(state.processed, state.activeByNode ?? {}, obs);
   const arrivals = Math.max(0, work - state.work + completed);
   const waiting = nextWaiting(state.waiting ?? [], state.at, arrivals, pending);
-  const next: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting, concurrency, activeByTask: byTask, totals, durations: nextDurations(state, obs, dtMin) };
+  const next: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting, concurrency, tasksByNode: byNode, durations: nextDurations(state, obs, dtMin) };
   // A flood shows up as one huge interval: the median ignores it (the flood itself is counted
   // once, as backlog), while steady arrivals fill every interval and set the median.
   const recent = [...(state.arrivalRates ?? []), arrivals / dtMin].slice(-ARRIVAL_SAMPLES);
