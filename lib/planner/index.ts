@@ -63,8 +63,9 @@ const DOWN_SLACK = 0.2;
 /** An active task is on average half done: it counts half of what its name takes. */
 const ACTIVE_LEFT = 2;
 /**
- * No scale-down within this long of a scale-up, plus the start-up: its workers start and work a
- * cycle before the plan may say they were not needed (what the simulator counts as a reversal).
+ * No scale-down within the start-up plus this long (or the stabilization window, if shorter) of a
+ * scale-up: its workers start and work a cycle before the plan may say they were not needed
+ * (what the simulator counts as a reversal). The window bounds it so second-scale local stacks stay fast.
  */
 const SETTLE_MINUTES = 1;
 const ceil = (x: number): number => Math.ceil(x - 1e-9);
@@ -242,7 +243,7 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
       return decide(from, `${why}${bound}; no scale-down while ${pending} wait and every worker is busy`, 'none');
     }
     if (from > cfg.maxWorkers) return decide(cfg.maxWorkers, `above maxWorkers ${cfg.maxWorkers}: ${why}${bound}`);
-    const settle = S + SETTLE_MINUTES - (now - (history.lastScaleUpAt ?? -Infinity)) / 60_000;
+    const settle = S + Math.min(SETTLE_MINUTES, cfg.stabilizationSeconds / 60) - (now - (history.lastScaleUpAt ?? -Infinity)) / 60_000;
     if (settle > 0) return decide(from, `${why}${bound}; the last scale-up's workers start and work first (${Math.ceil(settle * 60)} s left)`, 'none');
     const covered = kept.length > 0 && kept[0][0] <= windowStart;
     if (!covered) {
