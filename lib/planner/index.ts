@@ -1,7 +1,7 @@
 import type { ServiceConfig } from '../config';
 import type { Observation, ServiceObservation } from '../observation';
 import { inFlightTotal, pendingTotal } from '../observation';
-import { effectiveMu, emptyRates, pendingByWait, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from './rates';
+import { effectiveMu, emptyRates, groupsByWait, pendingByWait, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from './rates';
 
 export { completedBetween, effectiveMu, emptyRates, pendingByWait, updateRates, type RateState } from './rates';
 
@@ -93,7 +93,7 @@ const softLeft = (x: number): number => (x >= SOFT_MINUTES ? x : SOFT_MINUTES * 
  *   plus what the arrivals need.
  * With N = 0, S = 0, λ = 0 and W = tasks/μ this is the seed's rule ⌈tasks / (μ·T)⌉.
  */
-export function workersNeeded(workMin: number, lambda: number, mu: number, targetMin: number, startupMin: number, current: number, waitedMin = 0, usable = Infinity, pendingMin = workMin): number {
+export function workersNeeded(workMin: number, lambda: number, mu: number, targetMin: number, startupMin: number, current: number, waitedMin = 0, usable = Infinity): number {
   const arriving = lambda < IDLE_LAMBDA ? 0 : lambda / mu;
   const keepUp = arriving === 0 ? 0 : Math.max(1, ceil(arriving - ARRIVAL_SLACK));
   if (workMin <= 0) return keepUp;
@@ -148,10 +148,11 @@ export function recordScale(history: ServiceHistory, direction: 'up' | 'down', n
  * takes (learned per task name, else 1/μ), reserved tasks at 1/μ, active ones at half of what
  * their name takes (on average they are half done).
  */
-function workerMinutes(obs: ServiceObservation, rates: RateState, mu: number): { total: number; pending: number } {
-  const perQueue = workerMinutesPerTask(rates);
+function workerMinutes(obs: ServiceObservation, rates: RateState, mu: number): { total: number; pending: number; perQueue: Record<string, number> } {
+  const learned = workerMinutesPerTask(rates);
+  const perQueue = Object.fromEntries(Object.keys(obs.queues).map((q) => [q, learned[q] ?? 1 / mu]));
   let pending = 0;
-  for (const [queue, n] of Object.entries(obs.queues)) pending += n * (perQueue[queue] ?? 1 / mu);
+  for (const [queue, n] of Object.entries(obs.queues)) pending += n * perQueue[queue];
   let total = pending;
   for (const node of obs.nodes) {
     total += node.reserved / mu;
@@ -163,7 +164,28 @@ function workerMinutes(obs: ServiceObservation, rates: RateState, mu: number): {
     }
     total += Math.max(0, unnamed) / mu / ACTIVE_LEFT;
   }
-  return { total, pending };
+  return { total, pending, perQueue };
+}
+
+/**
+ * With per-queue waiting groups: the queue whose pending work, with its rivals' turns (Celery
+ * takes one message from each non-empty queue in turn: clearing q also runs min(pending, q's) of
+ * each other), over its own smoothed time left, asks for the most workers. A queue's wait is
+ * never taken below the service's (its arrivals count tasks taken from a worker's prefetch as
+ * new). Without them, or with one queue waiting: null.
+ */
+function bindingQueue(queues: Record<string, number>, perQueue: Record<string, number>, rates: RateState, T: number, now: number, serviceWaited: number): { work: number; waited: number } | null {
+  if (!rates.queueWaiting || Object.values(queues).filter((p) => p > 0).length < 2) return null;
+  let best: { work: number; waited: number; rate: number } | null = null;
+  for (const [q, p] of Object.entries(queues)) {
+    if (p <= 0) continue;
+    const waited = Math.max(serviceWaited, queueWaited(groupsByWait(rates.queueWaiting[q], now), p, T));
+    let work = 0;
+    for (const [r, pr] of Object.entries(queues)) work += Math.min(pr, p) * perQueue[r];
+    const rate = work / softLeft(T - waited);
+    if (!best || rate > best.rate) best = { work, waited, rate };
+  }
+  return best;
 }
 
 /** Current workers: the ECS desired count; without ECS, the nodes that answered. */
@@ -185,11 +207,15 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
   const idleFor = idleSince === null ? 0 : (now - idleSince) / 60_000;
 
   const groups = pendingByWait(rates, pending, now);
-  const waited = queueWaited(groups, pending, T);
-  const { total: workMin, pending: pendingMin } = workerMinutes(obs, rates, mu);
+  const { total, pending: pendingMin, perQueue } = workerMinutes(obs, rates, mu);
+  // The queue that binds: the work it takes to clear it within its own time left, its rivals' turns included.
+  const serviceWaited = queueWaited(groups, pending, T);
+  const binding = bindingQueue(obs.queues, perQueue, rates, T, now, serviceWaited) ?? { work: pendingMin, waited: serviceWaited };
+  const workMin = total - pendingMin + binding.work;
+  const waited = binding.waited;
   const slots = rates.concurrency ?? 1;
   const usable = ceil(work / slots);
-  let needed = workersNeeded(workMin, idle ? 0 : lambda, mu, T, S, from, waited, usable, pendingMin);
+  let needed = workersNeeded(workMin, idle ? 0 : lambda, mu, T, S, from, waited, usable);
   // What the arrival rate alone needs: the stabilization window holds this, so a backlog's need
   // (queued or in flight), once worked off, does not keep its fleet for the window. Idleness keeps
   // its one worker by itself: held in the window too, it stayed idleMinutes + the window.

@@ -40,6 +40,13 @@ export interface RateState {
    * counts while they run, not only when one completes).
    */
   durations?: Record<string, [number, number, string | null]>;
+  /**
+   * Per queue, the same groups as `waiting` (when workers report per task name): Celery takes one
+   * message from each non-empty queue in turn, so a service's queues do not drain as one FIFO.
+   */
+  queueWaiting?: Record<string, [number, number][]>;
+  /** Pending per queue at the previous sample. */
+  queuePending?: Record<string, number>;
   /** Per node at the previous sample: [active tasks per task name, started totals per name]. */
   tasksByNode?: Record<string, [Record<string, number>, Record<string, number>]>;
   /** The most task slots a worker has reported (Celery's pool max-concurrency). */
@@ -224,9 +231,36 @@ function nextWaiting(prev: [number, number][], prevAt: number, arrivals: number,
  * two samples is taken to have arrived at the earlier one. Measurable only: pending and arrivals.
  */
 export function pendingByWait(state: RateState, pending: number, now: number): [number, number][] {
-  if (pending <= 0 || !state.waiting) return [];
+  return pending <= 0 ? [] : groupsByWait(state.waiting, now);
+}
+
+/** Groups as counted from the head, [tasks up to this group, minutes since it arrived], oldest first. */
+export function groupsByWait(waiting: [number, number][] | undefined, now: number): [number, number][] {
   let count = 0;
-  return state.waiting.map(([n, since]) => [(count += n), (now - since) / 60_000]);
+  return (waiting ?? []).map(([n, since]) => [(count += n), (now - since) / 60_000]);
+}
+
+/** Per queue: arrivals = growth of its pending + tasks of its names started (nodes seen at both samples). */
+function nextQueueWaiting(state: RateState, obs: ServiceObservation, byNode: NonNullable<RateState['tasksByNode']>): RateState['queueWaiting'] {
+  if (!state.tasksByNode || !state.queuePending || state.at === undefined) return undefined;
+  const queueOf: Record<string, string> = {};
+  for (const [name, [, , queue]] of Object.entries(state.durations ?? {})) if (queue !== null) queueOf[name] = queue;
+  for (const n of obs.nodes) Object.assign(queueOf, n.taskQueues ?? {});
+  const started: Record<string, number> = {};
+  for (const [node, [, totals]] of Object.entries(byNode)) {
+    const before = state.tasksByNode[node]?.[1];
+    if (!before) continue;
+    for (const [name, total] of Object.entries(totals)) {
+      const q = queueOf[name] ?? (name in obs.queues ? name : undefined);
+      if (q !== undefined) started[q] = (started[q] ?? 0) + completedBetween({ [name]: before[name] ?? 0 }, { [name]: total });
+    }
+  }
+  const out: Record<string, [number, number][]> = {};
+  for (const [q, pending] of Object.entries(obs.queues)) {
+    const arrivals = Math.max(0, pending - (state.queuePending[q] ?? 0) + (started[q] ?? 0));
+    out[q] = nextWaiting(state.queueWaiting?.[q] ?? [], state.at, arrivals, pending);
+  }
+  return out;
 }
 
 export function updateRates(state: RateState, obs: ServiceObservation, now: number): RateState {
@@ -238,7 +272,9 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   const concurrency = slots > 0 ? slots : state.concurrency;
   const byNode = tasksByNode(obs);
   const activeByNode = Object.fromEntries(obs.nodes.map((n) => [n.node, n.active]));
-  const baseline: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting: pending > 0 ? [[pending, now]] : [], concurrency, tasksByNode: byNode };
+  const queuePending = byNode ? { ...obs.queues } : undefined;
+  const fresh = byNode ? Object.fromEntries(Object.entries(obs.queues).map(([q, n]) => [q, n > 0 ? [[n, now]] as [number, number][] : []])) : undefined;
+  const baseline: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting: pending > 0 ? [[pending, now]] : [], concurrency, tasksByNode: byNode, queuePending, queueWaiting: fresh };
   if (state.at === undefined || state.work === undefined || !state.processed) return baseline;
   const dtMin = (now - state.at) / 60_000;
   if (dtMin <= 0) return { ...state };
@@ -247,7 +283,8 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   const completed = endedBetween(state.processed, state.activeByNode ?? {}, obs);
   const arrivals = Math.max(0, work - state.work + completed);
   const waiting = nextWaiting(state.waiting ?? [], state.at, arrivals, pending);
-  const next: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting, concurrency, tasksByNode: byNode, durations: nextDurations(state, obs, dtMin) };
+  const queueWaiting = byNode ? nextQueueWaiting(state, obs, byNode) ?? fresh : undefined;
+  const next: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting, concurrency, tasksByNode: byNode, queuePending, queueWaiting, durations: nextDurations(state, obs, dtMin) };
   // A flood shows up as one huge interval: the median ignores it (the flood itself is counted
   // once, as backlog), while steady arrivals fill every interval and set the median.
   const recent = [...(state.arrivalRates ?? []), arrivals / dtMin].slice(-ARRIVAL_SAMPLES);
