@@ -16,6 +16,12 @@ export interface NodeObservation {
   longestActiveSeconds?: number;
   /** Its task slots (Celery's pool max-concurrency). */
   concurrency?: number | null;
+  /** Tasks started per task name since the worker started (Celery's `stats().total` counts a task when accepted). */
+  totals?: Record<string, number>;
+  /** Its active tasks per task name (`active` → `name`). */
+  activeByTask?: Record<string, number>;
+  /** The queue each of its active tasks' names came from (`active` → `delivery_info.routing_key`). */
+  taskQueues?: Record<string, string>;
 }
 
 export interface EcsObservation {

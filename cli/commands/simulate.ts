@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../lib/config';
-import { chartOf, goalVerdict, parsePolicies, policyRows, REFERENCE_TRACES, simulate, TABLE_HEAD, verdictLine } from '../../lib/simulate';
+import { chartOf, goalVerdict, parsePolicies, policyRows, REFERENCE_TRACES, simulate, TABLE_HEAD, verdictLine, WORKLOAD_FAMILIES, type Simulation } from '../../lib/simulate';
+import type { GoalVerdict } from '../../lib/simulate/report';
 import { policyLabel } from '../../lib/simulate/report';
 import { table } from '../format';
 
@@ -15,6 +16,7 @@ interface Options {
   out: string;
   json?: boolean;
   list?: boolean;
+  goal?: boolean;
   concurrency?: number;
   prefetch?: number;
   acksLate?: boolean;
@@ -27,25 +29,29 @@ const int = (v: string): number => {
 };
 
 function listTraces(): void {
-  const w = Math.max(...REFERENCE_TRACES.map((t) => t.name.length));
+  const all = [...REFERENCE_TRACES, ...WORKLOAD_FAMILIES];
+  const w = all.reduce((a, t) => Math.max(a, t.name.length), 0);
   for (const t of REFERENCE_TRACES) process.stdout.write(`${t.name.padEnd(w)}  ${t.description}\n`);
+  process.stdout.write('\nworkload families (a different workload per --seed):\n');
+  for (const t of WORKLOAD_FAMILIES) process.stdout.write(`${t.name.padEnd(w)}  ${t.description}\n`);
 }
 
 export function register(program: Command): void {
   program
     .command('simulate')
     .description('replay a workload through this planner and the baselines (fixed fleet, threshold rule, KEDA, AWS target tracking): cost, waits, a chart')
-    .option('-t, --trace <name|file.csv>', 'a reference trace (see --list) or a CSV of arrival_s,queue,duration_s')
+    .option('-t, --trace <name|file.csv>', 'a reference trace or workload family (see --list), or a CSV of arrival_s,queue,duration_s')
     .option('-c, --config <file>', 'take the services (queues, bounds, μ, target, start-up, knobs) from this autoscaler config')
     .option('-s, --service <name>', 'simulate only this service')
-    .option('-p, --policies <list>', 'comma-separated: planner,fixed,threshold,keda,aws (default: all)')
-    .option('--seed <n>', 'seed of a reference trace', int, 1)
+    .option('-p, --policies <list>', 'comma-separated: planner,fixed,threshold,keda,aws,oracle (default: all; the oracle always runs, every cost is shown × its cost)')
+    .option('--seed <n>', 'seed of a reference trace or workload family', int, 1)
     .option('--concurrency <n>', 'with a CSV or --config: worker concurrency (default: what makes the configured μ match the trace\'s durations, or 1 without a config); a reference trace keeps its own', int)
     .option('--prefetch <n>', 'with a CSV or --config: worker_prefetch_multiplier (default 1)', int)
     .option('--acks-late', 'with a CSV or --config: workers use task_acks_late (a started task stays unacked)')
     .option('-o, --out <dir>', 'where to write the chart', 'simulate-out')
     .option('--json', 'print the results as JSON')
     .option('--list', 'list the reference traces')
+    .option('--goal', 'also print the project\'s own goal verdict (× oracle ≤ 1.15, in target, never dearer than a baseline that meets it)')
     .addHelpText('after', `
 Prints, per service, one row per policy: paid and busy worker-minutes, their ratio (1.0 is the
 physical limit), the share of tasks started within the target, p95 and max wait, scale actions,
@@ -73,22 +79,25 @@ Examples:
           trace: { name: sim.trace.name, tasks: sim.trace.tasks.length, horizonSeconds: sim.trace.horizonSeconds },
           services: Object.fromEntries(sim.setup.services.map((s) => [s.name, { queues: s.config.queues, tasksPerWorkerPerMinute: s.config.tasksPerWorkerPerMinute, targetMinutes: s.config.targetMinutes, startupSeconds: s.config.startupSeconds, minWorkers: s.config.minWorkers, maxWorkers: s.config.maxWorkers, worker: s.worker }])),
           results: sim.runs.map((r) => ({ policy: r.policy, ...(r.fleet ? { fleet: r.fleet } : {}), total: r.total, byService: r.byService })),
-          goal: verdict,
+          ...(o.goal ? { goal: verdict } : {}),
           chart,
         }, null, 2)}\n`);
         return;
       }
-      process.stdout.write(`${sim.trace.name}: ${sim.trace.tasks.length.toLocaleString('en-US')} tasks over ${(sim.trace.horizonSeconds / 3600).toFixed(1)} h\n`);
-      for (const s of sim.setup.services) {
-        const c = s.config;
-        process.stdout.write(`\n${s.name} (${c.queues.join(', ')}): ${c.tasksPerWorkerPerMinute}/min/worker, concurrency ${s.worker.concurrency}, prefetch ${s.worker.prefetchMultiplier}${s.worker.acksLate ? ', acks_late' : ''}, target ${c.targetMinutes} min, start-up ${c.startupSeconds} s, ${c.minWorkers}–${c.maxWorkers} workers\n`);
-        process.stdout.write(table(TABLE_HEAD, policyRows(sim.runs, s.name)));
-      }
-      if (sim.setup.services.length > 1) {
-        process.stdout.write('\nall services\n');
-        process.stdout.write(table(TABLE_HEAD, policyRows(sim.runs, null)));
-      }
-      if (verdict && sim.runs.length > 1) process.stdout.write(`\n${verdictLine(verdict)}\n`);
-      process.stdout.write(`\nchart: ${chart}\n`);
+      process.stdout.write(simulationText(sim, chart, o.goal ? verdict : null));
     });
+}
+
+/** What `simulate` prints: a table per service (and for all of them), the goal only when asked. The README's sample is this text. */
+export function simulationText(sim: Simulation, chart: string, verdict: GoalVerdict | null = null): string {
+  const out = [`${sim.trace.name}: ${sim.trace.tasks.length.toLocaleString('en-US')} tasks over ${(sim.trace.horizonSeconds / 3600).toFixed(1)} h\n`];
+  for (const s of sim.setup.services) {
+    const c = s.config;
+    out.push(`\n${s.name} (${c.queues.join(', ')}): ${c.tasksPerWorkerPerMinute}/min/worker, concurrency ${s.worker.concurrency}, prefetch ${s.worker.prefetchMultiplier}${s.worker.acksLate ? ', acks_late' : ''}, target ${c.targetMinutes} min, start-up ${c.startupSeconds} s, ${c.minWorkers}–${c.maxWorkers} workers\n`);
+    out.push(table(TABLE_HEAD, policyRows(sim.runs, s.name)));
+  }
+  if (sim.setup.services.length > 1) out.push('\nall services\n', table(TABLE_HEAD, policyRows(sim.runs, null)));
+  if (verdict) out.push(`\n${verdictLine(verdict)}\n`);
+  out.push(`\nchart: ${chart}\n`);
+  return out.join('');
 }

@@ -13,6 +13,12 @@ export interface NodeSnapshot {
   longestActiveSeconds: number;
   /** Task slots (`stats().pool['max-concurrency']`), null if unknown. */
   concurrency: number | null;
+  /** Tasks started per task name since the worker started (`stats().total`; counted when accepted). */
+  totals?: Record<string, number>;
+  /** Active tasks per task name (`active` → `name`). */
+  activeByTask: Record<string, number>;
+  /** The queue each active task's name came from (`active` → `delivery_info.routing_key`). */
+  taskQueues: Record<string, string>;
 }
 
 export interface Inspection {
@@ -29,7 +35,27 @@ const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
 function longestRunning(active: unknown, nowSeconds: number): number {
   if (!Array.isArray(active)) return 0;
   const starts = active.map((t) => (t as { time_start?: unknown }).time_start).filter((s): s is number => typeof s === 'number');
-  return starts.length === 0 ? 0 : Math.max(0, Math.round(nowSeconds - Math.min(...starts)));
+  return starts.length === 0 ? 0 : Math.max(0, Math.round(nowSeconds - starts.reduce((a, b) => Math.min(a, b))));
+}
+
+/** celery/worker/request.py Request.info(): each active task's `name` and `delivery_info.routing_key` (its queue). */
+function activeTasks(active: unknown): Pick<NodeSnapshot, 'activeByTask' | 'taskQueues'> {
+  const activeByTask: Record<string, number> = {};
+  const taskQueues: Record<string, string> = {};
+  for (const t of Array.isArray(active) ? active : []) {
+    const { name, delivery_info: info } = t as { name?: unknown; delivery_info?: { routing_key?: unknown } };
+    if (typeof name !== 'string') continue;
+    activeByTask[name] = (activeByTask[name] ?? 0) + 1;
+    if (typeof info?.routing_key === 'string') taskQueues[name] = info.routing_key;
+  }
+  return { activeByTask, taskQueues };
+}
+
+/** celery/worker/control.py stats(): `total` is {task name: tasks accepted}, only numbers kept. */
+function totalsOf(stats: unknown): Record<string, number> | undefined {
+  const total = (stats as { total?: Record<string, unknown> } | undefined)?.total;
+  if (!total || typeof total !== 'object') return undefined;
+  return Object.fromEntries(Object.entries(total).filter((e): e is [string, number] => typeof e[1] === 'number'));
 }
 
 /** celery/worker/control.py stats(): `pool['max-concurrency']`, for prefork, threads and solo alike. */
@@ -38,7 +64,7 @@ function concurrencyOf(stats: unknown): number | null {
   return typeof c === 'number' && c > 0 ? c : null;
 }
 
-/** celery/worker/control.py stats(): `total` is {task name: completed count}. */
+/** celery/worker/control.py stats(): `total` is {task name: count}, counted when a task is accepted (celery/worker/state.py task_accepted). */
 function processedOf(stats: unknown): number | null {
   const total = (stats as { total?: Record<string, unknown> } | undefined)?.total;
   if (!total || typeof total !== 'object') return null;
@@ -84,9 +110,11 @@ export async function inspectNodes(control: CeleryControl, opts: InspectOptions 
       queues: (queues.replies[node] ?? []).map((q) => q.name),
       longestActiveSeconds: longestRunning(active.replies[node], Date.now() / 1000),
       concurrency: concurrencyOf(stats.replies[node]),
+      totals: totalsOf(stats.replies[node]),
+      ...activeTasks(active.replies[node]),
     });
   }
-  const expected = Math.max(...all.map((r) => r.expected));
+  const expected = all.reduce((a, r) => Math.max(a, r.expected), -Infinity);
   const unanswered = opts.destination ? 0 : Math.max(0, expected - seen.size);
   return { nodes, missing, unanswered };
 }

@@ -52,17 +52,18 @@ export const serviceSchema = z
     startupSeconds: nonNegative.default(60)
       .describe('From a desired-count increase until the new worker consumes (image pull, boot): added workers work that much less of the target.'),
     scaleUpThreshold: z.number().min(1, 'must be ≥ 1').max(10, 'must be ≤ 10').default(1)
-      .describe('Scale up only when needed workers > current × this (1.1 ignores 10% blips).'),
-    scaleDownThreshold: z.number().positive('must be > 0').max(1, 'must be ≤ 1').default(0.8)
-      .describe('Scale down only when needed workers ≤ current × this.'),
-    scaleUpCooldownSeconds: nonNegative.default(60).describe('No scale-up within this long after the last scale-up.'),
-    scaleDownCooldownSeconds: nonNegative.default(300).describe('No scale-down within this long after any scale action.'),
-    stabilizationSeconds: nonNegative.default(300)
-      .describe('A lower need must hold this long before a scale-down (the highest recommendation in the window is used).'),
+      .describe('Scale up only when needed workers > current × this (1.1 ignores 10% blips). Default 1: a late worker costs missed targets; the bench (docs/benchmarks.md) ran with it.'),
+    scaleDownThreshold: z.number().positive('must be > 0').max(1, 'must be ≤ 1').default(0.9)
+      .describe('Scale down only when needed workers ≤ current × this. Default 0.9, measured: with fleets of 5–7 workers 0.8 kept a whole extra worker (steady load: paid/busy 1.10 against 1.02).'),
+    scaleUpCooldownSeconds: nonNegative.default(60).describe('No scale-up within this long after the last scale-up. Default 60 s, one cycle: the bench ran with it.'),
+    scaleDownCooldownSeconds: nonNegative.default(30)
+      .describe('No scale-down within this long after any scale action. Default 30 s, measured: ScaleDown runs seconds after its cycle, so any cooldown of a cycle (60 s) or more blocked every other cycle and kept a flood\'s whole fleet idle for minutes; the drain lock and the window already prevent flapping.'),
+    stabilizationSeconds: nonNegative.default(120)
+      .describe('A lower need must hold this long before a scale-down (the highest recommendation in the window is used). Default 120 s, measured: about one start-up plus a cycle; 300 s paid an idle fleet after every burst for more than the start-ups it saved.'),
     drainTimeoutSeconds: positive.max(3600, 'must be ≤ 3600').default(600)
-      .describe('A drain not finished within this long gives the still-busy workers their queues back; only the drained ones are removed.'),
-    idleMinutes: nonNegative.default(10)
-      .describe('With minWorkers 0: no work and no arrivals for this long before scaling to zero.'),
+      .describe('A drain not finished within this long gives the still-busy workers their queues back; only the drained ones are removed. Default 600 s: the bench ran with it; it bounds how long one slow task holds the service\'s lock.'),
+    idleMinutes: nonNegative.default(2)
+      .describe('With minWorkers 0: no work and no arrivals for this long before scaling to zero. Default 2 min, measured: keeping an idle worker costs a worker-minute a minute, bringing one back costs its start-up, so hold about one start-up (ski rental); 10 min cost more than the start-ups it saved on every bursty workload.'),
   })
   .strict()
   .describe('One ECS service of Celery workers and how to size it.');

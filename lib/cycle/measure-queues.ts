@@ -65,7 +65,7 @@ export function decide(config: AutoscalerConfig, r: MeasureReadings): { services
     }
     services[name] = {
       queues: Object.fromEntries(cfg.queues.map((q) => [q, r.depths[q] ?? 0])),
-      nodes: mine.map((n): NodeObservation => ({ node: n.node, taskId: ownerOf.get(n.node)?.task.taskId ?? null, active: n.active, reserved: n.reserved, scheduled: n.scheduled, processed: n.processed, longestActiveSeconds: n.longestActiveSeconds, concurrency: n.concurrency })),
+      nodes: mine.map(({ queues: _consumed, ...n }): NodeObservation => ({ ...n, taskId: ownerOf.get(n.node)?.task.taskId ?? null })),
       missingNodes: missingOf(name, read, mine, r.inspection.missing, ownerOf),
       ecs: read.ecs,
       errors: read.error ? [read.error] : [],

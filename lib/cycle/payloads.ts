@@ -26,6 +26,10 @@ const nodeSchema = z.object({
   processed: z.number().nullable(),
   longestActiveSeconds: z.number().optional(),
   concurrency: z.number().nullable().optional(),
+  /** Per task name: started since the worker started, running now, and the queue it came from. */
+  totals: z.record(z.number()).optional(),
+  activeByTask: z.record(z.number()).optional(),
+  taskQueues: z.record(z.string()).optional(),
 });
 export const serviceObservationSchema = z.object({
   queues: z.record(z.number()),

@@ -1,7 +1,7 @@
 import type { ServiceConfig } from '../config';
 import type { Observation, ServiceObservation } from '../observation';
 import { inFlightTotal, pendingTotal } from '../observation';
-import { effectiveMu, emptyRates, pendingByWait, updateRates, type RateState } from './rates';
+import { effectiveMu, emptyRates, groupsByWait, pendingByWait, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from './rates';
 
 export { completedBetween, effectiveMu, emptyRates, pendingByWait, updateRates, type RateState } from './rates';
 
@@ -50,31 +50,57 @@ export interface PlanOptions {
 const QUICK_DRAIN_MINUTES = 1;
 /** Arrivals below this (tasks/min) count as none, for idleness. */
 const IDLE_LAMBDA = 0.01;
+/** How sharply the time left is smoothed near the deadline (about a cycle). */
+const SOFT_MINUTES = 1;
+/** The share of a worker of the arrivals' need left to the queue to absorb (keeps 5.02 workers' worth of arrivals at 5, not 6). */
+const ARRIVAL_SLACK = 0.5;
+/**
+ * A scale-down keeps the arrivals' need less only this much: between it and ARRIVAL_SLACK the
+ * fleet stays (2.5 workers' worth of arrivals held 2, the queue grew, 3 cleared it, 2 again: a
+ * reversal every few minutes on a day of steady traffic).
+ */
+const DOWN_SLACK = 0.2;
+/** An active task is on average half done: it counts half of what its name takes. */
+const ACTIVE_LEFT = 2;
+/**
+ * No scale-down within the start-up plus this long (or the stabilization window, if shorter) of a
+ * scale-up: its workers start and work a cycle before the plan may say they were not needed
+ * (what the simulator counts as a reversal). The window bounds it so second-scale local stacks stay fast.
+ */
+const SETTLE_MINUTES = 1;
 const ceil = (x: number): number => Math.ceil(x - 1e-9);
 const round1 = (x: number): string => (Math.round(x * 10) / 10).toString();
 
 /**
- * Workers needed so that the waiting work W starts within the target and the fleet keeps up with
- * arrivals. `waitedMin` is how long the queue has waited already, as one number (see
- * `queueWaited`); T' = T − waitedMin is the time left.
- * - steady: ⌈W / (μ·T')⌉ (the seed's rule, on the time left), and never below ⌊λ/μ⌋ (nor 1 while
- *   tasks arrive): the fraction of a worker that λ/μ leaves over is served by letting the queue
- *   use the target, and the W term adds the worker when the queue's deadline needs it;
- * - scaling up: existing workers work the whole T', added ones only T' − S:
- *     N·μ·T' + (N* − N)·μ·(T' − S) ≥ W.
- * With N = 0, S = 0 and λ = 0 this is the seed's rule ⌈W / (μ·T)⌉.
+ * Time left, smoothed: x down to τ, then τ·e^((x − τ)/τ), which meets it with the same slope and
+ * stays positive past the deadline, so a queue that has waited its whole target asks for steadily
+ * more workers (up to the usable bound), not for 1/1e-6 of them.
  */
-export function workersNeeded(work: number, lambda: number, mu: number, targetMin: number, startupMin: number, current: number, waitedMin = 0): number {
-  const keepUp = lambda < IDLE_LAMBDA ? 0 : Math.max(1, Math.floor(lambda / mu + 1e-9));
-  if (work <= 0) return keepUp;
-  // Time left to the queue's deadline; past it every worker counts (the max bound decides).
-  const left = Math.max(targetMin - waitedMin, 1e-6);
-  const steady = Math.max(ceil(work / (mu * left)), keepUp);
-  if (steady <= current) return steady;
-  const window = left - startupMin;
-  // When start-up eats the whole time left, added workers still help as soon as they start.
-  const forBacklog = window > 0 ? current + ceil((work - current * mu * left) / (mu * window)) : steady;
-  return Math.max(steady, forBacklog);
+const softLeft = (x: number): number => (x >= SOFT_MINUTES ? x : SOFT_MINUTES * Math.exp((x - SOFT_MINUTES) / SOFT_MINUTES));
+
+/**
+ * Workers needed so that the waiting work (worker-minutes) starts within the target while the
+ * fleet keeps up with arrivals. `waitedMin` is how long the queue has waited already, as one
+ * number (see `queueWaited`); T' = T − waitedMin is the time left, smoothed (`softLeft`).
+ * - steady: ⌈W/T'⌉, never below ⌊λ/μ⌋ nor 1 while tasks arrive: the fraction of a worker that
+ *   λ/μ leaves over is served by letting the queue use the target;
+ * - behind: when the waiting work within T' on top of the arrivals' own need, Wp/T' + λ/μ, is more
+ *   than a worker above N, the fleet is falling behind (a queue growing a little every minute
+ *   only hit the deadline, and then the max): that fluid need, less half a worker;
+ * - scaling up: existing workers work the whole T', added ones only T' − S (smoothed too):
+ *     N·T' + (N* − N)·(T' − S) ≥ W (when behind: Wp + (λ/μ)·T');
+ * - bounded by `usable`: no more workers than can start every waiting and held task at once,
+ *   plus what the arrivals need.
+ * With N = 0, S = 0, λ = 0 and W = tasks/μ this is the seed's rule ⌈tasks / (μ·T)⌉.
+ */
+export function workersNeeded(workMin: number, lambda: number, mu: number, targetMin: number, startupMin: number, current: number, waitedMin = 0, usable = Infinity): number {
+  const arriving = lambda < IDLE_LAMBDA ? 0 : lambda / mu;
+  const keepUp = arriving === 0 ? 0 : Math.max(1, ceil(arriving - ARRIVAL_SLACK));
+  if (workMin <= 0) return keepUp;
+  const left = softLeft(targetMin - waitedMin);
+  const steady = ceil(workMin / left);
+  const forBacklog = steady > current ? current + ceil((workMin - current * left) / softLeft(left - startupMin)) : steady;
+  return Math.max(keepUp, Math.min(usable, Math.max(steady, forBacklog)));
 }
 
 /**
@@ -86,8 +112,10 @@ export function workersNeeded(work: number, lambda: number, mu: number, targetMi
 export function queueWaited(groups: [number, number][], pending: number, targetMin: number): number {
   if (pending <= 0 || groups.length === 0) return 0;
   let rate = 0;
-  for (const [count, waited] of groups) rate = Math.max(rate, count / Math.max(targetMin - waited, 1e-6));
-  return Math.max(0, targetMin - pending / rate);
+  for (const [count, waited] of groups) rate = Math.max(rate, count / softLeft(targetMin - waited));
+  // The inverse of softLeft: past the deadline the wait keeps growing instead of stopping at T.
+  const left = pending / rate;
+  return Math.max(0, targetMin - (left >= SOFT_MINUTES ? left : SOFT_MINUTES + SOFT_MINUTES * Math.log(left / SOFT_MINUTES)));
 }
 
 /**
@@ -115,6 +143,51 @@ export function recordScale(history: ServiceHistory, direction: 'up' | 'down', n
   return direction === 'up' ? { ...history, lastScaleUpAt: now } : { ...history, lastScaleDownAt: now };
 }
 
+/**
+ * The work waiting, in worker-minutes: each queue's pending tasks at what a task of that queue
+ * takes (learned per task name, else 1/μ), reserved tasks at 1/μ, active ones at half of what
+ * their name takes (on average they are half done).
+ */
+function workerMinutes(obs: ServiceObservation, rates: RateState, mu: number): { total: number; pending: number; perQueue: Record<string, number> } {
+  const learned = workerMinutesPerTask(rates);
+  const perQueue = Object.fromEntries(Object.keys(obs.queues).map((q) => [q, learned[q] ?? 1 / mu]));
+  let pending = 0;
+  for (const [queue, n] of Object.entries(obs.queues)) pending += n * perQueue[queue];
+  let total = pending;
+  for (const node of obs.nodes) {
+    total += node.reserved / mu;
+    const named = Object.entries(node.activeByTask ?? {});
+    let unnamed = node.active;
+    for (const [name, k] of named) {
+      total += (k * (workerMinutesPerName(rates, name) ?? 1 / mu)) / ACTIVE_LEFT;
+      unnamed -= k;
+    }
+    total += Math.max(0, unnamed) / mu / ACTIVE_LEFT;
+  }
+  return { total, pending, perQueue };
+}
+
+/**
+ * With per-queue waiting groups: the queue whose pending work, with its rivals' turns (Celery
+ * takes one message from each non-empty queue in turn: clearing q also runs min(pending, q's) of
+ * each other), over its own smoothed time left, asks for the most workers. A queue's wait is
+ * never taken below the service's (its arrivals count tasks taken from a worker's prefetch as
+ * new). Without them, or with one queue waiting: null.
+ */
+function bindingQueue(queues: Record<string, number>, perQueue: Record<string, number>, rates: RateState, T: number, now: number, serviceWaited: number): { work: number; waited: number } | null {
+  if (!rates.queueWaiting || Object.values(queues).filter((p) => p > 0).length < 2) return null;
+  let best: { work: number; waited: number; rate: number } | null = null;
+  for (const [q, p] of Object.entries(queues)) {
+    if (p <= 0) continue;
+    const waited = Math.max(serviceWaited, queueWaited(groupsByWait(rates.queueWaiting[q], now), p, T));
+    let work = 0;
+    for (const [r, pr] of Object.entries(queues)) work += Math.min(pr, p) * perQueue[r];
+    const rate = work / softLeft(T - waited);
+    if (!best || rate > best.rate) best = { work, waited, rate };
+  }
+  return best;
+}
+
 /** Current workers: the ECS desired count; without ECS, the nodes that answered. */
 const currentWorkers = (obs: ServiceObservation): number => obs.ecs?.desired ?? obs.nodes.length;
 
@@ -134,17 +207,26 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
   const idleFor = idleSince === null ? 0 : (now - idleSince) / 60_000;
 
   const groups = pendingByWait(rates, pending, now);
-  const waited = queueWaited(groups, pending, T);
-  let needed = workersNeeded(work, idle ? 0 : lambda, mu, T, S, from, waited);
+  const { total, pending: pendingMin, perQueue } = workerMinutes(obs, rates, mu);
+  // The queue that binds: the work it takes to clear it within its own time left, its rivals' turns included.
+  const serviceWaited = queueWaited(groups, pending, T);
+  const binding = bindingQueue(obs.queues, perQueue, rates, T, now, serviceWaited) ?? { work: pendingMin, waited: serviceWaited };
+  const workMin = total - pendingMin + binding.work;
+  const waited = binding.waited;
+  const slots = rates.concurrency ?? 1;
+  const usable = ceil(work / slots);
+  let needed = workersNeeded(workMin, idle ? 0 : lambda, mu, T, S, from, waited, usable);
   // What the arrival rate alone needs: the stabilization window holds this, so a backlog's need
-  // (queued or in flight), once worked off, does not keep its fleet for the window.
-  let forArrivals = workersNeeded(0, idle ? 0 : lambda, mu, T, S, from);
+  // (queued or in flight), once worked off, does not keep its fleet for the window. Idleness keeps
+  // its one worker by itself: held in the window too, it stayed idleMinutes + the window.
+  const forArrivals = idle || lambda < IDLE_LAMBDA ? 0 : Math.max(1, ceil(lambda / mu - DOWN_SLACK));
   const waitedNote = groups.length > 0 && groups[0][1] >= 0.05 ? `, oldest waiting ${round1(groups[0][1])} min` : '';
-  let why = `backlog ${work} (${pending} pending, ${inFlight} in flight${waitedNote}), arrivals ${round1(lambda)}/min, ${round1(mu)}/min/worker${measured ? ' measured' : ''}, ${T} min target, ${round1(S)} min start-up → ${needed}`;
+  const sized = Math.abs(workMin * mu - work) > 0.05 * work ? ` = ${round1(workMin)} worker-min` : '';
+  const capped = needed === usable && usable < Infinity && work > 0 ? `, capped at ${usable} (all ${work} started at once over ${slots} slot${slots === 1 ? '' : 's'})` : '';
+  let why = `backlog ${work} (${pending} pending, ${inFlight} in flight${waitedNote}${sized}${capped}), arrivals ${round1(lambda)}/min, ${round1(mu)}/min/worker${measured ? ' measured' : ''}, ${T} min target, ${round1(S)} min start-up → ${needed}`;
   if (work > 0 && needed === 0) needed = 1;
   if (idle && from > 0 && idleFor < cfg.idleMinutes) {
     needed = Math.max(needed, 1);
-    forArrivals = Math.max(forArrivals, 1);
     why = `idle for ${round1(idleFor)} of ${cfg.idleMinutes} min → keep 1`;
   }
   const bounded = (n: number) => Math.min(cfg.maxWorkers, Math.max(cfg.minWorkers, n));
@@ -187,12 +269,14 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
       return decide(from, `${why}${bound}; no scale-down while ${pending} wait and every worker is busy`, 'none');
     }
     if (from > cfg.maxWorkers) return decide(cfg.maxWorkers, `above maxWorkers ${cfg.maxWorkers}: ${why}${bound}`);
+    const settle = S + Math.min(SETTLE_MINUTES, cfg.stabilizationSeconds / 60) - (now - (history.lastScaleUpAt ?? -Infinity)) / 60_000;
+    if (settle > 0) return decide(from, `${why}${bound}; the last scale-up's workers start and work first (${Math.ceil(settle * 60)} s left)`, 'none');
     const covered = kept.length > 0 && kept[0][0] <= windowStart;
     if (!covered) {
       const seen = Math.round((now - (kept[0]?.[0] ?? now)) / 1000);
       return decide(from, `${why}${bound}; scale-down waits for stabilization (${seen} s of ${cfg.stabilizationSeconds} s)`, 'none');
     }
-    const stable = Math.max(recommended, ...kept.filter(([at], i) => at >= windowStart || i === 0).map(([, r]) => r));
+    const stable = kept.reduce((a, [at, r], i) => (at >= windowStart || i === 0 ? Math.max(a, r) : a), recommended);
     if (stable >= from) return decide(from, `${why}${bound}; highest in the ${cfg.stabilizationSeconds} s window is ${stable}`, 'none');
     if (stable > from * cfg.scaleDownThreshold && stable > 0) {
       return decide(from, `${why}${bound}; ${stable} is above the scale-down threshold ×${cfg.scaleDownThreshold} of ${from}`, 'none');

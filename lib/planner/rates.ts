@@ -12,10 +12,14 @@ export interface RateState {
   work?: number;
   pending?: number;
   processed?: Record<string, number>;
+  /** Each node's active tasks at that sample. */
+  activeByNode?: Record<string, number>;
   /** Arrivals per minute: the median of the recent interval rates. */
   lambda?: number;
   /** The last few intervals' arrival rates (per minute). */
   arrivalRates?: number[];
+  /** [arrivals, minutes] of the last intervals, up to half an hour: the rate of a trickle. */
+  arrivalCounts?: [number, number][];
   /** EWMA of tasks per minute per worker, measured only while a backlog kept workers busy. */
   mu?: number;
   muSamples: number;
@@ -30,10 +34,34 @@ export interface RateState {
    * (completions of a worker that stopped between samples are not seen) does not accumulate.
    */
   waiting?: [number, number][];
+  /**
+   * Per task name: decayed sums [slot-seconds its tasks were active, completions, its queue]. By
+   * Little's law their ratio is the name's mean duration, long tasks included (their active time
+   * counts while they run, not only when one completes).
+   */
+  durations?: Record<string, [number, number, string | null]>;
+  /**
+   * Per queue, the same groups as `waiting` (when workers report per task name): Celery takes one
+   * message from each non-empty queue in turn, so a service's queues do not drain as one FIFO.
+   */
+  queueWaiting?: Record<string, [number, number][]>;
+  /** Pending per queue at the previous sample. */
+  queuePending?: Record<string, number>;
+  /** Per node at the previous sample: [active tasks per task name, started totals per name]. */
+  tasksByNode?: Record<string, [Record<string, number>, Record<string, number>]>;
+  /** The most task slots a worker has reported (Celery's pool max-concurrency). */
+  concurrency?: number;
 }
 
 const ARRIVAL_SAMPLES = 5;
 const MIN_ARRIVAL_SAMPLES = 3;
+/**
+ * Below this many arrivals in the recent intervals, the rate is read over a longer window (up to
+ * TRICKLE_MINUTES): a trickle of 0.6/min shows as minutes of 0, 1 and 2 arrivals, and with
+ * 20-minute tasks each one of them read as the rate moved the fleet by 15 workers.
+ */
+const TRICKLE_ARRIVALS = 20;
+const TRICKLE_MINUTES = 30;
 /** Bounds the groups when a backlog lasts for hours (the two oldest are merged, keeping the older time). */
 const MAX_WAITING_GROUPS = 60;
 /**
@@ -57,6 +85,89 @@ export const MU_SAMPLES_NEEDED = 3;
 
 export const emptyRates = (): RateState => ({ muSamples: 0 });
 
+/** Arrivals per minute over the window, without the burst intervals (a burst is backlog, not a rate). */
+function trickleRate(counts: [number, number][]): number {
+  const usual = lowerMedian(counts.map(([n]) => n));
+  const cap = Math.max(TRICKLE_ARRIVALS / 4, 4 * usual);
+  let n = 0;
+  let minutes = 0;
+  for (const [k, m] of counts) {
+    if (k > cap) continue;
+    n += k;
+    minutes += m;
+  }
+  return minutes > 0 ? n / minutes : 0;
+}
+
+/** Durations forget with this time constant: a task type that got slower shows within the hour. */
+const DURATION_TAU_MINUTES = 30;
+/** A task name's duration is trusted after this many (decayed) completions. */
+const DURATION_COMPLETIONS = 3;
+/** Bounds the names remembered (the least busy go first). */
+const MAX_TASK_NAMES = 50;
+
+/** Per node: its active tasks per task name and its started totals per name (nodes that report them). */
+function tasksByNode(obs: ServiceObservation): Record<string, [Record<string, number>, Record<string, number>]> | undefined {
+  const out: Record<string, [Record<string, number>, Record<string, number>]> = {};
+  for (const n of obs.nodes) if (n.activeByTask && n.totals) out[n.node] = [n.activeByTask, n.totals];
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * Folds one interval into the per-name sums, node by node over the nodes seen at both samples (a
+ * node that just started holds tasks whose start the previous sample did not see, and once
+ * inflated a 2 s task to 7 s): active slot-seconds (trapezoid) and tasks ended.
+ */
+function nextDurations(state: RateState, obs: ServiceObservation, dtMin: number): RateState['durations'] {
+  const now = tasksByNode(obs);
+  if (!now || !state.tasksByNode) return state.durations;
+  const decay = Math.exp(-dtMin / DURATION_TAU_MINUTES);
+  const out: Record<string, [number, number, string | null]> = {};
+  for (const [name, [busy, done, queue]] of Object.entries(state.durations ?? {})) out[name] = [busy * decay, done * decay, queue];
+  const queues: Record<string, string> = {};
+  for (const n of obs.nodes) Object.assign(queues, n.taskQueues ?? {});
+  for (const [node, [active, totals]] of Object.entries(now)) {
+    const before = state.tasksByNode[node];
+    if (!before) continue;
+    const [activeBefore, totalsBefore] = before;
+    for (const name of new Set([...Object.keys(active), ...Object.keys(activeBefore), ...Object.keys(totals)])) {
+      const a0 = activeBefore[name] ?? 0;
+      const a1 = active[name] ?? 0;
+      // stats().total counts a task when it starts: what ended is what started less what still runs.
+      const restarted = (totals[name] ?? 0) < (totalsBefore[name] ?? 0);
+      const started = restarted ? totals[name] ?? 0 : (totals[name] ?? 0) - (totalsBefore[name] ?? 0);
+      const prev = out[name] ?? [0, 0, null];
+      out[name] = [prev[0] + ((a0 + a1) / 2) * dtMin * 60, prev[1] + Math.max(0, started - (a1 - (restarted ? 0 : a0))), queues[name] ?? prev[2]];
+    }
+  }
+  const kept = Object.entries(out).sort((a, b) => b[1][0] - a[1][0]).slice(0, MAX_TASK_NAMES);
+  return Object.fromEntries(kept);
+}
+
+/**
+ * Worker-minutes one task of each queue takes (its mean duration over the worker's slots), from
+ * the names seen coming from it; queues not learned yet are absent (the caller uses 1/μ).
+ */
+export function workerMinutesPerTask(state: RateState): Record<string, number> {
+  const slots = state.concurrency ?? 1;
+  const byQueue: Record<string, [number, number]> = {};
+  for (const [busy, done, queue] of Object.values(state.durations ?? {})) {
+    if (queue === null) continue;
+    const q = (byQueue[queue] ??= [0, 0]);
+    q[0] += busy;
+    q[1] += done;
+  }
+  const out: Record<string, number> = {};
+  for (const [queue, [busy, done]] of Object.entries(byQueue)) if (done >= DURATION_COMPLETIONS) out[queue] = busy / done / 60 / slots;
+  return out;
+}
+
+/** Worker-minutes per task of a task name, when learned. */
+export function workerMinutesPerName(state: RateState, name: string): number | undefined {
+  const d = state.durations?.[name];
+  return d && d[1] >= DURATION_COMPLETIONS ? d[0] / d[1] / 60 / (state.concurrency ?? 1) : undefined;
+}
+
 const ewma = (prev: number | undefined, sample: number, dtMin: number): number =>
   prev === undefined ? sample : prev + (1 - Math.exp(-dtMin / TAU_MINUTES)) * (sample - prev);
 
@@ -71,6 +182,19 @@ export function completedBetween(prev: Record<string, number>, now: Record<strin
     const before = prev[node];
     if (before === undefined) continue;
     done += total >= before ? total - before : total;
+  }
+  return done;
+}
+
+/** Tasks that ended between two samples, node by node: started (growth of `processed`) less the growth of what runs. */
+function endedBetween(prev: Record<string, number>, prevActive: Record<string, number>, obs: ServiceObservation): number {
+  let done = 0;
+  for (const n of obs.nodes) {
+    const before = prev[n.node];
+    if (before === undefined || n.processed === null) continue;
+    const restarted = n.processed < before;
+    const started = restarted ? n.processed : n.processed - before;
+    done += Math.max(0, started - (n.active - (restarted ? 0 : prevActive[n.node] ?? 0)));
   }
   return done;
 }
@@ -107,9 +231,36 @@ function nextWaiting(prev: [number, number][], prevAt: number, arrivals: number,
  * two samples is taken to have arrived at the earlier one. Measurable only: pending and arrivals.
  */
 export function pendingByWait(state: RateState, pending: number, now: number): [number, number][] {
-  if (pending <= 0 || !state.waiting) return [];
+  return pending <= 0 ? [] : groupsByWait(state.waiting, now);
+}
+
+/** Groups as counted from the head, [tasks up to this group, minutes since it arrived], oldest first. */
+export function groupsByWait(waiting: [number, number][] | undefined, now: number): [number, number][] {
   let count = 0;
-  return state.waiting.map(([n, since]) => [(count += n), (now - since) / 60_000]);
+  return (waiting ?? []).map(([n, since]) => [(count += n), (now - since) / 60_000]);
+}
+
+/** Per queue: arrivals = growth of its pending + tasks of its names started (nodes seen at both samples). */
+function nextQueueWaiting(state: RateState, obs: ServiceObservation, byNode: NonNullable<RateState['tasksByNode']>): RateState['queueWaiting'] {
+  if (!state.tasksByNode || !state.queuePending || state.at === undefined) return undefined;
+  const queueOf: Record<string, string> = {};
+  for (const [name, [, , queue]] of Object.entries(state.durations ?? {})) if (queue !== null) queueOf[name] = queue;
+  for (const n of obs.nodes) Object.assign(queueOf, n.taskQueues ?? {});
+  const started: Record<string, number> = {};
+  for (const [node, [, totals]] of Object.entries(byNode)) {
+    const before = state.tasksByNode[node]?.[1];
+    if (!before) continue;
+    for (const [name, total] of Object.entries(totals)) {
+      const q = queueOf[name] ?? (name in obs.queues ? name : undefined);
+      if (q !== undefined) started[q] = (started[q] ?? 0) + completedBetween({ [name]: before[name] ?? 0 }, { [name]: total });
+    }
+  }
+  const out: Record<string, [number, number][]> = {};
+  for (const [q, pending] of Object.entries(obs.queues)) {
+    const arrivals = Math.max(0, pending - (state.queuePending[q] ?? 0) + (started[q] ?? 0));
+    out[q] = nextWaiting(state.queueWaiting?.[q] ?? [], state.at, arrivals, pending);
+  }
+  return out;
 }
 
 export function updateRates(state: RateState, obs: ServiceObservation, now: number): RateState {
@@ -117,20 +268,32 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   const work = pending + inFlightTotal(obs);
   const processed = processedByNode(obs);
   // A first sample cannot tell how long its pending messages have waited: from now, at least.
-  const baseline: RateState = { ...state, at: now, work, pending, processed, waiting: pending > 0 ? [[pending, now]] : [] };
+  const slots = obs.nodes.reduce((a, n) => Math.max(a, n.concurrency ?? 0), 0);
+  const concurrency = slots > 0 ? slots : state.concurrency;
+  const byNode = tasksByNode(obs);
+  const activeByNode = Object.fromEntries(obs.nodes.map((n) => [n.node, n.active]));
+  const queuePending = byNode ? { ...obs.queues } : undefined;
+  const fresh = byNode ? Object.fromEntries(Object.entries(obs.queues).map(([q, n]) => [q, n > 0 ? [[n, now]] as [number, number][] : []])) : undefined;
+  const baseline: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting: pending > 0 ? [[pending, now]] : [], concurrency, tasksByNode: byNode, queuePending, queueWaiting: fresh };
   if (state.at === undefined || state.work === undefined || !state.processed) return baseline;
   const dtMin = (now - state.at) / 60_000;
   if (dtMin <= 0) return { ...state };
-  if (dtMin > MAX_GAP_MINUTES) return { ...baseline, lambda: state.lambda, arrivalRates: state.arrivalRates, mu: state.mu };
-  const completed = completedBetween(state.processed, processed);
+  if (dtMin > MAX_GAP_MINUTES) return { ...baseline, lambda: state.lambda, arrivalRates: state.arrivalRates, arrivalCounts: state.arrivalCounts, mu: state.mu, durations: state.durations };
+  // `processed` counts tasks as they start (stats().total): what left the system is what started less what still runs.
+  const completed = endedBetween(state.processed, state.activeByNode ?? {}, obs);
   const arrivals = Math.max(0, work - state.work + completed);
   const waiting = nextWaiting(state.waiting ?? [], state.at, arrivals, pending);
-  const next: RateState = { ...state, at: now, work, pending, processed, waiting };
+  const queueWaiting = byNode ? nextQueueWaiting(state, obs, byNode) ?? fresh : undefined;
+  const next: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting, concurrency, tasksByNode: byNode, queuePending, queueWaiting, durations: nextDurations(state, obs, dtMin) };
   // A flood shows up as one huge interval: the median ignores it (the flood itself is counted
   // once, as backlog), while steady arrivals fill every interval and set the median.
   const recent = [...(state.arrivalRates ?? []), arrivals / dtMin].slice(-ARRIVAL_SAMPLES);
   next.arrivalRates = recent;
-  next.lambda = recent.length >= MIN_ARRIVAL_SAMPLES ? lowerMedian(recent) : 0;
+  const counts: [number, number][] = [...(state.arrivalCounts ?? []), [arrivals, dtMin]];
+  while (counts.length > 1 && counts.reduce((a, [, m]) => a + m, 0) - counts[0][1] >= TRICKLE_MINUTES) counts.shift();
+  next.arrivalCounts = counts;
+  const lately = counts.slice(-ARRIVAL_SAMPLES).reduce((a, [n]) => a + n, 0);
+  next.lambda = recent.length < MIN_ARRIVAL_SAMPLES ? 0 : lately >= TRICKLE_ARRIVALS ? lowerMedian(recent) : trickleRate(counts);
   next.lastArrivalRate = arrivals / dtMin;
   // Throughput only shows while every worker was busy: messages waiting at both samples. A node
   // that had completed nothing at the previous sample has just started: its first interval

@@ -105,11 +105,8 @@ function panel(p: ChartPanel, i: number, o: ChartOptions, yMax: { waiting: numbe
 export function renderChart(panels: ChartPanel[], o: ChartOptions): string {
   const pick = o.services;
   const sum = (xs: number[]) => (pick ? pick.reduce((a, i) => a + (xs[i] ?? 0), 0) : xs.reduce((a, b) => a + b, 0));
-  const inView = (p: ChartPanel) => p.samples.filter((s) => s.t <= o.horizonSeconds);
-  const yMax = {
-    waiting: niceCeil(Math.max(1, ...panels.flatMap((p) => inView(p).map((s) => sum(s.waiting))))),
-    workers: niceCeil(Math.max(1, ...panels.flatMap((p) => inView(p).map((s) => sum(s.workers))))),
-  };
+  const peak = (pick: (s: Sample) => number[]) => panels.reduce((a, p) => p.samples.reduce((b, s) => (s.t <= o.horizonSeconds ? Math.max(b, sum(pick(s))) : b), a), 1);
+  const yMax = { waiting: niceCeil(peak((s) => s.waiting)), workers: niceCeil(peak((s) => s.workers)) };
   const height = TOP + panels.length * (PANEL_HEIGHT + GAP);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="11">`,

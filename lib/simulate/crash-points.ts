@@ -5,7 +5,7 @@ import { startCycles } from './cycle';
 import type { SimService, World } from './engine';
 import { StepFaults, type Fault, type PortCall, type StepRun } from './faults';
 import { MemoryStore } from './memory-store';
-import { SIM_KNOBS, workerModel } from './reference';
+import { workerModel } from './reference';
 import { runPolicy } from './run';
 import type { Trace, TraceTask } from './trace';
 
@@ -39,7 +39,7 @@ export interface CrashScenario {
 export function crashService(config: Partial<ServiceConfigInput> = {}): SimService {
   const facts = { queues: ['q'], concurrency: 1, startupSeconds: 20 };
   const parsed: ServiceConfig = serviceSchema.parse({
-    ...SIM_KNOBS, cluster: 'sim', service: 'svc', queues: facts.queues, minWorkers: 1, maxWorkers: 6, targetMinutes: 2,
+    cluster: 'sim', service: 'svc', queues: facts.queues, minWorkers: 1, maxWorkers: 6, targetMinutes: 2,
     startupSeconds: facts.startupSeconds, tasksPerWorkerPerMinute: 6, ...config,
   });
   return { name: 'svc', config: parsed, worker: workerModel(facts) };

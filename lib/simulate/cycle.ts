@@ -61,9 +61,9 @@ export function simEnv(cloud: Cloud, services: Record<string, ServiceConfig>, st
     workers: {
       inspect: () => {
         const o = cloud.observe();
-        const nodes: NodeSnapshot[] = Object.entries(o.services).flatMap(([service, s]) => s.nodes.map((n) => ({
-          node: n.node, active: n.active, reserved: n.reserved, scheduled: n.scheduled, processed: n.processed,
-          queues: cancelled.has(n.node) ? [] : queuesOf(service), longestActiveSeconds: n.longestActiveSeconds ?? 0, concurrency: n.concurrency ?? null,
+        const nodes: NodeSnapshot[] = Object.entries(o.services).flatMap(([service, s]) => s.nodes.map(({ taskId: _task, ...n }) => ({
+          ...n, queues: cancelled.has(n.node) ? [] : queuesOf(service), longestActiveSeconds: n.longestActiveSeconds ?? 0, concurrency: n.concurrency ?? null,
+          activeByTask: n.activeByTask ?? {}, taskQueues: n.taskQueues ?? {},
         })));
         return { nodes, missing: [], unanswered: 0 };
       },

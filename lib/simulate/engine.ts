@@ -17,6 +17,8 @@ interface ServiceState {
   queues: number[];
   desired: number;
   scaleActions: number;
+  /** [seconds, +1 up / −1 down] per change of the desired count, for counting reversals. */
+  moves: [number, number][];
   live: Worker[];
 }
 
@@ -63,7 +65,7 @@ export class World implements Cloud {
     this.run = new Uint32Array(n);
     this.takenAt = new Float64Array(n);
     this.taskQueue = new Uint16Array(n);
-    this.services = opts.services.map((spec) => ({ spec, queues: [], desired: 0, scaleActions: 0, live: [] }));
+    this.services = opts.services.map((spec) => ({ spec, queues: [], desired: 0, scaleActions: 0, moves: [], live: [] }));
     this.lastFinishBy = opts.services.map(() => 0);
     this.completedBy = opts.services.map(() => 0);
     const queueService: number[] = [];
@@ -103,6 +105,17 @@ export class World implements Cloud {
     return this.state(service).scaleActions;
   }
 
+  /**
+   * Scale-ups followed by a scale-down, or the reverse, within `withinSeconds`: a fleet that
+   * changed its mind before what it started (or drained) had time to matter.
+   */
+  reversals(service: string, withinSeconds: number): number {
+    const moves = this.state(service).moves;
+    let n = 0;
+    for (let i = 1; i < moves.length; i += 1) if (moves[i][1] !== moves[i - 1][1] && moves[i][0] - moves[i - 1][0] <= withinSeconds) n += 1;
+    return n;
+  }
+
   /** Runs until every task has completed and the horizon has passed (or the overrun limit). */
   runToEnd(): void {
     const tasks = this.trace.tasks;
@@ -135,6 +148,7 @@ export class World implements Cloud {
           node: w.node, taskId: w.taskId, active: w.active.length, reserved: w.reserved.length, scheduled: 0, processed: w.processed,
           longestActiveSeconds: w.active.reduce((a, t) => Math.max(a, Math.round(this.now - this.startAt[t])), 0),
           concurrency: s.spec.worker.concurrency,
+          ...this.activeTasks(w),
         })),
         missingNodes: [],
         ecs: { desired: s.desired, running: running.length, pending: s.live.filter((w) => w.status === 'PENDING').length, deploymentInProgress: false },
@@ -159,7 +173,10 @@ export class World implements Cloud {
   /** UpdateService desiredCount: ECS starts tasks, or stops unprotected ones (not-yet-running, then oldest). */
   setDesired(service: string, n: number): void {
     const s = this.state(service);
-    if (n !== s.desired) s.scaleActions += 1;
+    if (n !== s.desired) {
+      s.scaleActions += 1;
+      s.moves.push([this.now, n > s.desired ? 1 : -1]);
+    }
     s.desired = n;
     this.reconcile(s);
   }
@@ -208,6 +225,18 @@ export class World implements Cloud {
 
   // ---- the model ----
 
+  /** What `active` and `stats` tell per task name: a task's name is its queue's here. */
+  private activeTasks(w: Worker): { totals: Record<string, number>; activeByTask: Record<string, number>; taskQueues: Record<string, string> } {
+    const activeByTask: Record<string, number> = {};
+    const taskQueues: Record<string, string> = {};
+    for (const t of w.active) {
+      const q = this.queueNames[this.taskQueue[t]];
+      activeByTask[q] = (activeByTask[q] ?? 0) + 1;
+      taskQueues[q] = q;
+    }
+    return { totals: { ...w.totals }, activeByTask, taskQueues };
+  }
+
   private state(name: string): ServiceState {
     const s = this.byName.get(name);
     if (!s) throw new Error(`no simulated service "${name}"`);
@@ -242,7 +271,7 @@ export class World implements Cloud {
     const taskId = `sim${String(id).padStart(6, '0')}`;
     const w: Worker = {
       id, service: this.services.indexOf(s), taskId, node: `celery@${taskId}`, launchedAt: this.now, readyAt: this.now + startup,
-      stoppedAt: null, status: 'PENDING', stopping: false, consuming: false, protected: false, active: [], reserved: [], processed: 0,
+      stoppedAt: null, status: 'PENDING', stopping: false, consuming: false, protected: false, active: [], reserved: [], processed: 0, totals: {},
       waitingSince: 0, nextQueue: 0,
     };
     this.workers.push(w);
@@ -320,6 +349,10 @@ export class World implements Cloud {
 
   private start(w: Worker, task: number): void {
     w.active.push(task);
+    // Celery counts a task in stats().total when it is accepted, not when it ends (docs/celery-facts.md).
+    w.processed += 1;
+    const name = this.queueNames[this.taskQueue[task]];
+    w.totals[name] = (w.totals[name] ?? 0) + 1;
     this.startAt[task] = this.now;
     this.run[task] += 1;
     this.events.push({ t: this.now + this.trace.tasks[task].duration, kind: 'finish', worker: w, task, run: this.run[task] });
@@ -328,7 +361,6 @@ export class World implements Cloud {
   private finish(w: Worker, task: number, run: number): void {
     if (this.run[task] !== run || w.status === 'STOPPED') return;
     w.active.splice(w.active.indexOf(task), 1);
-    w.processed += 1;
     this.finishAt[task] = this.now;
     this.completed += 1;
     this.lastFinish = this.now;

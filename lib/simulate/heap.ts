@@ -20,16 +20,19 @@ export class EventHeap<E extends Timed> {
   }
 
   push(e: Unsequenced<E>): void {
-    const item = { ...e, seq: this.seq++ } as E;
+    // Stamped in place: copying every event cost a third of a million-task run.
+    const item = e as unknown as E;
+    item.seq = this.seq++;
     const a = this.items;
+    let i = a.length;
     a.push(item);
-    let i = a.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.before(a[i], a[p])) break;
-      [a[i], a[p]] = [a[p], a[i]];
+      if (!this.before(item, a[p])) break;
+      a[i] = a[p];
       i = p;
     }
+    a[i] = item;
   }
 
   pop(): E | undefined {
@@ -37,18 +40,18 @@ export class EventHeap<E extends Timed> {
     const top = a[0];
     const last = a.pop();
     if (a.length > 0 && last !== undefined) {
-      a[0] = last;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         const r = l + 1;
-        let m = i;
-        if (l < a.length && this.before(a[l], a[m])) m = l;
-        if (r < a.length && this.before(a[r], a[m])) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m], a[i]];
+        let m = l;
+        if (l >= a.length) break;
+        if (r < a.length && this.before(a[r], a[l])) m = r;
+        if (!this.before(a[m], last)) break;
+        a[i] = a[m];
         i = m;
       }
+      a[i] = last;
     }
     return top;
   }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { AutoscalerConfig } from '../config';
 import { AutoscalerError } from '../errors';
@@ -7,14 +7,16 @@ import type { PolicyName, SimSetup } from './policies/types';
 import { buildReference, findReferenceTrace, referenceTraceNames } from './reference';
 import { POLICY_NAMES, simulateTrace, type PolicyRun } from './run';
 import { defaultSetup, onlyService, setupFromConfig, type WorkerOptions } from './setup';
-import { parseTraceCsv, traceFromTasks, type Trace } from './trace';
+import { buildFamily, familyNames, findFamily } from './families';
+import { readTraceCsv, traceFromTasks, type Trace } from './trace';
 
 export { REFERENCE_TRACES } from './reference';
+export { WORKLOAD_FAMILIES } from './families';
 export { goalVerdict, policyRows, TABLE_HEAD, verdictLine } from './report';
 export { POLICY_LABELS, POLICY_NAMES, type PolicyRun } from './run';
 
 export interface SimulateRequest extends WorkerOptions {
-  /** A reference trace's name, or a CSV file. */
+  /** A reference trace's or a workload family's name, or a CSV file. */
   trace: string;
   config?: { config: AutoscalerConfig; source: string };
   service?: string;
@@ -38,18 +40,19 @@ export function parsePolicies(list: string): PolicyName[] {
 /** The trace and its services: a reference trace (seeded) or a user's CSV, with a config's services when given. */
 export function loadSimulation(req: SimulateRequest): { trace: Trace; setup: SimSetup } {
   const ref = findReferenceTrace(req.trace);
+  const family = findFamily(req.trace);
   let trace: Trace;
   let setup: SimSetup;
-  if (ref) {
-    const built = buildReference(ref, req.seed ?? 1);
+  if (ref || family) {
+    const built = ref ? buildReference(ref, req.seed ?? 1) : buildFamily(family as NonNullable<typeof family>, req.seed ?? 1);
     trace = built.trace;
     setup = req.config ? setupFromConfig(req.config.config, trace.tasks, req.config.source, req) : built.setup;
   } else if (existsSync(req.trace)) {
-    const tasks = parseTraceCsv(readFileSync(req.trace, 'utf8'), req.trace);
+    const tasks = readTraceCsv(req.trace);
     trace = traceFromTasks(basename(req.trace, extname(req.trace)), tasks);
     setup = req.config ? setupFromConfig(req.config.config, tasks, req.config.source, req) : defaultSetup(tasks, req);
   } else {
-    throw new AutoscalerError(`no reference trace or file "${req.trace}" (reference traces: ${referenceTraceNames().join(', ')})`);
+    throw new AutoscalerError(`no reference trace, workload family or file "${req.trace}" (reference traces: ${referenceTraceNames().join(', ')}; families: ${familyNames().join(', ')})`);
   }
   if (req.service) {
     const one = onlyService(setup, trace.tasks, req.service);

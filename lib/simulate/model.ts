@@ -68,6 +68,8 @@ export interface Worker {
   active: number[];
   reserved: number[];
   processed: number;
+  /** Started per task name (here the queue's name), as Celery's `stats().total`; `processed` is their sum. */
+  totals: Record<string, number>;
   /** When it last asked the broker for work: Redis serves the longest-blocked BRPOP first. */
   waitingSince: number;
   /** kombu rotates the queue order after each fetch. */

@@ -1,4 +1,4 @@
-import { serviceSchema, type ServiceConfig, type ServiceConfigInput } from '../config';
+import { serviceSchema, type ServiceConfig } from '../config';
 import type { SimService, WorkerModel } from './model';
 import { burst, generate, logNormal, poisson, uniform, type Rand } from './generate';
 import type { SimSetup } from './policies/types';
@@ -6,20 +6,6 @@ import type { Trace, TraceTask } from './trace';
 
 /** The autoscaler's cycle: the deployed schedule is `rate(1 minute)`. */
 export const CYCLE_SECONDS = 60;
-
-/**
- * The planner's knobs, the same on every trace (only the workload's own facts differ per trace).
- * Where they differ from the config schema's defaults, docs/simulator.md says why.
- */
-export const SIM_KNOBS: Partial<ServiceConfigInput> = {
-  scaleUpThreshold: 1,
-  scaleDownThreshold: 0.9,
-  scaleUpCooldownSeconds: 60,
-  scaleDownCooldownSeconds: 30,
-  stabilizationSeconds: 120,
-  drainTimeoutSeconds: 600,
-  idleMinutes: 2,
-};
 
 /** A workload's own facts for one service: what its workers are and what its users need. */
 export interface ServiceFacts {
@@ -117,17 +103,21 @@ export const workerModel = (f: Pick<ServiceFacts, 'concurrency' | 'prefetchMulti
   stopTimeoutSeconds: 30,
 });
 
-/** A reference trace's tasks (seeded) and the services it runs with: its facts + the shared knobs. */
-export function buildReference(ref: ReferenceTrace, seed: number): { trace: Trace; setup: SimSetup } {
-  const tasks = generate(seed, ref.parts);
-  const services: SimService[] = Object.entries(ref.services).map(([name, f]) => {
+/** A workload's services: its facts + the shared knobs, μ what its workers really do on these tasks. */
+export function servicesOf(facts: Record<string, ServiceFacts>, tasks: TraceTask[]): SimSetup {
+  const services: SimService[] = Object.entries(facts).map(([name, f]) => {
     const config: ServiceConfig = serviceSchema.parse({
-      ...SIM_KNOBS,
       cluster: 'sim', service: name, queues: f.queues, minWorkers: f.minWorkers, maxWorkers: f.maxWorkers,
       targetMinutes: f.targetMinutes, startupSeconds: f.startupSeconds,
       tasksPerWorkerPerMinute: measuredThroughput(tasks, f.queues, f.concurrency),
     });
     return { name, config, worker: workerModel(f) };
   });
-  return { trace: { name: ref.name, tasks, horizonSeconds: ref.horizonSeconds }, setup: { services, cycleSeconds: CYCLE_SECONDS } };
+  return { services, cycleSeconds: CYCLE_SECONDS };
+}
+
+/** A reference trace's tasks (seeded) and the services it runs with. */
+export function buildReference(ref: ReferenceTrace, seed: number): { trace: Trace; setup: SimSetup } {
+  const tasks = generate(seed, ref.parts);
+  return { trace: { name: ref.name, tasks, horizonSeconds: ref.horizonSeconds }, setup: servicesOf(ref.services, tasks) };
 }

@@ -5,10 +5,11 @@ import { kedaPolicy } from './policies/keda';
 import { plannerPolicy } from './policies/planner';
 import { targetTrackingPolicy } from './policies/target-tracking';
 import { thresholdPolicy } from './policies/threshold';
+import { busySlots, hindsightSchedule, oraclePolicy, type OracleChoice, type ScheduleParams } from './policies/oracle';
 import type { Policy, PolicyName, SimSetup } from './policies/types';
 import type { Trace } from './trace';
 
-export const POLICY_NAMES: PolicyName[] = ['planner', 'fixed', 'threshold', 'keda', 'aws'];
+export const POLICY_NAMES: PolicyName[] = ['planner', 'fixed', 'threshold', 'keda', 'aws', 'oracle'];
 
 export const POLICY_LABELS: Record<PolicyName, string> = {
   planner: 'this planner',
@@ -16,6 +17,7 @@ export const POLICY_LABELS: Record<PolicyName, string> = {
   threshold: 'seed threshold rule',
   keda: 'KEDA-style',
   aws: 'AWS target tracking',
+  oracle: 'oracle (hindsight)',
 };
 
 /** The share of tasks that must start within the target. */
@@ -50,8 +52,8 @@ export function runPolicy(trace: Trace, setup: SimSetup, policy: Policy): Policy
   return {
     policy: policy.name,
     world,
-    total: measureRun(world),
-    byService: Object.fromEntries(setup.services.map((s, i) => [s.name, measureRun(world, [i])])),
+    total: measureRun(world, setup.cycleSeconds),
+    byService: Object.fromEntries(setup.services.map((s, i) => [s.name, measureRun(world, setup.cycleSeconds, [i])])),
   };
 }
 
@@ -82,7 +84,7 @@ export function fixedFleetRun(trace: Trace, setup: SimSetup): PolicyRun {
   return { ...runPolicy(trace, setup, fixedPolicy(fleet)), fleet };
 }
 
-export function makePolicy(name: Exclude<PolicyName, 'fixed'>, setup: SimSetup): Policy {
+export function makePolicy(name: Exclude<PolicyName, 'fixed' | 'oracle'>, setup: SimSetup): Policy {
   switch (name) {
     case 'planner': return plannerPolicy(setup);
     case 'threshold': return thresholdPolicy(setup);
@@ -91,7 +93,103 @@ export function makePolicy(name: Exclude<PolicyName, 'fixed'>, setup: SimSetup):
   }
 }
 
-/** Every requested policy on the same trace, in the order asked. */
+/** Scores a service's result: meeting the target first, then the fewest paid worker-minutes. */
+const better = (a: PolicyMetrics, b: PolicyMetrics): boolean => {
+  const am = a.withinTargetPct >= TARGET_SHARE;
+  const bm = b.withinTargetPct >= TARGET_SHARE;
+  if (am !== bm) return am;
+  if (!am && a.withinTargetPct !== b.withinTargetPct) return a.withinTargetPct > b.withinTargetPct;
+  return a.paidMinutes < b.paidMinutes;
+};
+
+/** Fewer schedules tried on big traces, so a day of a busy platform stays within a minute. */
+const BIG_TRACE = 200_000;
+
+/**
+ * The best schedule hindsight allows on this cycle model (docs/simulator.md, "The oracle"): per
+ * service, the cheapest that starts ≥ 99% of its tasks within the target among hindsight
+ * schedules (demand smoothed over part of the target, scaled) and the schedules of the
+ * same-model policies already run (planner, seed rule, fixed fleet), then one run of the choices.
+ * `reactive`: its schedules know each task only from the first cycle after it arrived (the
+ * hindsight it keeps is the tasks' durations): what the cycle's reaction time costs any controller.
+ */
+export function oracleRun(trace: Trace, setup: SimSetup, others: PolicyRun[] = [], o: { reactive?: boolean } = {}): PolicyRun {
+  const seconds = Math.ceil(trace.horizonSeconds) + 1;
+  const big = trace.tasks.length > BIG_TRACE;
+  // Without foresight only the demand seen a cycle late; with it both (neither dominates the other).
+  const sights = o.reactive ? [setup.cycleSeconds] : big ? [0] : [0, setup.cycleSeconds];
+  const busy = new Map(setup.services.flatMap((s) => sights.map((every) => [`${s.name}/${every}`, busySlots(trace, s.config.queues, seconds, every)] as const)));
+  type Pick = { choice: OracleChoice; metrics: PolicyMetrics; run: PolicyRun };
+  // Per service and schedule shape: the highest scale seen to miss the target, the lowest seen to meet it.
+  const bounds = new Map<string, { lo: number; hi: number | null }>();
+  const best = new Map<string, Pick>();
+  // The search refines its own schedules, whichever candidate leads.
+  const bestSchedule = new Map<string, Pick & { choice: Extract<OracleChoice, { kind: 'schedule' }> }>();
+  const offer = (name: string, choice: OracleChoice, run: PolicyRun) => {
+    const metrics = run.byService[name];
+    const now = best.get(name);
+    if (!now || better(metrics, now.metrics)) best.set(name, { choice, metrics, run });
+    if (choice.kind !== 'schedule') return;
+    const mine = bestSchedule.get(name);
+    if (!mine || better(metrics, mine.metrics)) bestSchedule.set(name, { choice, metrics, run });
+    const key = `${name}/${choice.smoothSeconds}/${choice.holdSeconds}/${choice.seenEverySeconds}`;
+    const k = bounds.get(key) ?? { lo: 0, hi: null };
+    if (metrics.withinTargetPct >= TARGET_SHARE) k.hi = Math.min(k.hi ?? Infinity, choice.scale);
+    else k.lo = Math.max(k.lo, choice.scale);
+    bounds.set(key, k);
+  };
+  for (const run of others) {
+    for (const s of setup.services) {
+      if (run.policy === 'planner' || run.policy === 'threshold') offer(s.name, { kind: run.policy }, run);
+      if (run.fleet) offer(s.name, { kind: 'fixed', workers: run.fleet[s.name] }, run);
+    }
+  }
+  const tryParams = (params: (s: SimService) => ScheduleParams | null) => {
+    const choices: Record<string, OracleChoice> = {};
+    for (const s of setup.services) {
+      const p = params(s);
+      choices[s.name] = p ? { kind: 'schedule', ...p, desired: hindsightSchedule(busy.get(`${s.name}/${p.seenEverySeconds}`) as Float64Array, s, setup.cycleSeconds, p) } : (best.get(s.name) as { choice: OracleChoice }).choice;
+    }
+    const run = runPolicy(trace, setup, oraclePolicy(setup, choices, EPOCH_MS));
+    for (const s of setup.services) offer(s.name, choices[s.name], run);
+  };
+  const grid: [number, boolean][] = big ? [[0.9, false]] : [[0.5, false], [0.7, false], [0.9, false], [0.9, true]];
+  for (const every of sights) {
+    for (const [f, hold] of grid) tryParams((s) => ({ smoothSeconds: f * s.config.targetMinutes * 60, scale: 1, holdSeconds: hold ? s.worker.startupSeconds : 0, seenEverySeconds: every }));
+  }
+  // Bisect the scale of each service's best schedule: the fewest workers that still meet the target.
+  for (let step = 0; step < (big ? 1 : 4); step += 1) {
+    tryParams((s) => {
+      const b = bestSchedule.get(s.name);
+      if (!b) return null;
+      const k = bounds.get(`${s.name}/${b.choice.smoothSeconds}/${b.choice.holdSeconds}/${b.choice.seenEverySeconds}`) as { lo: number; hi: number | null };
+      const scale = k.hi === null ? k.lo * 1.25 : k.lo > 0 ? (k.lo + k.hi) / 2 : k.hi * 0.85;
+      if (scale <= k.lo || (k.hi !== null && scale >= k.hi)) return null;
+      return { smoothSeconds: b.choice.smoothSeconds, scale, holdSeconds: b.choice.holdSeconds, seenEverySeconds: b.choice.seenEverySeconds };
+    });
+  }
+  const picked = setup.services.map((s) => best.get(s.name) as { choice: OracleChoice; run: PolicyRun });
+  const one = picked[0].run;
+  if (picked.every((p) => p.run === one)) {
+    return { ...one, policy: 'oracle', fleet: undefined, total: { ...one.total }, byService: Object.fromEntries(Object.entries(one.byService).map(([n, m]) => [n, { ...m }])) };
+  }
+  const choices = Object.fromEntries(setup.services.map((s, i) => [s.name, picked[i].choice]));
+  return runPolicy(trace, setup, oraclePolicy(setup, choices, EPOCH_MS));
+}
+
+/** Every requested policy on the same trace, in the order asked; the oracle last, as it learns from the others. */
 export function simulateTrace(trace: Trace, setup: SimSetup, policies: PolicyName[] = POLICY_NAMES): PolicyRun[] {
-  return policies.map((p) => (p === 'fixed' ? fixedFleetRun(trace, setup) : runPolicy(trace, setup, makePolicy(p, setup))));
+  const runs = new Map<PolicyName, PolicyRun>();
+  for (const p of policies) {
+    if (p === 'oracle') continue;
+    runs.set(p, p === 'fixed' ? fixedFleetRun(trace, setup) : runPolicy(trace, setup, makePolicy(p, setup)));
+  }
+  const oracle = oracleRun(trace, setup, [...runs.values()]);
+  runs.set('oracle', oracle);
+  const out = [...(policies.includes('oracle') ? policies : [...policies, 'oracle' as PolicyName])].map((p) => runs.get(p) as PolicyRun);
+  for (const r of out) {
+    r.total.xOracle = r.total.paidMinutes / oracle.total.paidMinutes;
+    for (const [name, m] of Object.entries(r.byService)) m.xOracle = m.paidMinutes / oracle.byService[name].paidMinutes;
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import { serviceSchema } from '../config';
 import { AutoscalerError } from '../errors';
 import type { SimService } from './model';
 import type { SimSetup } from './policies/types';
-import { CYCLE_SECONDS, measuredThroughput, SIM_KNOBS, workerModel } from './reference';
+import { CYCLE_SECONDS, measuredThroughput, workerModel } from './reference';
 import type { TraceTask } from './trace';
 
 /** A trace's queue that no configured service consumes. */
@@ -44,7 +44,7 @@ export function defaultSetup(tasks: TraceTask[], o: WorkerOptions = {}): SimSetu
   const queues = queuesOf(tasks);
   const concurrency = o.concurrency ?? 1;
   const config = serviceSchema.parse({
-    ...SIM_KNOBS, cluster: 'sim', service: 'default', queues, minWorkers: 0, maxWorkers: 50, targetMinutes: 5, startupSeconds: 60,
+    cluster: 'sim', service: 'default', queues, minWorkers: 0, maxWorkers: 50, targetMinutes: 5, startupSeconds: 60,
     tasksPerWorkerPerMinute: measuredThroughput(tasks, queues, concurrency),
   });
   return { services: [{ name: 'default', config, worker: workerModel({ concurrency, prefetchMultiplier: o.prefetchMultiplier, acksLate: o.acksLate, startupSeconds: 60 }) }], cycleSeconds: CYCLE_SECONDS };

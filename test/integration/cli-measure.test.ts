@@ -42,7 +42,7 @@ describe('celery-autoscaler measure', () => {
     const { stdout } = await run('node', [BIN, 'measure', '--config', configPath, '--json']);
     const out = JSON.parse(stdout);
     expect(out.services.mail.queues).toEqual({ emails: 0, bulk: 2 });
-    expect(out.services.mail.nodes).toEqual([{ node: 'm1@test', active: 0, reserved: 0, scheduled: 0, processed: 0, longestActiveSeconds: 0, concurrency: 1 }]);
+    expect(out.services.mail.nodes).toEqual([{ node: 'm1@test', active: 0, reserved: 0, scheduled: 0, processed: 0, longestActiveSeconds: 0, concurrency: 1, totals: {}, activeByTask: {}, taskQueues: {} }]);
   });
 
   test('prints a readable table', async () => {

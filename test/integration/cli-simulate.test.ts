@@ -21,25 +21,35 @@ describe('celery-autoscaler simulate (starts no Redis: the simulator is pure)', 
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('a CSV with a config: one row per policy for the configured service, the verdict, and the SVG chart', async () => {
+  test('a CSV with a config: one row per policy for the configured service (the oracle too), no project goal line, and the SVG chart', async () => {
     const { stdout } = await run('node', [BIN, 'simulate', '--trace', join(dir, 'tiny.csv'), '--config', join(dir, 'config.yml'), '--out', dir]);
     expect(stdout).toMatch(/^tiny: 60 tasks/);
     expect(stdout).toMatch(/^mail \(emails\): 12\/min\/worker, concurrency 1, prefetch 1, target 2 min, start-up 30 s, 0–5 workers$/m);
-    expect(stdout).toMatch(/^ {2}policy\s+paid w-min\s+busy w-min\s+paid\/busy\s+in target\s+p95 wait\s+max wait\s+scale actions\s+interrupted\s+completed$/m);
-    for (const p of ['this planner', 'fixed fleet \\(peak\\) ×\\d+', 'seed threshold rule', 'KEDA-style', 'AWS target tracking']) expect(stdout).toMatch(new RegExp(`^  ${p}\\s+\\d`, 'm'));
-    expect(stdout).toMatch(/^goal (met|NOT met): /m);
+    expect(stdout).toMatch(/^ {2}policy\s+paid w-min\s+× oracle\s+busy w-min\s+paid\/busy\s+in target\s+p95 wait\s+max wait\s+scale actions\s+reversals\s+interrupted\s+completed$/m);
+    for (const p of ['this planner', 'fixed fleet \\(peak\\) ×\\d+', 'seed threshold rule', 'KEDA-style', 'AWS target tracking', 'oracle \\(hindsight\\)']) expect(stdout).toMatch(new RegExp(`^  ${p}\\s+\\d`, 'm'));
+    expect(stdout).not.toMatch(/goal/);
     const chart = join(dir, 'simulate-tiny.svg');
     expect(stdout).toContain(`chart: ${chart}`);
     const svg = readFileSync(chart, 'utf8');
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-    expect(svg.match(/<g class="panel">/g)).toHaveLength(5);
+    expect(svg.match(/<g class="panel">/g)).toHaveLength(6);
   });
 
-  test('--json and --policies: only the policies asked for', async () => {
+  test('--json and --policies: the policies asked for and the oracle every cost is a ratio to; the goal only with --goal', async () => {
     const { stdout } = await run('node', [BIN, 'simulate', '--trace', join(dir, 'tiny.csv'), '--policies', 'planner,keda', '--json', '--out', dir]);
     const out = JSON.parse(stdout);
-    expect(out.results.map((r: { policy: string }) => r.policy)).toEqual(['planner', 'keda']);
+    expect(out.results.map((r: { policy: string }) => r.policy)).toEqual(['planner', 'keda', 'oracle']);
     expect(out.results[0].total.completed).toBe(60);
+    expect(out.results[2].total.xOracle).toBe(1);
+    for (const r of out.results) expect(typeof r.total.reversals).toBe('number');
+    expect(out.goal).toBeUndefined();
+    const withGoal = JSON.parse((await run('node', [BIN, 'simulate', '--trace', join(dir, 'tiny.csv'), '--policies', 'planner', '--json', '--goal', '--out', dir])).stdout);
+    expect(withGoal.goal.xOracle).toBeGreaterThan(0);
+  });
+
+  test('a workload family with a seed', async () => {
+    const { stdout } = await run('node', [BIN, 'simulate', '--trace', 'periodic-batches', '--seed', '4', '--policies', 'planner', '--out', dir]);
+    expect(stdout).toMatch(/^periodic-batches-4: [\d,]+ tasks/);
   });
 
   test('a bad CSV exits 1 with one line naming the line number', async () => {
@@ -61,7 +71,9 @@ describe('celery-autoscaler simulate (starts no Redis: the simulator is pure)', 
 
   test('--list shows each reference trace on one line; --help explains the columns', async () => {
     const list = (await run('node', [BIN, 'simulate', '--list'])).stdout.trim().split('\n');
-    expect(list.map((l) => l.split(/\s+/)[0])).toEqual(['flood', 'bursts', 'daily', 'steady', 'mix', 'long']);
+    expect(list.slice(0, 6).map((l) => l.split(/\s+/)[0])).toEqual(['flood', 'bursts', 'daily', 'steady', 'mix', 'long']);
+    expect(list).toContain('workload families (a different workload per --seed):');
+    expect(list.slice(-9).map((l) => l.split(/\s+/)[0])).toEqual(['quiet-bursts', 'mixed-durations', 'long-trickle', 'periodic-batches', 'diurnal', 'heavy-tail', 'idle-gaps', 'overload', 'two-services']);
     const help = (await run('node', [BIN, 'simulate', '--help'])).stdout;
     expect(help).toMatch(/--trace <name\|file.csv>/);
     expect(help).toMatch(/paid and busy worker-minutes/);

@@ -35,7 +35,7 @@ export const task = (i: number, lastStatus = 'RUNNING', over: Partial<EcsTask> =
 });
 
 export const node = (i: number | string, held: Partial<Held> = {}, queues: string[] = QUEUES): NodeSnapshot => ({
-  node: typeof i === 'number' ? nodeName(i) : i, active: 0, reserved: 0, scheduled: 0, processed: 0, queues, longestActiveSeconds: 0, concurrency: 1, ...held,
+  node: typeof i === 'number' ? nodeName(i) : i, active: 0, reserved: 0, scheduled: 0, processed: 0, queues, longestActiveSeconds: 0, concurrency: 1, activeByTask: {}, taskQueues: {}, ...held,
 });
 
 export const drainNode = (i: number): DrainNode => ({ node: nodeName(i), taskId: taskId(i), taskArn: arn(i) });

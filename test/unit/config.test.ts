@@ -32,7 +32,7 @@ describe('config schema', () => {
     expect(c.broker).toMatchObject({ globalKeyprefix: '', prioritySteps: [0, 3, 6, 9] });
     // No default db: the broker URL's /N decides it (lib/broker-url.ts brokerForUrl).
     expect(c.broker.db).toBeUndefined();
-    expect(c.services.web).toMatchObject({ minWorkers: 0, targetMinutes: 5, scaleUpThreshold: 1, scaleDownThreshold: 0.8, drainTimeoutSeconds: 600 });
+    expect(c.services.web).toMatchObject({ minWorkers: 0, targetMinutes: 5, scaleUpThreshold: 1, scaleDownThreshold: 0.9, drainTimeoutSeconds: 600 });
   });
 
   // One row per rule: the input and the issue that must name its path.

@@ -13,7 +13,7 @@ describe('the world: Redis lists, Celery workers, ECS', () => {
     const world = run(traceOf(tasksAt(10, 0, 6)), setupOf(simService()), scripted(1));
     expect(Array.from(world.startAt)).toEqual([0, 6, 12, 18, 24, 30, 36, 42, 48, 54]);
     expect(Math.max(...world.finishAt)).toBe(60);
-    const m = measureRun(world);
+    const m = measureRun(world, 60);
     expect(m.paidMinutes).toBe(1);
     expect(m.busyMinutes).toBe(1);
   });
@@ -66,18 +66,19 @@ describe('the world: Redis lists, Celery workers, ECS', () => {
     expect(drained.processed).toBe(2);
     expect(drained.stoppedAt).toBeGreaterThanOrEqual(200);
     expect(drained.stoppedAt).toBeLessThanOrEqual(205);
-    expect(measureRun(world).paidMinutes).toBeGreaterThanOrEqual((200 + 200) / 60);
+    expect(measureRun(world, 60).paidMinutes).toBeGreaterThanOrEqual((200 + 200) / 60);
   });
 });
 
 describe('invariants over random workloads', () => {
-  const arbTask = fc.record({ arrival: fc.integer({ min: 0, max: 3600 }), duration: fc.double({ min: 0.5, max: 900, noNaN: true }) });
+  // Two queues in one service, durations from half a second to 15 minutes: short and long tasks mixed.
+  const arbTask = fc.record({ arrival: fc.integer({ min: 0, max: 3600 }), duration: fc.double({ min: 0.5, max: 900, noNaN: true }), queue: fc.constantFrom('q', 'r') });
   const arbFacts = fc.record({ concurrency: fc.integer({ min: 1, max: 4 }), startupSeconds: fc.integer({ min: 0, max: 120 }), targetMinutes: fc.integer({ min: 1, max: 15 }), maxWorkers: fc.integer({ min: 1, max: 20 }) });
 
   test('paid ≥ busy for every policy; under this planner every task completes exactly once and none is interrupted', () => {
     fc.assert(fc.property(fc.array(arbTask, { minLength: 1, maxLength: 150 }), arbFacts, (raw, facts) => {
-      const trace = traceOf(raw.map((t) => ({ ...t, queue: 'q' })).sort((a, b) => a.arrival - b.arrival), 3600);
-      const setup = setupOf(simService(facts));
+      const trace = traceOf([...raw].sort((a, b) => a.arrival - b.arrival), 3600);
+      const setup = setupOf(simService({ ...facts, queues: ['q', 'r'] }));
       for (const name of ['planner', 'threshold', 'keda', 'aws'] as const) {
         const r = runPolicy(trace, setup, makePolicy(name, setup));
         expect(r.total.paidMinutes).toBeGreaterThanOrEqual(r.total.busyMinutes - 1e-9);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { Observation } from '../../lib/observation';
 import type { Cloud } from '../../lib/simulate/engine';
 import { emptyHpaState, hpaRecommendation, hpaSync, type HpaBehavior, type HpaState } from '../../lib/simulate/policies/hpa';
@@ -6,9 +7,10 @@ import { plannerPolicy } from '../../lib/simulate/policies/planner';
 import { parseTargetTrackingOptions, targetTrackingPolicy } from '../../lib/simulate/policies/target-tracking';
 import { thresholdDecide, thresholdWorkers } from '../../lib/simulate/policies/threshold';
 import type { Policy } from '../../lib/simulate/policies/types';
-import { fixedFleetRun, runPolicy } from '../../lib/simulate/run';
+import { busySlots } from '../../lib/simulate/policies/oracle';
+import { fixedFleetRun, meetsTarget, oracleRun, runPolicy, simulateTrace } from '../../lib/simulate/run';
 import { fixedPolicy } from '../../lib/simulate/policies/fixed';
-import { setupOf, simService, traceOf } from '../support/simulate';
+import { run, scripted, setupOf, simService, traceOf } from '../support/simulate';
 
 const HPA: HpaBehavior = { tolerance: 0.1, scaleUpStabilizationSeconds: 0, scaleUpPods: 4, scaleUpPercent: 100, scaleDownStabilizationSeconds: 300, scaleDownPercent: 100, periodSeconds: 15 };
 
@@ -119,7 +121,8 @@ describe('this planner in the simulator', () => {
       for (const s of Object.values(o.services)) {
         expect(Object.keys(s).sort()).toEqual(['ecs', 'errors', 'missingNodes', 'nodes', 'queues']);
         // longestActiveSeconds is how long a task has run so far (Celery's time_start), not its duration; concurrency is the pool's size (stats).
-        for (const n of s.nodes) expect(Object.keys(n).sort()).toEqual(['active', 'concurrency', 'longestActiveSeconds', 'node', 'processed', 'reserved', 'scheduled', 'taskId']);
+        // totals and activeByTask are Celery's per-task-name counts (stats, active); a task's name is its queue's here.
+        for (const n of s.nodes) expect(Object.keys(n).sort()).toEqual(['active', 'activeByTask', 'concurrency', 'longestActiveSeconds', 'node', 'processed', 'reserved', 'scheduled', 'taskId', 'taskQueues', 'totals']);
       }
       expect(JSON.stringify(o)).not.toMatch(/123\.456|7\.5|duration|arrival/);
     }
@@ -134,5 +137,57 @@ describe('the fixed fleet sized for the peak', () => {
     const n = best.fleet!.default;
     expect(best.total.withinTargetPct).toBeGreaterThanOrEqual(99);
     expect(runPolicy(trace, setup, fixedPolicy({ default: n - 1 })).total.withinTargetPct).toBeLessThan(99);
+  });
+});
+
+describe('the oracle (hindsight schedules on the same cycle model)', () => {
+  const arbTask = fc.record({ arrival: fc.integer({ min: 0, max: 5400 }), duration: fc.double({ min: 0.5, max: 600, noNaN: true }), queue: fc.constantFrom('a', 'b') });
+  const arbFacts = fc.record({ concurrency: fc.integer({ min: 1, max: 4 }), startupSeconds: fc.integer({ min: 0, max: 120 }), targetMinutes: fc.integer({ min: 1, max: 15 }), maxWorkers: fc.integer({ min: 1, max: 20 }) });
+
+  test('never costs more than any policy that starts ≥ 99% within the target, on random workloads of one or two services', () => {
+    fc.assert(fc.property(fc.array(arbTask, { minLength: 1, maxLength: 200 }), arbFacts, arbFacts, fc.boolean(), (raw, a, b, two) => {
+      const tasks = raw.map((t) => ({ ...t, queue: two ? t.queue : 'a' })).sort((x, y) => x.arrival - y.arrival);
+      const setup = two ? setupOf(simService({ ...a, queues: ['a'] }, {}, 'one'), simService({ ...b, queues: ['b'] }, {}, 'two')) : setupOf(simService({ ...a, queues: ['a'] }));
+      const runs = simulateTrace(traceOf(tasks, 5400), setup);
+      const oracle = runs.find((r) => r.policy === 'oracle')!;
+      for (const r of runs) {
+        if (r.policy === 'oracle' || !meetsTarget(r)) continue;
+        expect(meetsTarget(oracle)).toBe(true);
+        expect(oracle.total.paidMinutes).toBeLessThanOrEqual(r.total.paidMinutes + 1e-6);
+      }
+      expect(oracle.total.xOracle).toBe(1);
+    }), { numRuns: 20, seed: 7 });
+  });
+
+  test('a schedule scales up ahead of a burst it knows is coming: its workers are ready when the burst arrives', () => {
+    const setup = setupOf(simService({ concurrency: 2, startupSeconds: 60, targetMinutes: 5, maxWorkers: 20 }));
+    const trace = traceOf(Array.from({ length: 400 }, () => ({ arrival: 600, queue: 'q', duration: 10 })), 1800);
+    const oracle = oracleRun(trace, setup);
+    expect(oracle.total.withinTargetPct).toBe(100);
+    const planner = runPolicy(trace, setup, plannerPolicy(setup));
+    expect(oracle.total.paidMinutes).toBeLessThanOrEqual(planner.total.paidMinutes);
+  });
+
+  test('busySlots: fractional slot-seconds, so sub-second tasks count what they use', () => {
+    const busy = busySlots(traceOf([{ arrival: 1.25, queue: 'q', duration: 0.5 }, { arrival: 2.5, queue: 'q', duration: 2 }]), ['q'], 6);
+    expect(Array.from(busy.subarray(0, 6))).toEqual([0, 0.5, 0.5, 1, 0.5, 0]);
+  });
+
+  test('busySlots without foresight: a task counts from the first cycle after it arrived', () => {
+    const busy = busySlots(traceOf([{ arrival: 10, queue: 'q', duration: 2 }]), ['q'], 130, 60);
+    expect([busy[10], busy[59], busy[60], busy[61], busy[62]]).toEqual([0, 0, 1, 1, 0]);
+  });
+});
+
+describe('reversals', () => {
+  test('a scale-up undone within start-up + 2 cycles counts; one undone later does not', () => {
+    const setup = setupOf(simService({ startupSeconds: 60 }));
+    const world = run(traceOf([{ arrival: 0, queue: 'q', duration: 1 }], 1200), setup, scripted(0, (cloud) => {
+      cloud.after(10, () => cloud.setDesired('default', 3));
+      cloud.after(100, () => cloud.setDesired('default', 1));
+      cloud.after(500, () => cloud.setDesired('default', 4));
+      cloud.after(900, () => cloud.setDesired('default', 0));
+    }));
+    expect(world.reversals('default', 60 + 2 * 60)).toBe(1);
   });
 });

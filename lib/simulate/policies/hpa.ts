@@ -27,7 +27,7 @@ export const emptyHpaState = (): HpaState => ({ recommendations: [], events: [] 
 
 /** GetExternalPerPodMetricReplicas: keep `current` when every metric is within tolerance of target. */
 export function hpaRecommendation(metrics: number[], target: number, current: number, tolerance: number): number {
-  return Math.max(...metrics.map((m) => (Math.abs(1 - m / (target * current)) <= tolerance ? current : Math.ceil(m / target))));
+  return metrics.reduce((a, m) => Math.max(a, Math.abs(1 - m / (target * current)) <= tolerance ? current : Math.ceil(m / target)), -Infinity);
 }
 
 /** One HPA sync: stabilize, rate-limit, bound. Returns the new replica count and the new state. */

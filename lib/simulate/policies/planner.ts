@@ -1,5 +1,8 @@
+import type { ServiceConfig } from '../../config';
+import { decide } from '../../cycle/compute-plan';
 import type { Observation } from '../../observation';
-import { startCycles } from '../cycle';
+import type { ServiceHistory } from '../../planner';
+import { startCycles, type CycleChange, type Decide } from '../cycle';
 import type { Policy, SimSetup } from './types';
 
 /** This product: the deployed cycle's steps (lib/cycle), its planner included, over the world's ports. */
@@ -9,5 +12,20 @@ export function plannerPolicy(setup: SimSetup, onObservation?: (o: Observation) 
     name: 'planner',
     initialWorkers: (s) => s.config.minWorkers,
     start: (cloud) => startCycles(cloud, services, setup.cycleSeconds, undefined, { onObservation }),
+  };
+}
+
+/**
+ * ComputePlan's own decision (lib/cycle/compute-plan.ts) as a Decide, for a policy that plans some
+ * services with this planner and others otherwise (the oracle); it keeps its history as the
+ * history port would.
+ */
+export function plannerDecide(services: Record<string, ServiceConfig>): Decide {
+  let histories: Record<string, ServiceHistory | undefined> = {};
+  return (observation, nowMs, times) => {
+    const cycle = { execution: 'sim', at: nowMs, dryRun: false, skipCooldown: false };
+    const out = decide(services, { cycle, input: {}, services: observation.services }, { skipCooldown: false, dryRun: false }, { histories, times });
+    histories = out.histories;
+    return out.output.changes.map((c): CycleChange => ({ service: c.service, to: c.to, direction: c.direction, ...(c.perWorkerPerMinute ? { perWorkerPerMinute: c.perWorkerPerMinute } : {}) }));
   };
 }
