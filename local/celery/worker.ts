@@ -49,6 +49,8 @@ export class CeleryWorker {
         ...process.env,
         PYTHONPATH: FIXTURE_DIR,
         CELERY_BROKER_URL: o.brokerUrl,
+        // celery's `-b` reads BROKER_URL and overrides CELERY_BROKER_URL: never inherit the autoscaler's.
+        BROKER_URL: o.brokerUrl,
         CELERY_PREFETCH: String(o.prefetch ?? 1),
         CELERY_GLOBAL_KEYPREFIX: o.globalKeyprefix ?? '',
         ...o.env,
