@@ -1,0 +1,250 @@
+import type { CeleryWorker } from './celery/worker';
+import type { LocalStack } from './local-stack';
+import type { LocalCycleOptions } from './run-cycle';
+
+type Handler = (input: unknown) => Promise<unknown>;
+export type Wrap = NonNullable<LocalCycleOptions['wrap']>;
+
+/** mulberry32: a small, fast PRNG whose whole state is the seed, so a seed replays a schedule. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What a fault may do to the running stack. */
+export interface FaultEnv {
+  stack: LocalStack;
+  /** Task key → the fault that destroyed it (a killed worker's running task, a wiped broker's messages). */
+  lostToFault: Map<string, string>;
+  /** Workers frozen by SIGSTOP, resumed (SIGCONT) before the stack stops. */
+  frozen: Set<CeleryWorker>;
+  /** Runs `fn` after `ms` unless the soak ends first. */
+  later: (ms: number, fn: () => Promise<void> | void) => void;
+  /** Extra executions started at the next tick, beside the scheduled one. */
+  overlap: (n: number) => void;
+  /** A handler wrapper for the executions started from now on, until it says it landed. */
+  arm: (wrap: Wrap) => void;
+  log: (line: string) => void;
+  cycleSeconds: number;
+}
+
+/**
+ * One kind of fault. `inject` gets a number in [0, 1) drawn from the seed, to choose its target
+ * and size, and says what it did (null: nothing to act on now). New kinds (a step aborted
+ * after its k-th port call) are one more entry in FAULT_KINDS.
+ */
+export interface FaultKind {
+  name: string;
+  /** One line for the report. */
+  title: string;
+  inject: (env: FaultEnv, pick: number) => Promise<string | null>;
+}
+
+/** The pick-th of the live workers, ordered by task id so the choice depends only on the seed and the fleet. */
+function pickWorker(env: FaultEnv, pick: number, except: Set<CeleryWorker> = env.frozen): { taskId: string; worker: CeleryWorker } | null {
+  const live = [...env.stack.workers.entries()].filter(([, w]) => !w.exited && !except.has(w)).sort(([a], [b]) => a.localeCompare(b));
+  if (live.length === 0) return null;
+  const [taskId, worker] = live[Math.floor(pick * live.length)];
+  return { taskId, worker };
+}
+
+/** SIGKILL to a worker and its pool: the tasks it was running are the fault's own loss (acks on start). */
+async function killWorker(env: FaultEnv, worker: CeleryWorker, fault: string): Promise<string[]> {
+  const running = await env.stack.results.hgetall('fixture:running');
+  const keys = Object.entries(running).filter(([, host]) => host === worker.node).map(([k]) => k);
+  for (const k of keys) env.lostToFault.set(k, fault);
+  worker.signal('SIGKILL');
+  return keys;
+}
+
+/** The soak's task keys (`w<wave>-<queue>-<i>`) in raw Celery messages, whose bodies are base64 JSON. */
+export function taskKeysIn(raw: string[]): Set<string> {
+  const keys = new Set<string>();
+  for (const r of raw) {
+    const text = [r, ...[...r.matchAll(/"body": ?"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1], 'base64').toString('utf8'))].join('\n');
+    for (const m of text.matchAll(/\b(w\d+-\w+-\d+)\b/g)) keys.add(m[1]);
+  }
+  return keys;
+}
+
+/** Every task key in the broker's queue lists and kombu's `unacked`: what a broker wiped of its data destroys. */
+async function tasksInBroker(stack: LocalStack): Promise<string[]> {
+  const raw: string[] = Object.values(await stack.client.hgetall('unacked'));
+  for (const k of await stack.client.keys('*')) if ((await stack.client.type(k)) === 'list') raw.push(...(await stack.client.lrange(k, 0, -1)));
+  return [...taskKeysIn(raw)];
+}
+
+/** A state crashes once in the next execution that reaches it: before its work (the Lambda died) or after it (the result was lost). */
+function crashStep(when: 'before' | 'after'): FaultKind['inject'] {
+  const STATES = ['MeasureQueues', 'ComputePlan', 'CheckCooldown', 'ScaleUp', 'DrainWorkers', 'CheckDrain', 'RestoreConsumers', 'ScaleDown', 'ReleaseProtection'];
+  return async (env, pick) => {
+    const target = STATES[Math.floor(pick * STATES.length)];
+    let landed = false;
+    env.arm((state: string, h: Handler): Handler => async (input) => {
+      if (state !== target || landed) return h(input);
+      landed = true;
+      // States.Timeout is what Step Functions reports for a Lambda that died or timed out; the Retry covers it.
+      const crash = Object.assign(new Error(`injected: ${target} crashed ${when} its work`), { name: 'States.Timeout' });
+      if (when === 'before') throw crash;
+      await h(input);
+      env.log(`  fault landed: ${target} did its work, then its result was lost`);
+      throw crash;
+    });
+    return `${target} will crash ${when} its work in the next execution that reaches it`;
+  };
+}
+
+export const FAULT_KINDS: FaultKind[] = [
+  {
+    name: 'worker-sigkill',
+    title: 'a worker SIGKILLed (with its pool)',
+    inject: async (env, pick) => {
+      const t = pickWorker(env, pick);
+      if (!t) return null;
+      const keys = await killWorker(env, t.worker, 'worker-sigkill');
+      return `SIGKILL ${t.worker.node}${keys.length ? ` running ${keys.join(', ')}` : ''}`;
+    },
+  },
+  {
+    name: 'worker-sigstop-resumed',
+    title: 'a worker frozen (SIGSTOP), resumed after 2–12 cycles',
+    inject: async (env, pick) => {
+      const t = pickWorker(env, pick);
+      if (!t) return null;
+      t.worker.signal('SIGSTOP');
+      env.frozen.add(t.worker);
+      const cycles = 2 + Math.floor(pick * 11);
+      env.later(cycles * env.cycleSeconds * 1000, () => {
+        if (!env.frozen.delete(t.worker)) return;
+        t.worker.signal('SIGCONT');
+        env.log(`  fault ends: SIGCONT ${t.worker.node}`);
+      });
+      return `SIGSTOP ${t.worker.node} for ${cycles} cycles`;
+    },
+  },
+  {
+    name: 'worker-sigstop-forever',
+    title: 'a worker frozen for good (SIGSTOP), killed 30 s later by its ECS health check',
+    inject: async (env, pick) => {
+      const t = pickWorker(env, pick);
+      if (!t) return null;
+      t.worker.signal('SIGSTOP');
+      env.frozen.add(t.worker);
+      // A frozen worker never answers, which holds every scale-down: a container health check is what ends it.
+      env.later(30_000, async () => {
+        if (!env.frozen.delete(t.worker)) return;
+        const keys = await killWorker(env, t.worker, 'worker-sigstop-forever');
+        env.log(`  fault: health check kills frozen ${t.worker.node}${keys.length ? ` (was running ${keys.join(', ')})` : ''}`);
+      });
+      return `SIGSTOP ${t.worker.node}, never resumed`;
+    },
+  },
+  {
+    name: 'redis-restart',
+    title: 'Redis stopped and restarted with its data (1–4 s down)',
+    inject: async (env, pick) => {
+      const downMs = 1000 + Math.floor(pick * 3000);
+      await env.stack.redis.stop();
+      env.later(downMs, () => env.stack.redis.restart());
+      return `redis-server down for ${downMs} ms, data kept`;
+    },
+  },
+  {
+    name: 'redis-wiped',
+    title: 'Redis restarted without its data (failover that lost writes, node replaced)',
+    inject: async (env) => {
+      const destroyed = await tasksInBroker(env.stack);
+      for (const k of destroyed) if (!env.lostToFault.has(k)) env.lostToFault.set(k, 'redis-wiped');
+      await env.stack.redis.restartWithoutData();
+      return `redis-server restarted empty: ${destroyed.length} queued or prefetched task(s), drain records, locks and history gone`;
+    },
+  },
+  {
+    name: 'ecs-throttle',
+    title: 'ECS throttling (2–8 calls refused)',
+    inject: async (env, pick) => {
+      const count = 2 + Math.floor(pick * 7);
+      env.stack.ecs.injectFaults({ kind: 'throttle', count });
+      return `next ${count} ECS calls throttled`;
+    },
+  },
+  {
+    name: 'ecs-5xx',
+    title: 'ECS 5xx errors (1–5 calls)',
+    inject: async (env, pick) => {
+      const count = 1 + Math.floor(pick * 5);
+      env.stack.ecs.injectFaults({ kind: '5xx', count });
+      return `next ${count} ECS calls answer 500`;
+    },
+  },
+  {
+    name: 'ecs-task-will-not-stop',
+    title: 'a task that will not stop (DEACTIVATING for 10–30 s)',
+    inject: async (env, pick) => {
+      const ms = 10_000 + Math.floor(pick * 20_000);
+      env.stack.ecs.holdNextStops(1, ms);
+      return `the next task ECS stops hangs ${Math.round(ms / 1000)} s before stopping`;
+    },
+  },
+  { name: 'step-crash-before', title: 'a step that crashes before its work (the Lambda died)', inject: crashStep('before') },
+  { name: 'step-crash-after', title: 'a step that crashes after its work (result lost, Step Functions runs it again)', inject: crashStep('after') },
+  {
+    name: 'overlapping-executions',
+    title: 'overlapping executions (2–3 more at one tick)',
+    inject: async (env, pick) => {
+      const n = 2 + Math.floor(pick * 2);
+      env.overlap(n);
+      return `${n} more executions at the next tick`;
+    },
+  },
+  {
+    name: 'drain-timeout',
+    title: 'long tasks (2× the drain timeout) on every worker, so a drain times out',
+    inject: async (env, pick) => {
+      const svc = Object.keys(env.stack.config.services).sort()[Math.floor(pick * Object.keys(env.stack.config.services).length)];
+      const cfg = env.stack.config.services[svc];
+      const count = Math.max(1, env.stack.liveWorkers(svc).length);
+      const tag = `w${Date.now() % 100000}-long${svc}-`;
+      await env.stack.publishRecorded(cfg.queues[0], Array.from({ length: count }, (_, i) => `${tag}${i}`), cfg.drainTimeoutSeconds * 2);
+      return `${count} task(s) of ${cfg.drainTimeoutSeconds * 2} s on ${cfg.queues[0]}`;
+    },
+  },
+];
+
+/** Fisher–Yates with the seeded generator. */
+export function shuffled<T>(xs: T[], r: () => number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(r() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+export interface ScheduledFault {
+  /** Seconds after the start. */
+  at: number;
+  kind: string;
+  pick: number;
+}
+
+/**
+ * The fault schedule of a seed: over the load phase, a fault every `meanGapSeconds` on average,
+ * the kinds in a seeded order that uses each once before any repeats.
+ */
+export function faultSchedule(seed: number, loadSeconds: number, meanGapSeconds: number, kinds: FaultKind[] = FAULT_KINDS): ScheduledFault[] {
+  const r = rng(seed ^ 0x5eed);
+  const out: ScheduledFault[] = [];
+  let deck: string[] = [];
+  for (let at = 5 + r() * meanGapSeconds; at < loadSeconds; at += meanGapSeconds * (0.5 + r())) {
+    if (deck.length === 0) deck = shuffled(kinds.map((k) => k.name), r);
+    out.push({ at: Math.round(at * 10) / 10, kind: deck.pop() as string, pick: r() });
+  }
+  return out;
+}
