@@ -28,8 +28,10 @@ export interface FaultEnv {
   later: (ms: number, fn: () => Promise<void> | void) => void;
   /** Extra executions started at the next tick, beside the scheduled one. */
   overlap: (n: number) => void;
-  /** A handler wrapper for the executions started from now on, until it says it landed. */
+  /** A handler wrapper for the executions started from now on; it calls `landed` when it fires. */
   arm: (wrap: Wrap) => void;
+  /** A deferred fault fired: counted as landed, with what it did. */
+  landed: (kind: string, detail: string) => void;
   log: (line: string) => void;
   cycleSeconds: number;
 }
@@ -44,6 +46,8 @@ export interface FaultKind {
   /** One line for the report. */
   title: string;
   inject: (env: FaultEnv, pick: number) => Promise<string | null>;
+  /** It lands later (a step crash waits for an execution to reach the step) and says so through `env.landed`. */
+  deferred?: boolean;
 }
 
 /** The pick-th of the live workers, ordered by task id so the choice depends only on the seed and the fleet. */
@@ -81,7 +85,7 @@ async function tasksInBroker(stack: LocalStack): Promise<string[]> {
 }
 
 /** A state crashes once in the next execution that reaches it: before its work (the Lambda died) or after it (the result was lost). */
-function crashStep(when: 'before' | 'after'): FaultKind['inject'] {
+function crashStep(kind: string, when: 'before' | 'after'): FaultKind['inject'] {
   const STATES = ['MeasureQueues', 'ComputePlan', 'CheckCooldown', 'ScaleUp', 'DrainWorkers', 'CheckDrain', 'RestoreConsumers', 'ScaleDown', 'ReleaseProtection'];
   return async (env, pick) => {
     const target = STATES[Math.floor(pick * STATES.length)];
@@ -89,11 +93,11 @@ function crashStep(when: 'before' | 'after'): FaultKind['inject'] {
     env.arm((state: string, h: Handler): Handler => async (input) => {
       if (state !== target || landed) return h(input);
       landed = true;
+      env.landed(kind, `${target} crashed ${when} its work`);
       // States.Timeout is what Step Functions reports for a Lambda that died or timed out; the Retry covers it.
       const crash = Object.assign(new Error(`injected: ${target} crashed ${when} its work`), { name: 'States.Timeout' });
       if (when === 'before') throw crash;
       await h(input);
-      env.log(`  fault landed: ${target} did its work, then its result was lost`);
       throw crash;
     });
     return `${target} will crash ${when} its work in the next execution that reaches it`;
@@ -192,8 +196,8 @@ export const FAULT_KINDS: FaultKind[] = [
       return `the next task ECS stops hangs ${Math.round(ms / 1000)} s before stopping`;
     },
   },
-  { name: 'step-crash-before', title: 'a step that crashes before its work (the Lambda died)', inject: crashStep('before') },
-  { name: 'step-crash-after', title: 'a step that crashes after its work (result lost, Step Functions runs it again)', inject: crashStep('after') },
+  { name: 'step-crash-before', title: 'a step that crashes before its work (the Lambda died)', inject: crashStep('step-crash-before', 'before'), deferred: true },
+  { name: 'step-crash-after', title: 'a step that crashes after its work (result lost, Step Functions runs it again)', inject: crashStep('step-crash-after', 'after'), deferred: true },
   {
     name: 'overlapping-executions',
     title: 'overlapping executions (2–3 more at one tick)',
