@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
-import { autoscalerAclRules } from '../../lib/celery/acl';
+import { aclSetuserCommand, autoscalerAclRules } from '../../lib/celery/acl';
+import { loadConfigFile } from '../../lib/config/load';
 import { CeleryControl } from '../../lib/celery/control';
 import { resetRuntime } from '../../lib/runtime';
 import { LocalStack } from '../../local/local-stack';
@@ -106,4 +108,8 @@ describe('least-privilege broker access: the autoscaler under its own ACL', () =
   ])('%s is refused', async (_what, [cmd, ...args]) => {
     await expect(restricted.call(cmd, ...args)).rejects.toThrow(/NOPERM/);
   });
+});
+
+test('the runbook gives the ACL line lib/celery/acl.ts builds for the shipped config (stage prod)', () => {
+  expect(readFileSync('docs/runbook.md', 'utf8')).toContain(`redis-cli -u "$ADMIN_URL" ${aclSetuserCommand(loadConfigFile('autoscaler.config.yml'), 'prod')}\n`);
 });
