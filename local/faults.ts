@@ -52,7 +52,9 @@ export interface FaultKind {
 
 /** The pick-th of the live workers, ordered by task id so the choice depends only on the seed and the fleet. */
 function pickWorker(env: FaultEnv, pick: number, except: Set<CeleryWorker> = env.frozen): { taskId: string; worker: CeleryWorker } | null {
-  const live = [...env.stack.workers.entries()].filter(([, w]) => !w.exited && !except.has(w)).sort(([a], [b]) => a.localeCompare(b));
+  // Only workers ECS still wants running: one already being stopped is not a fault worth injecting.
+  const wanted = new Set(Object.keys(env.stack.config.services).flatMap((s) => env.stack.ecs.liveTasks('local', s).map((t) => t.taskId)));
+  const live = [...env.stack.workers.entries()].filter(([id, w]) => wanted.has(id) && !w.exited && !except.has(w)).sort(([a], [b]) => a.localeCompare(b));
   if (live.length === 0) return null;
   const [taskId, worker] = live[Math.floor(pick * live.length)];
   return { taskId, worker };
