@@ -1,3 +1,4 @@
+import { mulberry32 } from '../lib/simulate/trace';
 import type { CeleryWorker } from './celery/worker';
 import type { LocalStack } from './local-stack';
 import type { LocalCycleOptions } from './run-cycle';
@@ -5,17 +6,6 @@ import type { LocalCycleOptions } from './run-cycle';
 type Handler = (input: unknown) => Promise<unknown>;
 export type Wrap = NonNullable<LocalCycleOptions['wrap']>;
 
-/** mulberry32: a small, fast PRNG whose whole state is the seed, so a seed replays a schedule. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What a fault may do to the running stack. */
 export interface FaultEnv {
@@ -79,6 +69,18 @@ export function taskKeysIn(raw: string[]): Set<string> {
   return keys;
 }
 
+/** SIGSTOP to a worker and its pool; after `ms`, unless the soak ended first, `then` resumes or kills it. */
+async function freeze(env: FaultEnv, pick: number, ms: number, ending: string, then: (w: CeleryWorker) => Promise<void>): Promise<string | null> {
+  const t = pickWorker(env, pick);
+  if (!t) return null;
+  t.worker.signal('SIGSTOP');
+  env.frozen.add(t.worker);
+  env.later(ms, async () => {
+    if (env.frozen.delete(t.worker)) await then(t.worker);
+  });
+  return `SIGSTOP ${t.worker.node}, ${ending} after ${Math.round(ms / 1000)} s`;
+}
+
 /** Every task key in the broker's queue lists and kombu's `unacked`: what a broker wiped of its data destroys. */
 async function tasksInBroker(stack: LocalStack): Promise<string[]> {
   const raw: string[] = Object.values(await stack.client.hgetall('unacked'));
@@ -120,36 +122,19 @@ export const FAULT_KINDS: FaultKind[] = [
   {
     name: 'worker-sigstop-resumed',
     title: 'a worker frozen (SIGSTOP), resumed after 2–12 cycles',
-    inject: async (env, pick) => {
-      const t = pickWorker(env, pick);
-      if (!t) return null;
-      t.worker.signal('SIGSTOP');
-      env.frozen.add(t.worker);
-      const cycles = 2 + Math.floor(pick * 11);
-      env.later(cycles * env.cycleSeconds * 1000, () => {
-        if (!env.frozen.delete(t.worker)) return;
-        t.worker.signal('SIGCONT');
-        env.log(`  fault ends: SIGCONT ${t.worker.node}`);
-      });
-      return `SIGSTOP ${t.worker.node} for ${cycles} cycles`;
-    },
+    inject: (env, pick) => freeze(env, pick, (2 + Math.floor(pick * 11)) * env.cycleSeconds * 1000, 'resumed', async (w) => {
+      w.signal('SIGCONT');
+      env.log(`  fault ends: SIGCONT ${w.node}`);
+    }),
   },
   {
     name: 'worker-sigstop-forever',
     title: 'a worker frozen for good (SIGSTOP), killed 30 s later by its ECS health check',
-    inject: async (env, pick) => {
-      const t = pickWorker(env, pick);
-      if (!t) return null;
-      t.worker.signal('SIGSTOP');
-      env.frozen.add(t.worker);
-      // A frozen worker never answers, which holds every scale-down: a container health check is what ends it.
-      env.later(30_000, async () => {
-        if (!env.frozen.delete(t.worker)) return;
-        const keys = await killWorker(env, t.worker, 'worker-sigstop-forever');
-        env.log(`  fault: health check kills frozen ${t.worker.node}${keys.length ? ` (was running ${keys.join(', ')})` : ''}`);
-      });
-      return `SIGSTOP ${t.worker.node}, never resumed`;
-    },
+    // A frozen worker never answers, which holds every scale-down: a container health check is what ends it.
+    inject: (env, pick) => freeze(env, pick, 30_000, 'killed by its health check', async (w) => {
+      const keys = await killWorker(env, w, 'worker-sigstop-forever');
+      env.log(`  fault: health check kills frozen ${w.node}${keys.length ? ` (was running ${keys.join(', ')})` : ''}`);
+    }),
   },
   {
     name: 'redis-restart',
@@ -163,12 +148,29 @@ export const FAULT_KINDS: FaultKind[] = [
   },
   {
     name: 'redis-wiped',
-    title: 'Redis restarted without its data (failover that lost writes, node replaced)',
-    inject: async (env) => {
-      const destroyed = await tasksInBroker(env.stack);
-      for (const k of destroyed) if (!env.lostToFault.has(k)) env.lostToFault.set(k, 'redis-wiped');
-      await env.stack.redis.restartWithoutData();
-      return `redis-server restarted empty: ${destroyed.length} queued or prefetched task(s), drain records, locks and history gone`;
+    title: 'Redis restarted without its data (a failover that lost writes, a replaced node): at once, or in the middle of the next drain',
+    deferred: true,
+    inject: async (env, pick) => {
+      const wipe = async (when: string) => {
+        const destroyed = await tasksInBroker(env.stack);
+        for (const k of destroyed) if (!env.lostToFault.has(k)) env.lostToFault.set(k, 'redis-wiped');
+        await env.stack.redis.restartWithoutData();
+        env.landed('redis-wiped', `restarted empty ${when}: ${destroyed.length} queued or prefetched task(s), drain records, locks and history gone`);
+      };
+      if (pick < 0.5) {
+        await wipe('at once');
+        return 'redis-server restarted empty';
+      }
+      // During a drain is the known gap: cancelled workers, and no record of them left.
+      let fired = false;
+      env.arm((state: string, h: Handler): Handler => async (input) => {
+        if (state === 'CheckDrain' && !fired) {
+          fired = true;
+          await wipe('during a drain (before CheckDrain)');
+        }
+        return h(input);
+      });
+      return 'redis-server will restart empty when the next drain is checked';
     },
   },
   {
@@ -245,7 +247,7 @@ export interface ScheduledFault {
  * the kinds in a seeded order that uses each once before any repeats.
  */
 export function faultSchedule(seed: number, loadSeconds: number, meanGapSeconds: number, kinds: FaultKind[] = FAULT_KINDS): ScheduledFault[] {
-  const r = rng(seed ^ 0x5eed);
+  const r = mulberry32(seed ^ 0x5eed);
   const out: ScheduledFault[] = [];
   let deck: string[] = [];
   for (let at = 5 + r() * meanGapSeconds; at < loadSeconds; at += meanGapSeconds * (0.5 + r())) {

@@ -2,7 +2,8 @@ import type Redis from 'ioredis';
 import { CeleryControl } from '../lib/celery/control';
 import { statePrefix } from '../lib/state/store';
 import type { CeleryWorker } from './celery/worker';
-import { FAULT_KINDS, faultSchedule, rng, taskKeysIn, type FaultEnv, type FaultKind, type ScheduledFault, type Wrap } from './faults';
+import { mulberry32 } from '../lib/simulate/trace';
+import { FAULT_KINDS, faultSchedule, taskKeysIn, type FaultEnv, type FaultKind, type ScheduledFault, type Wrap } from './faults';
 import { accountTasks, InvariantChecker, type ServiceView, type Snapshot, type TaskAccount, type Violation } from './invariants';
 import { LocalStack, type LocalStackOptions } from './local-stack';
 import type { LocalCycleResult } from './run-cycle';
@@ -71,7 +72,7 @@ export const SOAK_STACK: LocalStackOptions = {
 
 /** The load of a seed: a wave every 6–16 s over the load phase, short tasks mostly, some long ones. */
 export function loadSchedule(seed: number, loadSeconds: number, queues: string[]): Wave[] {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const waves: Wave[] = [];
   for (let at = 0, n = 0; at < loadSeconds; at += 6 + r() * 10, n += 1) {
     const queue = queues[Math.floor(r() * queues.length)];
