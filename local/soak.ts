@@ -118,6 +118,15 @@ async function snapshot(stack: LocalStack, control: CeleryControl, cycle: number
 
 interface Output { actions?: string[]; recovered?: string[] }
 
+/** Task keys whose message sits in kombu's `unacked` (taken by a worker, never acknowledged). */
+async function inUnacked(stack: LocalStack): Promise<Set<string>> {
+  return taskKeysIn(Object.values(await stack.client.hgetall('unacked')));
+}
+
+/** A killed worker's prefetched message, or one held across a broker restart, waits in unacked for visibility_timeout (1 h). */
+const unackedExcused = (outcomes: Record<string, FaultOutcome>): boolean =>
+  ['worker-sigkill', 'worker-sigstop-forever', 'redis-restart', 'redis-wiped'].some((k) => (outcomes[k]?.landed ?? 0) > 0);
+
 /**
  * The seeded fault soak (issue 12): the local stack (real redis-server, real Celery workers, the
  * ECS emulator, the real state machine started every 2 s, overlapping as the schedule does)
@@ -264,7 +273,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
       if (quietSince !== null) {
         const counts = await stack.completed().catch(() => ({} as Record<string, number>));
-        const settled = sent.every((k) => (counts[k] ?? 0) >= 1 || lostToFault.has(k));
+        const waiting = unackedExcused(outcomes) ? await inUnacked(stack).catch(() => new Set<string>()) : new Set<string>();
+        const settled = sent.every((k) => (counts[k] ?? 0) >= 1 || lostToFault.has(k) || waiting.has(k));
         const atMinimum = services.every((s) => stack.ecs.liveTasks('local', s).length === stack.config.services[s].minWorkers);
         // The clock starts when the last task has run (or the faults ended, if later).
         if (!settled) quietSince = Math.max(quietSince, Date.now());
@@ -280,10 +290,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
     await Promise.allSettled([...inFlight]);
     const counts = await stack.completed();
-    const inUnacked = taskKeysIn(Object.values(await stack.client.hgetall('unacked')));
-    // A killed worker's prefetched message, or one held across a broker restart, waits in unacked for visibility_timeout.
-    const unackedExcused = ['worker-sigkill', 'worker-sigstop-forever', 'redis-restart', 'redis-wiped'].some((k) => (outcomes[k]?.landed ?? 0) > 0);
-    const tasks = accountTasks(sent, counts, lostToFault, inUnacked, unackedExcused);
+    const tasks = accountTasks(sent, counts, lostToFault, await inUnacked(stack), unackedExcused(outcomes));
     for (const [fault, keys] of Object.entries(tasks.lostToFault)) outcomes[fault].destroyed = keys.length;
     const account: Violation[] = [];
     if (tasks.lost.length > 0) account.push({ cycle: -1, invariant: 'no task lost', detail: `${tasks.lost.length} task(s) lost: ${tasks.lost.slice(0, 8).join(', ')}` });
