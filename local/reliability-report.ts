@@ -19,6 +19,17 @@ export function writeReportSection(name: string, markdown: string, file = RELIAB
   writeFileSync(file, next);
 }
 
+/** How to read the soak's tables: what counts as the fault's own loss, and the known gaps. */
+const SOAK_NOTES = [
+  '**Reading the tables.** *Tasks destroyed by the fault itself* are the task a SIGKILLed (or frozen, then health-check-killed) worker was running (Celery acknowledges on start) and the messages a Redis restarted without its data held; they are named per fault and are not the autoscaler\'s loss. *Waiting in unacked*: a message a worker had taken when its worker or broker was taken away sits in kombu\'s `unacked` until `visibility_timeout` (1 h), then Celery delivers it again: not lost, counted apart. Every other task must complete exactly once. A fault that found nothing to act on (no worker yet; no drain before the load ended) shows *landed* below *injected*.',
+  '',
+  '**Invariants** (checked every cycle, a 2-cycle grace where a repair needs a cycle): desired within [minWorkers, maxWorkers] and ≤ hardMaxWorkers; ECS stops only workers a drain emptied, and none running a task; no worker outside a live drain (its record and its cycle\'s lock) without its queues for more than 2 cycles; no lock with no expiry, longer than its lease, or held past its lease by an execution that ended; no scale-in protection with no cycle holding the service and no drain record for more than 2 cycles; after the load and the faults end, the fleet at its minimum within stabilization + drain timeout + 3 cycles.',
+  '',
+  '**Known gap (issue 12): Redis restarted without its data in the middle of a drain.** The drain record is gone and the drained workers stay cancelled, consuming nothing, with no record saying so; nothing gives them their queues back until MeasureQueues checks `active_queues` every cycle. Until then the soak reports it as *workers keep their queues* (and *no protection without its cycle* when the wipe also lost the record of the protection a ScaleDown set), and the fleet may not return to its minimum. `redis-wiped` picks, from the seed, to wipe at once or when the next drain is checked.',
+  '',
+  '**A frozen worker** never answers remote control, which holds every scale-down of its service (fail safe). The soak gives it a container health check (killed 30 s after the freeze, as ECS replaces an unhealthy task); without one it would hold its service at its size for good. Give Celery workers an ECS health check (e.g. `celery inspect ping -d worker@$ECS_TASK_ID`).',
+];
+
 /** The soak's section: one table per fault kind, then the run's totals and its invariant violations. */
 export function soakMarkdown(runs: SoakResult[]): string {
   const day = new Date().toISOString().slice(0, 10);
@@ -46,5 +57,6 @@ export function soakMarkdown(runs: SoakResult[]): string {
   }
   const all = runs.flatMap((r) => r.violations.map((v) => `- seed ${r.seed}, ${v.cycle >= 0 ? `cycle ${v.cycle}` : 'at the end'}: **${v.invariant}**: ${v.detail}`));
   if (all.length > 0) out.push('', '### Violations', '', ...all.slice(0, 40));
+  out.push('', ...SOAK_NOTES);
   return out.join('\n');
 }

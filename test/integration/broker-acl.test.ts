@@ -26,6 +26,7 @@ describe('least-privilege broker access: the autoscaler under its own ACL', () =
   let restrictedUrl: string;
   const monitored: { addr: string; cmd: string }[] = [];
   let monitor: Awaited<ReturnType<Redis['monitor']>>;
+  const brokerUrlBefore = process.env.BROKER_URL;
 
   beforeAll(async () => {
     stack = await LocalStack.start({
@@ -46,6 +47,9 @@ describe('least-privilege broker access: the autoscaler under its own ACL', () =
     monitor?.disconnect();
     restricted?.disconnect();
     await stack?.stop();
+    // Test files share the process (runInBand): leave the environment as it was.
+    if (brokerUrlBefore === undefined) delete process.env.BROKER_URL;
+    else process.env.BROKER_URL = brokerUrlBefore;
   });
 
   test('a full cycle scales up, drains and scales down, and the broker denies it nothing', async () => {
