@@ -41,11 +41,12 @@ export function soakMarkdown(runs: SoakResult[]): string {
     '',
   ];
   for (const kind of FAULT_KINDS) {
-    out.push(`### ${kind.name}: ${kind.title}`, '', '| seed | injected | landed | tasks destroyed by the fault itself | violations after it | what it did (first 3) |', '|---:|---:|---:|---:|---:|---|');
+    out.push(`### ${kind.name}: ${kind.title}`, '', '| seed | injected | landed | tasks destroyed by the fault itself | result: invariants broken while it was the latest fault to land | what it did (first 3) |', '|---:|---:|---:|---:|---|---|');
     for (const r of runs) {
       const f = r.faults[kind.name];
       if (!f) continue;
-      out.push(`| ${r.seed} | ${f.injected} | ${f.landed} | ${f.destroyed} | ${f.violations} | ${f.details.slice(0, 3).join('; ').replace(/\|/g, '/') || '—'} |`);
+      const result = f.landed === 0 ? '—' : f.violations.length === 0 ? 'all held' : `**${f.violations.length}**: ${[...new Set(f.violations)].join('; ')}`;
+      out.push(`| ${r.seed} | ${f.injected} | ${f.landed} | ${f.destroyed} | ${result} | ${f.details.slice(0, 3).join('; ').replace(/\|/g, '/') || '—'} |`);
     }
     out.push('');
   }

@@ -26,8 +26,8 @@ export interface FaultOutcome {
   /** Tasks the fault itself destroyed (never completed). */
   destroyed: number;
   details: string[];
-  /** Violations first seen while this kind was the latest fault. */
-  violations: number;
+  /** Invariants broken while this kind was the latest fault to land. */
+  violations: string[];
 }
 
 export interface SoakResult {
@@ -154,7 +154,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const frozen = new Set<CeleryWorker>();
   const timers = new Set<NodeJS.Timeout>();
   const armed = new Set<Wrap>();
-  const outcomes: Record<string, FaultOutcome> = Object.fromEntries(kinds.map((k) => [k.name, { kind: k.name, injected: 0, landed: 0, destroyed: 0, details: [], violations: 0 }]));
+  const outcomes: Record<string, FaultOutcome> = Object.fromEntries(kinds.map((k) => [k.name, { kind: k.name, injected: 0, landed: 0, destroyed: 0, details: [], violations: [] }]));
   const drained = new Set<string>();
   const ended = new Map<string, number>();
   const seenStops = new Set<string>();
@@ -179,6 +179,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     arm: (wrap) => armed.add(wrap),
     landed: (kind, detail) => {
       outcomes[kind].landed += 1;
+      latestFault = kind;
       outcomes[kind].details.push(detail);
       o.log(`[${t()} s] fault ${kind} landed: ${detail}`);
     },
@@ -236,7 +237,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const kind = kinds.find((k) => k.name === f.kind) as FaultKind;
         const rec = outcomes[f.kind];
         rec.injected += 1;
-        latestFault = f.kind;
         lastFaultActivity = Date.now();
         let did: string | null;
         try {
@@ -247,6 +247,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         }
         if (did && !kind.deferred) {
           rec.landed += 1;
+          latestFault = f.kind;
           rec.details.push(did);
         }
         o.log(`[${t()} s] fault ${f.kind}: ${did ?? 'nothing to act on'}`);
@@ -260,7 +261,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const found = checker.check(await snapshot(stack, control, tick, seenStops, drained, ended));
         for (const v of found) {
           o.log(`[${t()} s] VIOLATION ${v.invariant}: ${v.detail}`);
-          if (latestFault) outcomes[latestFault].violations += 1;
+          if (latestFault) outcomes[latestFault].violations.push(v.invariant);
         }
       } catch {
         /* the broker is down (a fault): this cycle is not observed */
@@ -317,7 +318,7 @@ export function formatSoak(s: SoakResult): string {
     '',
     `soak summary (seed ${s.seed}, ${s.minutes} min, ${s.seconds} s)`,
     '  faults by kind:',
-    ...Object.values(s.faults).map((f) => `    ${f.kind.padEnd(24)} injected ${f.injected}, landed ${f.landed}, tasks destroyed ${f.destroyed}, violations after it ${f.violations}`),
+    ...Object.values(s.faults).map((f) => `    ${f.kind.padEnd(24)} injected ${f.injected}, landed ${f.landed}, tasks destroyed ${f.destroyed}, violations after it ${f.violations.length}`),
     `  tasks sent ${s.tasks.sent}, completed ${s.tasks.completed}, lost ${s.tasks.lost.length}, run twice ${s.tasks.runTwice.length}` +
       `${lost ? `; destroyed by the fault itself: ${lost}` : ''}${s.tasks.waitingInUnacked.length ? `; waiting in kombu's unacked for redelivery: ${s.tasks.waitingInUnacked.length}` : ''}`,
     `  executions ${s.executions} (${s.failedExecutions} failed), scale-ups ${s.scaleUps}, drained scale-downs ${s.drainedScaleDowns}, drain timeouts ${s.drainTimeouts}, dead cycles repaired ${s.recoveries}`,
