@@ -82,7 +82,7 @@ async function freeze(env: FaultEnv, pick: number, ms: number, ending: string, t
 }
 
 /** Every task key in the broker's queue lists and kombu's `unacked`: what a broker wiped of its data destroys. */
-async function tasksInBroker(stack: LocalStack): Promise<string[]> {
+export async function tasksInBroker(stack: LocalStack): Promise<string[]> {
   const raw: string[] = Object.values(await stack.client.hgetall('unacked'));
   for (const k of await stack.client.keys('*')) if ((await stack.client.type(k)) === 'list') raw.push(...(await stack.client.lrange(k, 0, -1)));
   return [...taskKeysIn(raw)];

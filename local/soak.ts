@@ -3,7 +3,7 @@ import { CeleryControl } from '../lib/celery/control';
 import { statePrefix } from '../lib/state/store';
 import type { CeleryWorker } from './celery/worker';
 import { mulberry32 } from '../lib/simulate/trace';
-import { FAULT_KINDS, faultSchedule, taskKeysIn, type FaultEnv, type FaultKind, type ScheduledFault, type Wrap } from './faults';
+import { FAULT_KINDS, faultSchedule, taskKeysIn, tasksInBroker, type FaultEnv, type FaultKind, type ScheduledFault, type Wrap } from './faults';
 import { accountTasks, InvariantChecker, type ServiceView, type Snapshot, type TaskAccount, type Violation } from './invariants';
 import { LocalStack, type LocalStackOptions } from './local-stack';
 import type { LocalCycleResult } from './run-cycle';
@@ -294,7 +294,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const tasks = accountTasks(sent, counts, lostToFault, await inUnacked(stack), unackedExcused(outcomes));
     for (const [fault, keys] of Object.entries(tasks.lostToFault)) outcomes[fault].destroyed = keys.length;
     const account: Violation[] = [];
-    if (tasks.lost.length > 0) account.push({ cycle: -1, invariant: 'no task lost', detail: `${tasks.lost.length} task(s) lost: ${tasks.lost.slice(0, 8).join(', ')}` });
+    if (tasks.lost.length > 0) {
+      // Where a lost task is says why: still in a queue means no worker consumed it.
+      const queued = new Set(await tasksInBroker(stack));
+      const stillQueued = tasks.lost.filter((k) => queued.has(k)).length;
+      account.push({ cycle: -1, invariant: 'no task lost', detail: `${tasks.lost.length} task(s) never ran: ${tasks.lost.slice(0, 8).join(', ')} (${stillQueued} still in the broker, no worker consumed them; ${tasks.lost.length - stillQueued} gone)` });
+    }
     if (tasks.runTwice.length > 0) account.push({ cycle: -1, invariant: 'no task run twice', detail: `${tasks.runTwice.length} task(s) run twice: ${tasks.runTwice.slice(0, 8).join(', ')}` });
     for (const v of account) o.log(`VIOLATION ${v.invariant}: ${v.detail}`);
     return {
