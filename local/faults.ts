@@ -1,4 +1,5 @@
 import { mulberry32 } from '../lib/simulate/trace';
+import { CeleryControl } from '../lib/celery/control';
 import type { CeleryWorker } from './celery/worker';
 import type { LocalStack } from './local-stack';
 import type { LocalCycleOptions } from './run-cycle';
@@ -50,13 +51,30 @@ function pickWorker(env: FaultEnv, pick: number, except: Set<CeleryWorker> = env
   return { taskId, worker };
 }
 
-/** SIGKILL to a worker and its pool: the tasks it was running are the fault's own loss (acks on start). */
-async function killWorker(env: FaultEnv, worker: CeleryWorker, fault: string): Promise<string[]> {
+/** Task keys a worker runs now, by its own `active` answer: a task acked on start but not yet recorded by the fixture is in it. */
+async function activeKeys(env: FaultEnv, node: string): Promise<string[]> {
+  const control = new CeleryControl(env.stack.client, env.stack.config.broker);
+  try {
+    const r = await control.active({ destination: [node], timeoutMs: 500 });
+    return [...taskKeysIn([JSON.stringify(r.replies[node] ?? [])])];
+  } finally {
+    control.close();
+  }
+}
+
+/**
+ * SIGKILL to a worker and its pool: the tasks it was running are the fault's own loss (acks on
+ * start). `held`: what a frozen worker, which cannot answer, was running when it froze.
+ */
+async function killWorker(env: FaultEnv, worker: CeleryWorker, fault: string, held?: string[]): Promise<string[]> {
   const running = await env.stack.results.hgetall('fixture:running');
-  const keys = Object.entries(running).filter(([, host]) => host === worker.node).map(([k]) => k);
-  for (const k of keys) env.lostToFault.set(k, fault);
+  const recorded = Object.entries(running).filter(([, host]) => host === worker.node).map(([k]) => k);
+  const keys = [...new Set([...recorded, ...(held ?? (await activeKeys(env, worker.node)))])];
   worker.signal('SIGKILL');
-  return keys;
+  const done = await env.stack.completed();
+  const lost = keys.filter((k) => !(done[k] >= 1));
+  for (const k of lost) env.lostToFault.set(k, fault);
+  return lost;
 }
 
 /** The soak's task keys (`w<wave>-<queue>-<i>`) in raw Celery messages, whose bodies are base64 JSON. */
@@ -70,13 +88,14 @@ export function taskKeysIn(raw: string[]): Set<string> {
 }
 
 /** SIGSTOP to a worker and its pool; after `ms`, unless the soak ended first, `then` resumes or kills it. */
-async function freeze(env: FaultEnv, pick: number, ms: number, ending: string, then: (w: CeleryWorker) => Promise<void>): Promise<string | null> {
+async function freeze(env: FaultEnv, pick: number, ms: number, ending: string, then: (w: CeleryWorker, held: string[]) => Promise<void>): Promise<string | null> {
   const t = pickWorker(env, pick);
   if (!t) return null;
+  const held = await activeKeys(env, t.worker.node).catch(() => []);
   t.worker.signal('SIGSTOP');
   env.frozen.add(t.worker);
   env.later(ms, async () => {
-    if (env.frozen.delete(t.worker)) await then(t.worker);
+    if (env.frozen.delete(t.worker)) await then(t.worker, held);
   });
   return `SIGSTOP ${t.worker.node}, ${ending} after ${Math.round(ms / 1000)} s`;
 }
@@ -131,8 +150,8 @@ export const FAULT_KINDS: FaultKind[] = [
     name: 'worker-sigstop-forever',
     title: 'a worker frozen for good (SIGSTOP), killed 30 s later by its ECS health check',
     // A frozen worker never answers, which holds every scale-down: a container health check is what ends it.
-    inject: (env, pick) => freeze(env, pick, 30_000, 'killed by its health check', async (w) => {
-      const keys = await killWorker(env, w, 'worker-sigstop-forever');
+    inject: (env, pick) => freeze(env, pick, 30_000, 'killed by its health check', async (w, held) => {
+      const keys = await killWorker(env, w, 'worker-sigstop-forever', held);
       env.log(`  fault: health check kills frozen ${w.node}${keys.length ? ` (was running ${keys.join(', ')})` : ''}`);
     }),
   },

@@ -298,7 +298,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       // Where a lost task is says why: still in a queue means no worker consumed it.
       const queued = new Set(await tasksInBroker(stack));
       const stillQueued = tasks.lost.filter((k) => queued.has(k)).length;
-      account.push({ cycle: -1, invariant: 'no task lost', detail: `${tasks.lost.length} task(s) never ran: ${tasks.lost.slice(0, 8).join(', ')} (${stillQueued} still in the broker, no worker consumed them; ${tasks.lost.length - stillQueued} gone)` });
+      const running = await stack.results.hgetall('fixture:running');
+      const started = tasks.lost.filter((k) => k in running).map((k) => `${k} on ${running[k]}`);
+      account.push({ cycle: -1, invariant: 'no task lost', detail: `${tasks.lost.length} task(s) never completed: ${tasks.lost.slice(0, 8).join(', ')} (${stillQueued} still in the broker, no worker consumed them; ${started.length ? `started and never finished: ${started.join(', ')}; ` : ''}${tasks.lost.length - stillQueued - started.length} gone without starting)` });
     }
     if (tasks.runTwice.length > 0) account.push({ cycle: -1, invariant: 'no task run twice', detail: `${tasks.runTwice.length} task(s) run twice: ${tasks.runTwice.slice(0, 8).join(', ')}` });
     for (const v of account) o.log(`VIOLATION ${v.invariant}: ${v.detail}`);
