@@ -102,9 +102,14 @@ async function freeze(env: FaultEnv, pick: number, ms: number, ending: string, t
 
 /** Every task key in the broker's queue lists and kombu's `unacked`: what a broker wiped of its data destroys. */
 export async function tasksInBroker(stack: LocalStack): Promise<string[]> {
-  const raw: string[] = Object.values(await stack.client.hgetall('unacked'));
-  for (const k of await stack.client.keys('*')) if ((await stack.client.type(k)) === 'list') raw.push(...(await stack.client.lrange(k, 0, -1)));
-  return [...taskKeysIn(raw)];
+  const c = stack.client;
+  const lists: string[] = [];
+  for (const k of await c.keys('*')) if ((await c.type(k)) === 'list') lists.push(k);
+  // One transaction: a message a worker moves from a list to `unacked` meanwhile is seen in one or the other.
+  const m = c.multi().hvals('unacked');
+  for (const k of lists) m.lrange(k, 0, -1);
+  const res = (await m.exec()) ?? [];
+  return [...taskKeysIn(res.flatMap(([, v]) => (v as string[]) ?? []))];
 }
 
 /** A state crashes once in the next execution that reaches it: before its work (the Lambda died) or after it (the result was lost). */
