@@ -79,10 +79,12 @@ export class InvariantChecker {
       }
       const liveDrain = v.lock !== null && v.drainRecord !== null ? new Set(v.drainRecord) : new Set<string>();
       for (const w of v.workers) {
+        const key = `${name}/${w.node}`;
+        // No answer (frozen, busy) says nothing either way: the streak is carried, not reset.
+        if (w.queues === null && this.queueStreaks.has(key)) nextQueues.set(key, this.queueStreaks.get(key) as number);
         if (w.queues === null || liveDrain.has(w.node)) continue;
         const missing = v.queues.filter((q) => !(w.queues as string[]).includes(q));
         if (missing.length === 0) continue;
-        const key = `${name}/${w.node}`;
         const n = (this.queueStreaks.get(key) ?? 0) + 1;
         nextQueues.set(key, n);
         if (n === this.opts.graceCycles + 1) add('workers keep their queues', `${name}: ${w.node} outside a live drain has consumed nothing from ${missing.join(', ')} for ${n} cycles`);

@@ -41,7 +41,7 @@ export function soakMarkdown(runs: SoakResult[]): string {
     '',
   ];
   for (const kind of FAULT_KINDS) {
-    out.push(`### ${kind.name}: ${kind.title}`, '', '| seed | injected | landed | tasks destroyed by the fault itself | result: invariants broken while it was the latest fault to land | what it did (first 3) |', '|---:|---:|---:|---:|---|---|');
+    out.push(`### ${kind.name}: ${kind.title}`, '', '| seed | injected | landed | tasks destroyed by the fault itself | result: invariants broken while it was the latest fault to land (a 3-cycle streak: when it began) | what it did (first 3) |', '|---:|---:|---:|---:|---|---|');
     for (const r of runs) {
       const f = r.faults[kind.name];
       if (!f) continue;

@@ -26,7 +26,7 @@ export interface FaultOutcome {
   /** Tasks the fault itself destroyed (never completed). */
   destroyed: number;
   details: string[];
-  /** Invariants broken while this kind was the latest fault to land. */
+  /** Invariants broken while this kind was the latest fault to land (for a streak, when the streak began). */
   violations: string[];
 }
 
@@ -161,7 +161,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const inFlight = new Set<Promise<void>>();
   const sent: string[] = [];
   let lastFaultActivity = 0;
-  let latestFault = '';
+  const landings: { at: number; kind: string }[] = [];
+  // A streak-based violation is seen (grace + 1) cycles after what caused it: look back that far.
+  const causeOf = (invariant: string): string | undefined => {
+    const lookBack = ['workers keep their queues', 'no protection without its cycle'].includes(invariant) ? 3 * CYCLE_SECONDS * 1000 : 0;
+    return [...landings].reverse().find((l) => l.at <= Date.now() - lookBack)?.kind;
+  };
   let overlapNext = 0;
   const r = { executions: 0, failed: 0, scaleUps: 0, drains: 0, drainTimeouts: 0, recoveries: 0 };
 
@@ -179,7 +184,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     arm: (wrap) => armed.add(wrap),
     landed: (kind, detail) => {
       outcomes[kind].landed += 1;
-      latestFault = kind;
+      landings.push({ at: Date.now(), kind });
       outcomes[kind].details.push(detail);
       o.log(`[${t()} s] fault ${kind} landed: ${detail}`);
     },
@@ -247,7 +252,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         }
         if (did && !kind.deferred) {
           rec.landed += 1;
-          latestFault = f.kind;
+          landings.push({ at: Date.now(), kind: f.kind });
           rec.details.push(did);
         }
         o.log(`[${t()} s] fault ${f.kind}: ${did ?? 'nothing to act on'}`);
@@ -261,7 +266,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const found = checker.check(await snapshot(stack, control, tick, seenStops, drained, ended));
         for (const v of found) {
           o.log(`[${t()} s] VIOLATION ${v.invariant}: ${v.detail}`);
-          if (latestFault) outcomes[latestFault].violations.push(v.invariant);
+          const cause = causeOf(v.invariant);
+          if (cause) outcomes[cause].violations.push(v.invariant);
         }
       } catch {
         /* the broker is down (a fault): this cycle is not observed */

@@ -43,6 +43,16 @@ describe('the soak invariant checker', () => {
     expect(broken(v as ServiceView, cycles, o as Partial<Snapshot>)).toEqual(expected);
   });
 
+  test('a worker that does not answer neither breaks nor extends its streak', () => {
+    const c = new InvariantChecker({ lockLeaseMs: LEASE, graceCycles: 2 });
+    const bad = view({ workers: [{ node: 'worker@a', taskId: 'a', queues: ['q1'] }] });
+    const silent = view({ workers: [{ node: 'worker@a', taskId: 'a', queues: null }] });
+    [bad, bad, silent, silent].forEach((v, i) => c.check(snap(i + 1, v)));
+    expect(c.violations).toEqual([]);
+    c.check(snap(5, bad));
+    expect(c.violations.map((v) => v.cycle)).toEqual([5]);
+  });
+
   test('a streak that breaks starts again', () => {
     const c = new InvariantChecker({ lockLeaseMs: LEASE, graceCycles: 2 });
     const bad = view({ workers: [{ node: 'worker@a', taskId: 'a', queues: ['q1'] }] });
