@@ -60,6 +60,8 @@ export class EcsEmulator {
   private readonly tasks = new Map<string, EmuTask>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private faults: Fault[] = [];
+  /** Hold times of the next stops: a task that will not stop stays DEACTIVATING that long. */
+  private stuckStops: number[] = [];
   private ipSeq = 1;
   private timer: NodeJS.Timeout | null = null;
   private server: Server | null = null;
@@ -89,6 +91,11 @@ export class EcsEmulator {
 
   injectFaults(f: Fault): void {
     this.faults.push({ ...f });
+  }
+
+  /** The next `count` tasks ECS stops hang in DEACTIVATING for `ms` before their process is stopped. */
+  holdNextStops(count: number, ms: number): void {
+    for (let i = 0; i < count; i += 1) this.stuckStops.push(ms);
   }
 
   setDeploymentInProgress(cluster: string, service: string, inProgress: boolean): void {
@@ -214,7 +221,9 @@ export class EcsEmulator {
     if (t.lastStatus === 'STOPPED') return;
     t.lastStatus = 'DEACTIVATING';
     const grace = this.services.get(`${t.cluster}/${t.service}`)?.stopGraceMs ?? 30_000;
+    const holdUntil = Date.now() + (this.stuckStops.shift() ?? 0);
     this.track((async () => {
+      while (Date.now() < holdUntil && !this.closed) await new Promise((r) => setTimeout(r, 100));
       try {
         await this.runner.stop(t.taskId, { graceMs: grace });
       } finally {

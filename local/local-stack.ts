@@ -28,6 +28,8 @@ export interface LocalStackOptions {
   lockLeaseSeconds?: number;
   /** A password / ACL user (and TLS) on the broker: every client then uses the secured URL. */
   redisSecurity?: RedisSecurity;
+  /** The fixture's completion counts on their own redis-server, so a broker restarted without data keeps them. */
+  separateResults?: boolean;
 }
 
 /**
@@ -38,6 +40,9 @@ export interface LocalStackOptions {
 export class LocalStack {
   readonly workers = new Map<string, CeleryWorker>();
   client!: Redis;
+  /** Where the fixture counts completions (`fixture:completed`) and running tasks (`fixture:running`). */
+  results!: Redis;
+  private resultsServer: RedisServer | null = null;
   config!: AutoscalerConfig;
   private dir = '';
   private executions = 0;
@@ -84,6 +89,8 @@ export class LocalStack {
     await resetRuntime();
     this.client = new Redis(this.redis.url, { maxRetriesPerRequest: 1 });
     this.client.on('error', () => undefined);
+    this.resultsServer = this.opts.separateResults ? await RedisServer.start() : null;
+    this.results = this.resultsServer ? this.resultsServer.client() : this.client;
     for (const [name, s] of Object.entries(this.opts.services)) {
       this.ecs.addService({ cluster: 'local', service: name, desiredCount: s.initialDesired ?? 0, startupDelayMs: this.opts.startupDelayMs ?? 0, stopGraceMs: this.opts.stopGraceMs ?? 30_000 });
     }
@@ -95,6 +102,7 @@ export class LocalStack {
     const w = await CeleryWorker.start({
       brokerUrl: this.redis.url, queues: svc.queues, nodeName: `worker@${t.taskId}`,
       concurrency: this.opts.concurrency ?? 2, pool: this.opts.pool ?? 'prefork',
+      env: this.resultsServer ? { FIXTURE_RESULTS_URL: this.resultsServer.url } : {},
     });
     this.workers.set(t.taskId, w);
     // An essential container that exits stops its ECS task (and ECS replaces it).
@@ -129,7 +137,7 @@ export class LocalStack {
   }
 
   async completed(): Promise<Record<string, number>> {
-    const h = await this.client.hgetall('fixture:completed');
+    const h = await this.results.hgetall('fixture:completed');
     return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Number(v)]));
   }
 
@@ -142,6 +150,8 @@ export class LocalStack {
     await this.ecs.close();
     await Promise.allSettled([...this.workers.values()].map((w) => w.stop('SIGKILL', 0)));
     this.client?.disconnect();
+    if (this.resultsServer) this.results.disconnect();
+    await this.resultsServer?.stop();
     await this.redis.stop();
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }

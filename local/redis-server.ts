@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { connect, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
@@ -58,6 +60,13 @@ export class RedisServer {
     const persistence = this.dataDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dataDir] : ['--appendonly', 'no'];
     this.child = spawnTracked('redis-server', [...securityArgs(this.security, this.port), '--bind', '127.0.0.1', '-::1', '--save', '', ...persistence, '--daemonize', 'no'], { stdio: 'ignore' });
     await waitFor(`redis-server on port ${this.port}`, () => pingOnce(this.port, !!this.security.tls), 10_000, 25);
+  }
+
+  /** Starts again with nothing: a failover that lost its recent writes, or a replaced node. */
+  async restartWithoutData(): Promise<void> {
+    await this.stop();
+    if (this.dataDir) for (const f of readdirSync(this.dataDir)) rmSync(join(this.dataDir, f), { recursive: true, force: true });
+    await this.restart();
   }
 
   client(): Redis {

@@ -1,12 +1,12 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import '../local/setup';
 import { stopAllTracked } from '../local/processes';
+import { writeReportSection } from '../local/reliability-report';
 import { runScenario } from '../local/scenario';
 import { E2E_SCENARIOS } from '../local/scenarios';
 
 /**
- * Runs the end-to-end scenarios (the same list test/e2e runs) and writes docs/reliability.md.
+ * Runs the end-to-end scenarios (the same list test/e2e runs) and writes their section of
+ * docs/reliability.md (the soak writes its own: `npm run soak -- --write-report`).
  * `npm run e2e:report -- drain` runs only the scenarios whose name contains "drain" (and prints
  * the table without writing the file).
  */
@@ -25,9 +25,9 @@ async function main(): Promise<void> {
     rows.push(`| ${scenario.name} | ${s.cycles} (${s.failedCycles} failed) | ${s.sent} | ${lost} | ${s.runTwice} | ${s.scaleUps} / ${s.drains} (${s.drainedWorkers} workers) | ${s.drainTimeouts} | ${s.stoppedUndrained.length} | ${s.recoveries} | ${s.secondsToMinimum ?? '—'} | ${s.seconds} | ${failed.length === 0 ? 'pass' : `**FAIL**: ${failed.join('; ')}${s.lostKeys.length ? ` (lost: ${s.lostKeys.join(', ')}; ${s.lostInUnacked} in kombu's unacked)` : ''}`} |`);
   }
   const out = [
-    '# Reliability report',
+    '## End-to-end scenarios',
     '',
-    `Written by \`npm run e2e:report\` on ${new Date().toISOString().slice(0, 10)}. Each scenario runs the product on the local stack: a real redis-server, real Celery workers (prefork, prefetch 1) as the ECS emulator's tasks with a 2 s stop timeout (a worker stopped while busy loses its task), and the real state machine started every 2 s whether or not the previous execution has ended. Every task counts its completions in Redis, so *lost* and *duplicated* are exact. The scenarios and their checks are in \`test/support/scenarios.ts\`; \`npm test\` runs the same list.`,
+    `Written by \`npm run e2e:report\` on ${new Date().toISOString().slice(0, 10)}. Each scenario runs the product on the local stack: a real redis-server, real Celery workers (prefork, prefetch 1) as the ECS emulator's tasks with a 2 s stop timeout (a worker stopped while busy loses its task), and the real state machine started every 2 s whether or not the previous execution has ended. Every task counts its completions in Redis, so *lost* and *duplicated* are exact. The scenarios and their checks are in \`local/scenarios.ts\`; \`npm test\` runs the same list.`,
     '',
     '| scenario | executions | tasks | lost | duplicated | scale-ups / drained scale-downs | drain timeouts | stopped without a drain | dead cycles repaired | s to minimum fleet | s | result |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     'When the broker itself dies, a message a worker had taken but not acknowledged waits in kombu\'s `unacked` until `visibility_timeout` (1 h) before Celery delivers it again: such a task is not lost, and is shown apart in that scenario ("waiting in kombu\'s unacked"). It happened in about one run in nine here. Everywhere else, a task in `unacked` at the end counts as lost. A task running on a worker the fault SIGKILLs is the fault\'s own loss (Celery acknowledges on start) and is shown apart too.',
     '',
   ].join('\n');
-  if (!only) writeFileSync(join(__dirname, '..', 'docs', 'reliability.md'), out);
+  if (!only) writeReportSection('e2e', out);
   process.stdout.write(out);
   if (failures > 0) process.exitCode = 1;
 }

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { CeleryControl } from '../../lib/celery/control';
@@ -52,6 +52,8 @@ export class CeleryWorker {
         ...process.env,
         PYTHONPATH: FIXTURE_DIR,
         CELERY_BROKER_URL: o.brokerUrl,
+        // celery's `-b` reads BROKER_URL and overrides CELERY_BROKER_URL: never inherit the autoscaler's.
+        BROKER_URL: o.brokerUrl,
         CELERY_PREFETCH: String(o.prefetch ?? 1),
         CELERY_GLOBAL_KEYPREFIX: o.globalKeyprefix ?? '',
         ...o.env,
@@ -89,9 +91,32 @@ export class CeleryWorker {
     return stopProcess(this.process, signal, graceMs);
   }
 
+  /**
+   * A signal to the worker and its pool processes, as a container's processes all get it:
+   * SIGSTOP freezes it (stuck in C code, cut off), SIGCONT resumes it, SIGKILL leaves no child running a task.
+   */
+  signal(signal: NodeJS.Signals): void {
+    for (const pid of [this.pid, ...childPids(this.pid)]) {
+      try { process.kill(pid, signal); } catch { /* already gone */ }
+    }
+  }
+
   output(): string {
     return this.stderrTail;
   }
+}
+
+/** The pool processes of a prefork worker: /proc entries whose parent is `pid`. */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      // Field 4 of /proc/<pid>/stat, after the parenthesised command name, is the parent pid.
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d));
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
 }
 
 export const fixturePath = (...p: string[]): string => join(FIXTURE_DIR, ...p);

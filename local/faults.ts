@@ -1,0 +1,282 @@
+import { mulberry32 } from '../lib/simulate/trace';
+import { CeleryControl } from '../lib/celery/control';
+import type { CeleryWorker } from './celery/worker';
+import type { LocalStack } from './local-stack';
+import type { LocalCycleOptions } from './run-cycle';
+
+type Handler = (input: unknown) => Promise<unknown>;
+export type Wrap = NonNullable<LocalCycleOptions['wrap']>;
+
+
+/** What a fault may do to the running stack. */
+export interface FaultEnv {
+  stack: LocalStack;
+  /** Task key → the fault that destroyed it (a killed worker's running task, a wiped broker's messages). */
+  lostToFault: Map<string, string>;
+  /** Workers frozen by SIGSTOP, resumed (SIGCONT) before the stack stops. */
+  frozen: Set<CeleryWorker>;
+  /** Runs `fn` after `ms` unless the soak ends first. */
+  later: (ms: number, fn: () => Promise<void> | void) => void;
+  /** Extra executions started at the next tick, beside the scheduled one. */
+  overlap: (n: number) => void;
+  /** A handler wrapper for the executions started from now on; it calls `landed` when it fires. */
+  arm: (wrap: Wrap) => void;
+  /** A deferred fault fired: counted as landed, with what it did. */
+  landed: (kind: string, detail: string) => void;
+  log: (line: string) => void;
+  cycleSeconds: number;
+}
+
+/**
+ * One kind of fault. `inject` gets a number in [0, 1) drawn from the seed, to choose its target
+ * and size, and says what it did (null: nothing to act on now). New kinds (a step aborted
+ * after its k-th port call) are one more entry in FAULT_KINDS.
+ */
+export interface FaultKind {
+  name: string;
+  /** One line for the report. */
+  title: string;
+  inject: (env: FaultEnv, pick: number) => Promise<string | null>;
+  /** It lands later (a step crash waits for an execution to reach the step) and says so through `env.landed`. */
+  deferred?: boolean;
+}
+
+/** The pick-th of the live workers, ordered by task id so the choice depends only on the seed and the fleet. */
+function pickWorker(env: FaultEnv, pick: number, except: Set<CeleryWorker> = env.frozen): { taskId: string; worker: CeleryWorker } | null {
+  // Only workers ECS still wants running: one already being stopped is not a fault worth injecting.
+  const wanted = new Set(Object.keys(env.stack.config.services).flatMap((s) => env.stack.ecs.liveTasks('local', s).map((t) => t.taskId)));
+  const live = [...env.stack.workers.entries()].filter(([id, w]) => wanted.has(id) && !w.exited && !except.has(w)).sort(([a], [b]) => a.localeCompare(b));
+  if (live.length === 0) return null;
+  const [taskId, worker] = live[Math.floor(pick * live.length)];
+  return { taskId, worker };
+}
+
+/** Task keys a worker runs now, by its own `active` answer: a task acked on start but not yet recorded by the fixture is in it. */
+async function activeKeys(env: FaultEnv, node: string): Promise<string[]> {
+  const control = new CeleryControl(env.stack.client, env.stack.config.broker);
+  try {
+    const r = await control.active({ destination: [node], timeoutMs: 500 });
+    return [...taskKeysIn([JSON.stringify(r.replies[node] ?? [])])];
+  } finally {
+    control.close();
+  }
+}
+
+/**
+ * SIGKILL to a worker and its pool: the tasks it was running are the fault's own loss (acks on
+ * start). `held`: what a frozen worker, which cannot answer, was running when it froze.
+ */
+async function killWorker(env: FaultEnv, worker: CeleryWorker, fault: string, held?: string[]): Promise<string[]> {
+  const running = await env.stack.results.hgetall('fixture:running');
+  const recorded = Object.entries(running).filter(([, host]) => host === worker.node).map(([k]) => k);
+  const keys = [...new Set([...recorded, ...(held ?? (await activeKeys(env, worker.node)))])];
+  worker.signal('SIGKILL');
+  const done = await env.stack.completed();
+  const lost = keys.filter((k) => !(done[k] >= 1));
+  for (const k of lost) env.lostToFault.set(k, fault);
+  return lost;
+}
+
+/** The soak's task keys (`w<wave>-<queue>-<i>`) in raw Celery messages, whose bodies are base64 JSON. */
+export function taskKeysIn(raw: string[]): Set<string> {
+  const keys = new Set<string>();
+  for (const r of raw) {
+    const text = [r, ...[...r.matchAll(/"body": ?"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1], 'base64').toString('utf8'))].join('\n');
+    for (const m of text.matchAll(/\b(w\d+-\w+-\d+)\b/g)) keys.add(m[1]);
+  }
+  return keys;
+}
+
+/** SIGSTOP to a worker and its pool; after `ms`, unless the soak ended first, `then` resumes or kills it. */
+async function freeze(env: FaultEnv, pick: number, ms: number, ending: string, then: (w: CeleryWorker, held: string[]) => Promise<void>): Promise<string | null> {
+  const t = pickWorker(env, pick);
+  if (!t) return null;
+  const held = await activeKeys(env, t.worker.node).catch(() => []);
+  t.worker.signal('SIGSTOP');
+  env.frozen.add(t.worker);
+  env.later(ms, async () => {
+    if (env.frozen.delete(t.worker)) await then(t.worker, held);
+  });
+  return `SIGSTOP ${t.worker.node}, ${ending} after ${Math.round(ms / 1000)} s`;
+}
+
+/** Every task key in the broker's queue lists and kombu's `unacked`: what a broker wiped of its data destroys. */
+export async function tasksInBroker(stack: LocalStack): Promise<string[]> {
+  const c = stack.client;
+  const lists: string[] = [];
+  for (const k of await c.keys('*')) if ((await c.type(k)) === 'list') lists.push(k);
+  // One transaction: a message a worker moves from a list to `unacked` meanwhile is seen in one or the other.
+  const m = c.multi().hvals('unacked');
+  for (const k of lists) m.lrange(k, 0, -1);
+  const res = (await m.exec()) ?? [];
+  return [...taskKeysIn(res.flatMap(([, v]) => (v as string[]) ?? []))];
+}
+
+/** A state crashes once in the next execution that reaches it: before its work (the Lambda died) or after it (the result was lost). */
+function crashStep(kind: string, when: 'before' | 'after'): FaultKind['inject'] {
+  const STATES = ['MeasureQueues', 'ComputePlan', 'CheckCooldown', 'ScaleUp', 'DrainWorkers', 'CheckDrain', 'RestoreConsumers', 'ScaleDown', 'ReleaseProtection'];
+  return async (env, pick) => {
+    const target = STATES[Math.floor(pick * STATES.length)];
+    let landed = false;
+    env.arm((state: string, h: Handler): Handler => async (input) => {
+      if (state !== target || landed) return h(input);
+      landed = true;
+      env.landed(kind, `${target} crashed ${when} its work`);
+      // States.Timeout is what Step Functions reports for a Lambda that died or timed out; the Retry covers it.
+      const crash = Object.assign(new Error(`injected: ${target} crashed ${when} its work`), { name: 'States.Timeout' });
+      if (when === 'before') throw crash;
+      await h(input);
+      throw crash;
+    });
+    return `${target} will crash ${when} its work in the next execution that reaches it`;
+  };
+}
+
+export const FAULT_KINDS: FaultKind[] = [
+  {
+    name: 'worker-sigkill',
+    title: 'a worker SIGKILLed (with its pool)',
+    inject: async (env, pick) => {
+      const t = pickWorker(env, pick);
+      if (!t) return null;
+      const keys = await killWorker(env, t.worker, 'worker-sigkill');
+      return `SIGKILL ${t.worker.node}${keys.length ? ` running ${keys.join(', ')}` : ''}`;
+    },
+  },
+  {
+    name: 'worker-sigstop-resumed',
+    title: 'a worker frozen (SIGSTOP), resumed after 2–12 cycles',
+    inject: (env, pick) => freeze(env, pick, (2 + Math.floor(pick * 11)) * env.cycleSeconds * 1000, 'resumed', async (w) => {
+      w.signal('SIGCONT');
+      env.log(`  fault ends: SIGCONT ${w.node}`);
+    }),
+  },
+  {
+    name: 'worker-sigstop-forever',
+    title: 'a worker frozen for good (SIGSTOP), killed 30 s later by its ECS health check',
+    // A frozen worker never answers, which holds every scale-down: a container health check is what ends it.
+    inject: (env, pick) => freeze(env, pick, 30_000, 'killed by its health check', async (w, held) => {
+      const keys = await killWorker(env, w, 'worker-sigstop-forever', held);
+      env.log(`  fault: health check kills frozen ${w.node}${keys.length ? ` (was running ${keys.join(', ')})` : ''}`);
+    }),
+  },
+  {
+    name: 'redis-restart',
+    title: 'Redis stopped and restarted with its data (1–4 s down)',
+    inject: async (env, pick) => {
+      const downMs = 1000 + Math.floor(pick * 3000);
+      await env.stack.redis.stop();
+      env.later(downMs, () => env.stack.redis.restart());
+      return `redis-server down for ${downMs} ms, data kept`;
+    },
+  },
+  {
+    name: 'redis-wiped',
+    title: 'Redis restarted without its data (a failover that lost writes, a replaced node): at once, or in the middle of the next drain',
+    deferred: true,
+    inject: async (env, pick) => {
+      const wipe = async (when: string) => {
+        const destroyed = await tasksInBroker(env.stack);
+        for (const k of destroyed) if (!env.lostToFault.has(k)) env.lostToFault.set(k, 'redis-wiped');
+        await env.stack.redis.restartWithoutData();
+        env.landed('redis-wiped', `restarted empty ${when}: ${destroyed.length} queued or prefetched task(s), drain records, locks and history gone`);
+      };
+      if (pick < 0.5) {
+        await wipe('at once');
+        return 'redis-server restarted empty';
+      }
+      // During a drain is the known gap: cancelled workers, and no record of them left.
+      let fired = false;
+      env.arm((state: string, h: Handler): Handler => async (input) => {
+        if (state === 'CheckDrain' && !fired) {
+          fired = true;
+          await wipe('during a drain (before CheckDrain)');
+        }
+        return h(input);
+      });
+      return 'redis-server will restart empty when the next drain is checked';
+    },
+  },
+  {
+    name: 'ecs-throttle',
+    title: 'ECS throttling (2–8 calls refused)',
+    inject: async (env, pick) => {
+      const count = 2 + Math.floor(pick * 7);
+      env.stack.ecs.injectFaults({ kind: 'throttle', count });
+      return `next ${count} ECS calls throttled`;
+    },
+  },
+  {
+    name: 'ecs-5xx',
+    title: 'ECS 5xx errors (1–5 calls)',
+    inject: async (env, pick) => {
+      const count = 1 + Math.floor(pick * 5);
+      env.stack.ecs.injectFaults({ kind: '5xx', count });
+      return `next ${count} ECS calls answer 500`;
+    },
+  },
+  {
+    name: 'ecs-task-will-not-stop',
+    title: 'a task that will not stop (DEACTIVATING for 10–30 s)',
+    inject: async (env, pick) => {
+      const ms = 10_000 + Math.floor(pick * 20_000);
+      env.stack.ecs.holdNextStops(1, ms);
+      return `the next task ECS stops hangs ${Math.round(ms / 1000)} s before stopping`;
+    },
+  },
+  { name: 'step-crash-before', title: 'a step that crashes before its work (the Lambda died)', inject: crashStep('step-crash-before', 'before'), deferred: true },
+  { name: 'step-crash-after', title: 'a step that crashes after its work (result lost, Step Functions runs it again)', inject: crashStep('step-crash-after', 'after'), deferred: true },
+  {
+    name: 'overlapping-executions',
+    title: 'overlapping executions (2–3 more at one tick)',
+    inject: async (env, pick) => {
+      const n = 2 + Math.floor(pick * 2);
+      env.overlap(n);
+      return `${n} more executions at the next tick`;
+    },
+  },
+  {
+    name: 'drain-timeout',
+    title: 'long tasks (2× the drain timeout) on every worker, so a drain times out',
+    inject: async (env, pick) => {
+      const svc = Object.keys(env.stack.config.services).sort()[Math.floor(pick * Object.keys(env.stack.config.services).length)];
+      const cfg = env.stack.config.services[svc];
+      const count = Math.max(1, env.stack.liveWorkers(svc).length);
+      const tag = `w${Date.now() % 100000}-long${svc}-`;
+      await env.stack.publishRecorded(cfg.queues[0], Array.from({ length: count }, (_, i) => `${tag}${i}`), cfg.drainTimeoutSeconds * 2);
+      return `${count} task(s) of ${cfg.drainTimeoutSeconds * 2} s on ${cfg.queues[0]}`;
+    },
+  },
+];
+
+/** Fisher–Yates with the seeded generator. */
+export function shuffled<T>(xs: T[], r: () => number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(r() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+export interface ScheduledFault {
+  /** Seconds after the start. */
+  at: number;
+  kind: string;
+  pick: number;
+}
+
+/**
+ * The fault schedule of a seed: over the load phase, a fault every `meanGapSeconds` on average,
+ * the kinds in a seeded order that uses each once before any repeats.
+ */
+export function faultSchedule(seed: number, loadSeconds: number, meanGapSeconds: number, kinds: FaultKind[] = FAULT_KINDS): ScheduledFault[] {
+  const r = mulberry32(seed ^ 0x5eed);
+  const out: ScheduledFault[] = [];
+  let deck: string[] = [];
+  for (let at = 5 + r() * meanGapSeconds; at < loadSeconds; at += meanGapSeconds * (0.5 + r())) {
+    if (deck.length === 0) deck = shuffled(kinds.map((k) => k.name), r);
+    out.push({ at: Math.round(at * 10) / 10, kind: deck.pop() as string, pick: r() });
+  }
+  return out;
+}

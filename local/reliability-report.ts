@@ -1,0 +1,63 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FAULT_KINDS } from './faults';
+import type { SoakResult } from './soak';
+
+export const RELIABILITY_MD = join(__dirname, '..', 'docs', 'reliability.md');
+
+/**
+ * docs/reliability.md has one section per source (the end-to-end scenarios, the soak), each
+ * between `<!-- name:start -->` and `<!-- name:end -->`: each source rewrites its own and keeps the others.
+ */
+export function writeReportSection(name: string, markdown: string, file = RELIABILITY_MD): void {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const block = `${start}\n${markdown.trim()}\n${end}`;
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Reliability report\n';
+  const at = text.indexOf(start);
+  const next = at >= 0 ? `${text.slice(0, at)}${block}${text.slice(text.indexOf(end) + end.length)}` : `${text.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, next);
+}
+
+/** How to read the soak's tables: what counts as the fault's own loss, and the known gaps. */
+const SOAK_NOTES = [
+  '**Reading the tables.** *Tasks destroyed by the fault itself* are the task a SIGKILLed (or frozen, then health-check-killed) worker was running (Celery acknowledges on start) and the messages a Redis restarted without its data held; they are named per fault and are not the autoscaler\'s loss. *Waiting in unacked*: a message a worker had taken when its worker or broker was taken away sits in kombu\'s `unacked` until `visibility_timeout` (1 h), then Celery delivers it again: not lost, counted apart. Every other task must complete exactly once. A fault that found nothing to act on (no worker yet; no drain before the load ended) shows *landed* below *injected*.',
+  '',
+  '**Invariants** (checked every cycle, a 2-cycle grace where a repair needs a cycle): desired within [minWorkers, maxWorkers] and ≤ hardMaxWorkers; ECS stops only workers a drain emptied, and none running a task; no worker outside a live drain (its record and its cycle\'s lock) without its queues for more than 2 cycles; no lock with no expiry, longer than its lease, or held past its lease by an execution that ended; no scale-in protection with no cycle holding the service and no drain record for more than 2 cycles; after the load and the faults end, the fleet at its minimum within stabilization + drain timeout + 3 cycles.',
+  '',
+  '**Known gap (issue 12): Redis restarted without its data in the middle of a drain.** The drain record is gone and the drained workers stay cancelled, consuming nothing, with no record saying so; nothing gives them their queues back until MeasureQueues checks `active_queues` every cycle. Until then the soak reports it as *workers keep their queues* (and *no protection without its cycle* when the wipe also lost the record of the protection a ScaleDown set), and the fleet may not return to its minimum. `redis-wiped` picks, from the seed, to wipe at once or when the next drain is checked.',
+  '',
+  '**A frozen worker** never answers remote control, which holds every scale-down of its service (fail safe). The soak gives it a container health check (killed 30 s after the freeze, as ECS replaces an unhealthy task); without one it would hold its service at its size for good. Give Celery workers an ECS health check (e.g. `celery inspect ping -d worker@$ECS_TASK_ID`).',
+];
+
+/** The soak's section: one table per fault kind, then the run's totals and its invariant violations. */
+export function soakMarkdown(runs: SoakResult[]): string {
+  const day = new Date().toISOString().slice(0, 10);
+  const out = [
+    '## Seeded fault soak',
+    '',
+    `Written by \`npm run soak -- --minutes N --seed S --write-report\` on ${day}: ${runs.map((r) => `seed ${r.seed} (${r.minutes} min)`).join(', ')}. ` +
+      'The local stack (a real redis-server, real Celery workers as the ECS emulator\'s tasks, the real state machine every 2 s, overlapping as the schedule does) runs waves of load while faults drawn from the seed hit it; the invariants of issue 12 are checked every cycle and at the end. The same command replays a run. Faults and invariants: `local/faults.ts`, `local/invariants.ts`.',
+    '',
+  ];
+  for (const kind of FAULT_KINDS) {
+    out.push(`### ${kind.name}: ${kind.title}`, '', '| seed | injected | landed | tasks destroyed by the fault itself | result: invariants broken while it was the latest fault to land (a 3-cycle streak: when it began) | what it did (first 3) |', '|---:|---:|---:|---:|---|---|');
+    for (const r of runs) {
+      const f = r.faults[kind.name];
+      if (!f) continue;
+      const result = f.landed === 0 ? '—' : f.violations.length === 0 ? 'all held' : `**${f.violations.length}**: ${[...new Set(f.violations)].join('; ')}`;
+      out.push(`| ${r.seed} | ${f.injected} | ${f.landed} | ${f.destroyed} | ${result} | ${f.details.slice(0, 3).join('; ').replace(/\|/g, '/') || '—'} |`);
+    }
+    out.push('');
+  }
+  out.push('### Totals', '', '| seed | min | executions (failed) | tasks sent | completed | lost | run twice | destroyed by faults | waiting in unacked | scale-ups / drained scale-downs | drain timeouts | dead cycles repaired | s to minimum | violations |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of runs) {
+    const destroyed = Object.values(r.tasks.lostToFault).reduce((a, k) => a + k.length, 0);
+    const v = r.violations.length === 0 ? '0' : `**${r.violations.length}**: ${[...new Set(r.violations.map((x) => x.invariant))].join('; ')}`;
+    out.push(`| ${r.seed} | ${r.minutes} | ${r.executions} (${r.failedExecutions}) | ${r.tasks.sent} | ${r.tasks.completed} | ${r.tasks.lost.length} | ${r.tasks.runTwice.length} | ${destroyed} | ${r.tasks.waitingInUnacked.length} | ${r.scaleUps} / ${r.drainedScaleDowns} | ${r.drainTimeouts} | ${r.recoveries} | ${r.secondsToMinimum ?? '—'} | ${v} |`);
+  }
+  const all = runs.flatMap((r) => r.violations.map((v) => `- seed ${r.seed}, ${v.cycle >= 0 ? `cycle ${v.cycle}` : 'at the end'}: **${v.invariant}**: ${v.detail}`));
+  if (all.length > 0) out.push('', '### Violations', '', ...all.slice(0, 40));
+  out.push('', ...SOAK_NOTES);
+  return out.join('\n');
+}

@@ -1,0 +1,342 @@
+import type Redis from 'ioredis';
+import { CeleryControl } from '../lib/celery/control';
+import { statePrefix } from '../lib/state/store';
+import type { CeleryWorker } from './celery/worker';
+import { mulberry32 } from '../lib/simulate/trace';
+import { FAULT_KINDS, faultSchedule, taskKeysIn, tasksInBroker, type FaultEnv, type FaultKind, type ScheduledFault, type Wrap } from './faults';
+import { accountTasks, InvariantChecker, type ServiceView, type Snapshot, type TaskAccount, type Violation } from './invariants';
+import { LocalStack, type LocalStackOptions } from './local-stack';
+import type { LocalCycleResult } from './run-cycle';
+
+export interface SoakOptions {
+  minutes: number;
+  seed: number;
+  log: (line: string) => void;
+  kinds?: FaultKind[];
+}
+
+/** One wave of load: `count` tasks on a queue at a second of the run. */
+interface Wave { at: number; queue: string; count: number; seconds: number[]; prefix: string }
+
+export interface FaultOutcome {
+  kind: string;
+  injected: number;
+  /** Injections that found something to act on (a worker to kill, a step reached). */
+  landed: number;
+  /** Tasks the fault itself destroyed (never completed). */
+  destroyed: number;
+  details: string[];
+  /** Invariants broken while this kind was the latest fault to land (for a streak, when the streak began). */
+  violations: string[];
+}
+
+export interface SoakResult {
+  seed: number;
+  minutes: number;
+  command: string;
+  schedule: ScheduledFault[];
+  faults: Record<string, FaultOutcome>;
+  tasks: TaskAccount;
+  executions: number;
+  failedExecutions: number;
+  scaleUps: number;
+  drainedScaleDowns: number;
+  drainTimeouts: number;
+  recoveries: number;
+  violations: Violation[];
+  secondsToMinimum: number | null;
+  seconds: number;
+}
+
+const CYCLE_SECONDS = 2;
+const LOCK_LEASE_SECONDS = 6;
+
+/** Seconds instead of minutes, so a soak of a few minutes sees many scale-ups, drains and faults. */
+const svc = (queues: string[], o: Partial<LocalStackOptions['services'][string]> = {}): LocalStackOptions['services'][string] => ({
+  queues, minWorkers: 1, maxWorkers: 5, tasksPerWorkerPerMinute: 120, targetMinutes: 0.2, startupSeconds: 2, stabilizationSeconds: 6,
+  scaleUpCooldownSeconds: 0, scaleDownCooldownSeconds: 2, idleMinutes: 0.1, drainTimeoutSeconds: 8, initialDesired: 1, ...o,
+});
+
+export const SOAK_STACK: LocalStackOptions = {
+  services: { fast: svc(['default', 'emails']), reports: svc(['reports'], { minWorkers: 0, maxWorkers: 3, tasksPerWorkerPerMinute: 20, targetMinutes: 0.5, initialDesired: 0 }) },
+  hardMaxWorkers: 10,
+  startupDelayMs: 1000,
+  // A worker stopped while busy loses its task: a wrong stop shows as loss.
+  stopGraceMs: 2000,
+  concurrency: 2,
+  persistentRedis: true,
+  separateResults: true,
+  lockLeaseSeconds: LOCK_LEASE_SECONDS,
+  controlTimeoutMs: 500,
+};
+
+/** The load of a seed: a wave every 6–16 s over the load phase, short tasks mostly, some long ones. */
+export function loadSchedule(seed: number, loadSeconds: number, queues: string[]): Wave[] {
+  const r = mulberry32(seed);
+  const waves: Wave[] = [];
+  for (let at = 0, n = 0; at < loadSeconds; at += 6 + r() * 10, n += 1) {
+    const queue = queues[Math.floor(r() * queues.length)];
+    const long = r() < 0.2;
+    const count = long ? 1 + Math.floor(r() * 3) : 20 + Math.floor(r() * 130);
+    const seconds = Array.from({ length: count }, () => Math.round((long ? 3 + r() * 12 : 0.05 + r() * 0.5) * 100) / 100);
+    waves.push({ at: Math.round(at * 10) / 10, queue, count, seconds, prefix: `w${n}-${queue}-` });
+  }
+  return waves;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/** The soak's own view of the broker and the fleet, read with an admin client apart from the product's. */
+async function snapshot(stack: LocalStack, control: CeleryControl, cycle: number, seenStops: Set<string>, drained: Set<string>, ended: Map<string, number>): Promise<Snapshot> {
+  const c: Redis = stack.client;
+  const prefix = statePrefix('local');
+  const services: Record<string, ServiceView> = {};
+  const running = await stack.results.hgetall('fixture:running');
+  for (const [name, cfg] of Object.entries(stack.config.services)) {
+    const live = stack.ecs.liveTasks('local', name);
+    const nodes = live.filter((t) => t.lastStatus === 'RUNNING').map((t) => ({ node: `worker@${t.taskId}`, taskId: t.taskId }));
+    const queues = await control.activeQueues({ destination: nodes.map((n) => n.node), timeoutMs: 500 });
+    const [record, holder, pttl] = await Promise.all([c.get(`${prefix}draining:${name}`), c.get(`${prefix}lock:${name}`), c.pttl(`${prefix}lock:${name}`)]);
+    const stoppedByScaleIn = stack.ecs.taskList('local', name)
+      .filter((t) => (t.stoppedReason ?? '').startsWith('Scaling activity') && !seenStops.has(t.taskId))
+      .map((t) => {
+        seenStops.add(t.taskId);
+        return { taskId: t.taskId, runningKeys: Object.entries(running).filter(([, host]) => host === `worker@${t.taskId}`).map(([k]) => k) };
+      });
+    services[name] = {
+      minWorkers: cfg.minWorkers, maxWorkers: cfg.maxWorkers, hardMaxWorkers: stack.config.hardMaxWorkers, queues: cfg.queues,
+      desired: stack.ecs.desiredCount('local', name),
+      workers: nodes.map((n) => ({ ...n, queues: n.node in queues.replies ? queues.replies[n.node].map((q) => q.name) : null })),
+      drainRecord: record ? (JSON.parse(record) as { nodes: { node: string }[] }).nodes.map((n) => n.node) : [],
+      lock: holder ? { holder, pttlMs: pttl } : null,
+      protectedTasks: live.filter((t) => t.protectedUntil !== null && t.protectedUntil > Date.now()).map((t) => t.taskId),
+      stoppedByScaleIn,
+    };
+  }
+  return { at: Date.now(), cycle, services, drained, ended };
+}
+
+interface Output { actions?: string[]; recovered?: string[] }
+
+/** Task keys whose message sits in kombu's `unacked` (taken by a worker, never acknowledged). */
+async function inUnacked(stack: LocalStack): Promise<Set<string>> {
+  return taskKeysIn(Object.values(await stack.client.hgetall('unacked')));
+}
+
+/** A killed worker's prefetched message, or one held across a broker restart, waits in unacked for visibility_timeout (1 h). */
+const unackedExcused = (outcomes: Record<string, FaultOutcome>): boolean =>
+  ['worker-sigkill', 'worker-sigstop-forever', 'redis-restart', 'redis-wiped'].some((k) => (outcomes[k]?.landed ?? 0) > 0);
+
+/**
+ * The seeded fault soak (issue 12): the local stack (real redis-server, real Celery workers, the
+ * ECS emulator, the real state machine started every 2 s, overlapping as the schedule does)
+ * under waves of load, with faults drawn from the seed. Invariants are checked every cycle and
+ * at the end; the same seed replays the same schedule of load and faults.
+ */
+export async function runSoak(o: SoakOptions): Promise<SoakResult> {
+  const kinds = o.kinds ?? FAULT_KINDS;
+  const totalSeconds = o.minutes * 60;
+  const loadSeconds = Math.max(20, totalSeconds * 0.6);
+  const stack = await LocalStack.start(SOAK_STACK);
+  const services = Object.keys(stack.config.services);
+  const queues = services.flatMap((s) => stack.config.services[s].queues);
+  const waves = loadSchedule(o.seed, loadSeconds, queues);
+  const schedule = faultSchedule(o.seed, loadSeconds, 6, kinds);
+  const command = `npm run soak -- --minutes ${o.minutes} --seed ${o.seed}`;
+  o.log(`soak: seed ${o.seed}, ${o.minutes} min (load and faults for ${Math.round(loadSeconds)} s), replay: ${command}`);
+  o.log(`fault schedule: ${schedule.map((f) => `${f.at}s ${f.kind}`).join(', ')}`);
+
+  const started = Date.now();
+  const t = () => ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+  const control = new CeleryControl(stack.client, stack.config.broker);
+  const checker = new InvariantChecker({ lockLeaseMs: LOCK_LEASE_SECONDS * 1000, graceCycles: 2 });
+  const lostToFault = new Map<string, string>();
+  const frozen = new Set<CeleryWorker>();
+  const timers = new Set<NodeJS.Timeout>();
+  const armed = new Set<Wrap>();
+  const outcomes: Record<string, FaultOutcome> = Object.fromEntries(kinds.map((k) => [k.name, { kind: k.name, injected: 0, landed: 0, destroyed: 0, details: [], violations: [] }]));
+  const drained = new Set<string>();
+  const ended = new Map<string, number>();
+  const seenStops = new Set<string>();
+  const inFlight = new Set<Promise<void>>();
+  const sent: string[] = [];
+  let lastFaultActivity = 0;
+  const landings: { at: number; kind: string }[] = [];
+  // A streak-based violation is seen (grace + 1) cycles after what caused it: look back that far.
+  const causeOf = (invariant: string): string | undefined => {
+    const lookBack = ['workers keep their queues', 'no protection without its cycle'].includes(invariant) ? 3 * CYCLE_SECONDS * 1000 : 0;
+    return [...landings].reverse().find((l) => l.at <= Date.now() - lookBack)?.kind;
+  };
+  let overlapNext = 0;
+  const r = { executions: 0, failed: 0, scaleUps: 0, drains: 0, drainTimeouts: 0, recoveries: 0 };
+
+  const env: FaultEnv = {
+    stack, lostToFault, frozen, cycleSeconds: CYCLE_SECONDS, log: o.log,
+    later: (ms, fn) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        lastFaultActivity = Date.now();
+        void Promise.resolve(fn()).catch((e) => o.log(`  fault ending failed: ${(e as Error).message}`));
+      }, ms);
+      timers.add(timer);
+    },
+    overlap: (n) => { overlapNext += n; },
+    arm: (wrap) => armed.add(wrap),
+    landed: (kind, detail) => {
+      outcomes[kind].landed += 1;
+      landings.push({ at: Date.now(), kind });
+      outcomes[kind].details.push(detail);
+      o.log(`[${t()} s] fault ${kind} landed: ${detail}`);
+    },
+  };
+  // Every armed wrap sees every handler; each decides itself whether it lands.
+  const wrap: Wrap = (state, h) => [...armed].reduce((acc, w) => w(state, acc), h);
+
+  const launch = (tick: number) => {
+    const name = `soak-${o.seed}-${tick}-${r.executions}`;
+    r.executions += 1;
+    const p = stack.cycle({}, {
+      executionName: name,
+      wrap,
+      onState: (state, input) => {
+        if (state === 'ScaleDown') for (const d of (input as { drain?: { taskId: string }[] }).drain ?? []) drained.add(d.taskId);
+      },
+    }).then((res: LocalCycleResult) => {
+      ended.set(name, Date.now());
+      const out = (res.output ?? {}) as Output;
+      if (res.status === 'FAILED') r.failed += 1;
+      for (const a of out.actions ?? []) {
+        if (/: scaled up/.test(a)) r.scaleUps += 1;
+        if (/: scaled down/.test(a)) r.drains += 1;
+        if (/drain timed out/.test(a)) r.drainTimeouts += 1;
+      }
+      r.recoveries += (out.recovered ?? []).length;
+      const said = res.status === 'FAILED' ? `FAILED ${res.error}: ${res.cause}` : [...(out.recovered ?? []).map((x) => `repaired ${x}`), ...(out.actions ?? [])].join('; ');
+      if (said) o.log(`[${t()} s] ${name}: ${said.slice(0, 300)}`);
+    });
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
+
+  const pendingWaves = [...waves];
+  const pendingFaults = [...schedule];
+  let quietSince: number | null = null;
+  let reachedMinimumAt: number | null = null;
+  const allowedMs = Math.max(...services.map((s) => stack.config.services[s].stabilizationSeconds + stack.config.services[s].drainTimeoutSeconds)) * 1000 + 3 * CYCLE_SECONDS * 1000;
+  try {
+    for (let tick = 1; ; tick += 1) {
+      const tickStart = Date.now();
+      const elapsed = (tickStart - started) / 1000;
+      for (const w of pendingWaves.filter((x) => x.at <= elapsed)) {
+        const keys = Array.from({ length: w.count }, (_, i) => `${w.prefix}${i}`);
+        try {
+          await stack.publishRecorded(w.queue, keys, (i) => w.seconds[i]);
+          sent.push(...keys);
+          pendingWaves.splice(pendingWaves.indexOf(w), 1);
+        } catch {
+          /* the broker is down (a fault): published at a later tick */
+        }
+      }
+      for (const f of pendingFaults.filter((x) => x.at <= elapsed)) {
+        pendingFaults.splice(pendingFaults.indexOf(f), 1);
+        const kind = kinds.find((k) => k.name === f.kind) as FaultKind;
+        const rec = outcomes[f.kind];
+        rec.injected += 1;
+        lastFaultActivity = Date.now();
+        let did: string | null;
+        try {
+          did = await kind.inject(env, f.pick);
+        } catch (e) {
+          did = null;
+          o.log(`[${t()} s] fault ${f.kind} could not be injected: ${(e as Error).message}`);
+        }
+        if (did && !kind.deferred) {
+          rec.landed += 1;
+          landings.push({ at: Date.now(), kind: f.kind });
+          rec.details.push(did);
+        }
+        o.log(`[${t()} s] fault ${f.kind}: ${did ?? 'nothing to act on'}`);
+      }
+      // A wrap that landed stays armed harmlessly; drop wraps once load and faults are over.
+      if (pendingFaults.length === 0 && elapsed > loadSeconds) armed.clear();
+      for (let e = 0; e < 1 + overlapNext; e += 1) launch(tick);
+      overlapNext = 0;
+
+      try {
+        const found = checker.check(await snapshot(stack, control, tick, seenStops, drained, ended));
+        for (const v of found) {
+          o.log(`[${t()} s] VIOLATION ${v.invariant}: ${v.detail}`);
+          const cause = causeOf(v.invariant);
+          if (cause) outcomes[cause].violations.push(v.invariant);
+        }
+      } catch {
+        /* the broker is down (a fault): this cycle is not observed */
+      }
+
+      const quiet = elapsed > loadSeconds && pendingWaves.length === 0 && pendingFaults.length === 0 && timers.size === 0;
+      if (quiet && quietSince === null) {
+        quietSince = Math.max(Date.now(), lastFaultActivity);
+        o.log(`[${t()} s] load and faults over: the fleet must be back at its minimum within ${Math.round(allowedMs / 1000)} s of the last task`);
+      }
+      if (quietSince !== null) {
+        const counts = await stack.completed().catch(() => ({} as Record<string, number>));
+        const waiting = unackedExcused(outcomes) ? await inUnacked(stack).catch(() => new Set<string>()) : new Set<string>();
+        const settled = sent.every((k) => (counts[k] ?? 0) >= 1 || lostToFault.has(k) || waiting.has(k));
+        const atMinimum = services.every((s) => stack.ecs.liveTasks('local', s).length === stack.config.services[s].minWorkers);
+        // The clock starts when the last task has run (or the faults ended, if later).
+        if (!settled) quietSince = Math.max(quietSince, Date.now());
+        if (settled && atMinimum && reachedMinimumAt === null) reachedMinimumAt = Date.now();
+        if (!atMinimum) reachedMinimumAt = null;
+        if (settled && reachedMinimumAt !== null && inFlight.size === 0) break;
+        if (Date.now() - quietSince > allowedMs || elapsed > totalSeconds + 120) break;
+      }
+      await sleep(CYCLE_SECONDS * 1000 - (Date.now() - tickStart));
+    }
+    if (quietSince !== null) {
+      for (const v of checker.checkReturnToMinimum({ cycle: -1, quietSince, reachedAt: reachedMinimumAt, allowedMs, now: Date.now() })) o.log(`[${t()} s] VIOLATION ${v.invariant}: ${v.detail}`);
+    }
+    await Promise.allSettled([...inFlight]);
+    const counts = await stack.completed();
+    const tasks = accountTasks(sent, counts, lostToFault, await inUnacked(stack), unackedExcused(outcomes));
+    for (const [fault, keys] of Object.entries(tasks.lostToFault)) outcomes[fault].destroyed = keys.length;
+    const account: Violation[] = [];
+    if (tasks.lost.length > 0) {
+      // Where a lost task is says why: still in a queue means no worker consumed it.
+      const queued = new Set(await tasksInBroker(stack));
+      const stillQueued = tasks.lost.filter((k) => queued.has(k)).length;
+      const running = await stack.results.hgetall('fixture:running');
+      const started = tasks.lost.filter((k) => k in running).map((k) => `${k} on ${running[k]}`);
+      account.push({ cycle: -1, invariant: 'no task lost', detail: `${tasks.lost.length} task(s) never completed: ${tasks.lost.slice(0, 8).join(', ')} (${stillQueued} still in the broker, no worker consumed them; ${started.length ? `started and never finished: ${started.join(', ')}; ` : ''}${tasks.lost.length - stillQueued - started.length} gone without starting)` });
+    }
+    if (tasks.runTwice.length > 0) account.push({ cycle: -1, invariant: 'no task run twice', detail: `${tasks.runTwice.length} task(s) run twice: ${tasks.runTwice.slice(0, 8).join(', ')}` });
+    for (const v of account) o.log(`VIOLATION ${v.invariant}: ${v.detail}`);
+    return {
+      seed: o.seed, minutes: o.minutes, command, schedule, faults: outcomes, tasks,
+      executions: r.executions, failedExecutions: r.failed, scaleUps: r.scaleUps, drainedScaleDowns: r.drains, drainTimeouts: r.drainTimeouts, recoveries: r.recoveries,
+      violations: [...checker.violations, ...account],
+      secondsToMinimum: reachedMinimumAt !== null && quietSince !== null ? Math.max(0, Math.round((reachedMinimumAt - quietSince) / 1000)) : null,
+      seconds: Math.round((Date.now() - started) / 1000),
+    };
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+    for (const w of frozen) w.signal('SIGCONT');
+    control.close();
+    await stack.stop();
+  }
+}
+
+export function formatSoak(s: SoakResult): string {
+  const lost = Object.entries(s.tasks.lostToFault).map(([f, k]) => `${k.length} by ${f}`).join(', ');
+  return [
+    '',
+    `soak summary (seed ${s.seed}, ${s.minutes} min, ${s.seconds} s)`,
+    '  faults by kind:',
+    ...Object.values(s.faults).map((f) => `    ${f.kind.padEnd(24)} injected ${f.injected}, landed ${f.landed}, tasks destroyed ${f.destroyed}, violations after it ${f.violations.length}`),
+    `  tasks sent ${s.tasks.sent}, completed ${s.tasks.completed}, lost ${s.tasks.lost.length}, run twice ${s.tasks.runTwice.length}` +
+      `${lost ? `; destroyed by the fault itself: ${lost}` : ''}${s.tasks.waitingInUnacked.length ? `; waiting in kombu's unacked for redelivery: ${s.tasks.waitingInUnacked.length}` : ''}`,
+    `  executions ${s.executions} (${s.failedExecutions} failed), scale-ups ${s.scaleUps}, drained scale-downs ${s.drainedScaleDowns}, drain timeouts ${s.drainTimeouts}, dead cycles repaired ${s.recoveries}`,
+    `  back at the minimum fleet: ${s.secondsToMinimum === null ? 'not reached' : `${s.secondsToMinimum} s after the load and faults ended`}`,
+    `  invariant violations: ${s.violations.length}`,
+    ...s.violations.map((v) => `    ${v.cycle >= 0 ? `cycle ${v.cycle}: ` : 'at the end: '}${v.invariant}: ${v.detail}`),
+  ].join('\n');
+}

@@ -1,0 +1,33 @@
+import '../local/setup';
+import { stopAllTracked } from '../local/processes';
+import { soakMarkdown, writeReportSection } from '../local/reliability-report';
+import { formatSoak, runSoak, type SoakResult } from '../local/soak';
+
+/**
+ * `npm run soak -- --minutes N --seed S [--write-report]`: the seeded fault soak. Exit 1 on any
+ * invariant violation, with the seed and the command that replays it. Without --seed, a random
+ * seed (printed first). `--seed 1,2,3` runs one soak per seed, one after the other; with
+ * --write-report their tables replace the soak section of docs/reliability.md.
+ */
+async function main(): Promise<void> {
+  const arg = (name: string): string | undefined => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+  };
+  const minutes = Number(arg('minutes') ?? 2);
+  const seeds = (arg('seed') ?? String(Math.floor(Math.random() * 2 ** 31))).split(',').map(Number);
+  if (!(minutes > 0) || !seeds.every(Number.isInteger)) throw new Error('usage: npm run soak -- --minutes N [--seed S[,S…]] [--write-report]');
+  const results: SoakResult[] = [];
+  for (const seed of seeds) {
+    const result = await runSoak({ minutes, seed, log: (l) => process.stdout.write(`${l}\n`) });
+    results.push(result);
+    process.stdout.write(`${formatSoak(result)}\n`);
+    if (result.violations.length > 0) {
+      process.stdout.write(`\nFAILED: ${result.violations.length} invariant violation(s) with seed ${seed}. Replay: ${result.command}\n`);
+      process.exitCode = 1;
+    }
+  }
+  if (process.argv.includes('--write-report')) writeReportSection('soak', soakMarkdown(results));
+}
+
+void main().catch(async (e) => { console.error(e); await stopAllTracked(); process.exit(1); });

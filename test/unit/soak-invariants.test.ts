@@ -1,0 +1,104 @@
+import { FAULT_KINDS, faultSchedule, taskKeysIn } from '../../local/faults';
+import { accountTasks, InvariantChecker, type ServiceView, type Snapshot } from '../../local/invariants';
+import { loadSchedule } from '../../local/soak';
+
+const LEASE = 6000;
+const view = (o: Partial<ServiceView> = {}): ServiceView => ({
+  minWorkers: 1, maxWorkers: 5, hardMaxWorkers: 10, queues: ['q1', 'q2'], desired: 2,
+  workers: [{ node: 'worker@a', taskId: 'a', queues: ['q1', 'q2'] }], drainRecord: [], lock: null, protectedTasks: [], stoppedByScaleIn: [], ...o,
+});
+const snap = (cycle: number, v: ServiceView, o: Partial<Snapshot> = {}): Snapshot => ({ at: 100_000 + cycle * 2000, cycle, services: { web: v }, drained: new Set(), ended: new Map(), ...o });
+
+/** Runs the same view for `cycles` cycles; the invariants broken, in order. */
+function broken(v: ServiceView, cycles = 1, o: Partial<Snapshot> = {}): string[] {
+  const c = new InvariantChecker({ lockLeaseMs: LEASE, graceCycles: 2 });
+  for (let i = 1; i <= cycles; i += 1) c.check(snap(i, v, o));
+  return c.violations.map((x) => x.invariant);
+}
+
+describe('the soak invariant checker', () => {
+  test.each([
+    ['healthy', view(), 5, {}, []],
+    ['desired', view({ desired: 6 }), 1, {}, ['desired within bounds']],
+    ['desired', view({ desired: 0 }), 1, {}, ['desired within bounds']],
+    ['desired', view({ maxWorkers: 20, desired: 11 }), 1, {}, ['desired within bounds']],
+    ['queues', view({ workers: [{ node: 'worker@a', taskId: 'a', queues: ['q1'] }] }), 2, {}, []],
+    ['queues', view({ workers: [{ node: 'worker@a', taskId: 'a', queues: ['q1'] }] }), 3, {}, ['workers keep their queues']],
+    ['queues', view({ workers: [{ node: 'worker@a', taskId: 'a', queues: [] }] }), 6, {}, ['workers keep their queues']],
+    ['queues', view({ workers: [{ node: 'worker@a', taskId: 'a', queues: null }] }), 6, {}, []],
+    ['queues', view({ workers: [{ node: 'worker@a', taskId: 'a', queues: [] }], drainRecord: ['worker@a'], lock: { holder: 'x', pttlMs: 3000 } }), 6, {}, []],
+    ['queues', view({ workers: [{ node: 'worker@a', taskId: 'a', queues: [] }], drainRecord: ['worker@a'] }), 3, {}, ['workers keep their queues']],
+    ['lock', view({ lock: { holder: 'x', pttlMs: -1 } }), 1, {}, ['no lock past its lease']],
+    ['lock', view({ lock: { holder: 'x', pttlMs: LEASE + 1 } }), 1, {}, ['no lock past its lease']],
+    ['lock', view({ lock: { holder: 'x', pttlMs: 500 } }), 1, { ended: new Map([['x', 100_000 - LEASE - 1500]]) }, ['no lock past its lease']],
+    ['lock', view({ lock: { holder: 'x', pttlMs: 500 } }), 1, { ended: new Map([['x', 100_000]]) }, []],
+    ['protection', view({ protectedTasks: ['b'] }), 2, {}, []],
+    ['protection', view({ protectedTasks: ['b'] }), 3, {}, ['no protection without its cycle']],
+    ['protection', view({ protectedTasks: ['b'], lock: { holder: 'x', pttlMs: 3000 } }), 5, {}, []],
+    ['protection', view({ protectedTasks: ['b'], drainRecord: ['worker@b'] }), 5, {}, []],
+    ['scale-in', view({ stoppedByScaleIn: [{ taskId: 'b', runningKeys: [] }] }), 1, { drained: new Set(['b']) }, []],
+    ['scale-in', view({ stoppedByScaleIn: [{ taskId: 'b', runningKeys: [] }] }), 1, {}, ['ECS stops only drained workers']],
+    ['scale-in', view({ stoppedByScaleIn: [{ taskId: 'b', runningKeys: ['k1'] }] }), 1, { drained: new Set(['b']) }, ['ECS stops only drained workers']],
+  ] as const)('%s, row %#', (_what, v, cycles, o, expected) => {
+    expect(broken(v as ServiceView, cycles, o as Partial<Snapshot>)).toEqual(expected);
+  });
+
+  test('a worker that does not answer neither breaks nor extends its streak', () => {
+    const c = new InvariantChecker({ lockLeaseMs: LEASE, graceCycles: 2 });
+    const bad = view({ workers: [{ node: 'worker@a', taskId: 'a', queues: ['q1'] }] });
+    const silent = view({ workers: [{ node: 'worker@a', taskId: 'a', queues: null }] });
+    [bad, bad, silent, silent].forEach((v, i) => c.check(snap(i + 1, v)));
+    expect(c.violations).toEqual([]);
+    c.check(snap(5, bad));
+    expect(c.violations.map((v) => v.cycle)).toEqual([5]);
+  });
+
+  test('a streak that breaks starts again', () => {
+    const c = new InvariantChecker({ lockLeaseMs: LEASE, graceCycles: 2 });
+    const bad = view({ workers: [{ node: 'worker@a', taskId: 'a', queues: ['q1'] }] });
+    [bad, bad, view(), bad, bad].forEach((v, i) => c.check(snap(i + 1, v)));
+    expect(c.violations).toEqual([]);
+  });
+
+  test.each([
+    [{ quietSince: 0, reachedAt: 19_000, allowedMs: 20_000, now: 30_000 }, []],
+    [{ quietSince: 0, reachedAt: 21_000, allowedMs: 20_000, now: 30_000 }, ['back to the minimum fleet']],
+    [{ quietSince: 0, reachedAt: null, allowedMs: 20_000, now: 21_000 }, ['back to the minimum fleet']],
+    [{ quietSince: 0, reachedAt: null, allowedMs: 20_000, now: 10_000 }, []],
+  ])('back to the minimum: %j → %j', (o, expected) => {
+    const c = new InvariantChecker({ lockLeaseMs: LEASE, graceCycles: 2 });
+    expect(c.checkReturnToMinimum({ cycle: -1, ...o }).map((v) => v.invariant)).toEqual(expected);
+  });
+});
+
+describe('the soak task accounting', () => {
+  test.each([
+    ['all once', { a: 1, b: 1 }, [], [], false, { completed: 2, lost: [], runTwice: [], waitingInUnacked: [], lostToFault: {} }],
+    ['one twice', { a: 2, b: 1 }, [], [], false, { completed: 2, lost: [], runTwice: ['a'], waitingInUnacked: [], lostToFault: {} }],
+    ['one lost', { a: 1 }, [], [], false, { completed: 1, lost: ['b'], runTwice: [], waitingInUnacked: [], lostToFault: {} }],
+    ['destroyed by a fault', { a: 1 }, [['b', 'worker-sigkill']], [], false, { completed: 1, lost: [], runTwice: [], waitingInUnacked: [], lostToFault: { 'worker-sigkill': ['b'] } }],
+    ['destroyed, but ran anyway', { a: 1, b: 1 }, [['b', 'redis-wiped']], [], false, { completed: 2, lost: [], runTwice: [], waitingInUnacked: [], lostToFault: {} }],
+    ['in unacked after a broker fault', { a: 1 }, [], ['b'], true, { completed: 1, lost: [], runTwice: [], waitingInUnacked: ['b'], lostToFault: {} }],
+    ['in unacked with no fault to blame', { a: 1 }, [], ['b'], false, { completed: 1, lost: ['b'], runTwice: [], waitingInUnacked: [], lostToFault: {} }],
+  ] as const)('%s', (_name, counts, faults, unacked, excused, expected) => {
+    expect(accountTasks(['a', 'b'], counts, new Map(faults as unknown as [string, string][]), new Set(unacked), excused)).toEqual({ sent: 2, ...expected });
+  });
+});
+
+describe('the soak schedule', () => {
+  test('a seed replays the same faults and load; another seed does not', () => {
+    expect(faultSchedule(7, 120, 6)).toEqual(faultSchedule(7, 120, 6));
+    expect(loadSchedule(7, 120, ['a', 'b'])).toEqual(loadSchedule(7, 120, ['a', 'b']));
+    expect(faultSchedule(8, 120, 6)).not.toEqual(faultSchedule(7, 120, 6));
+  });
+
+  test('every fault kind comes once before any comes twice', () => {
+    const kinds = faultSchedule(3, 1000, 6).slice(0, FAULT_KINDS.length).map((f) => f.kind);
+    expect(new Set(kinds).size).toBe(FAULT_KINDS.length);
+  });
+
+  test('task keys are found in a Celery message, whose body is base64', () => {
+    const body = Buffer.from(JSON.stringify([['w3-default-17', 0.1], {}, {}])).toString('base64');
+    expect([...taskKeysIn([JSON.stringify({ body, headers: { task: 'tasks.record' } })])]).toEqual(['w3-default-17']);
+  });
+});
