@@ -52,9 +52,11 @@ export const E2E_SCENARIOS: E2eScenario[] = [
     // Twelve waves of short tasks, 10 s apart, with long tasks (5–60 s) running through them: the
     // fleet grows and shrinks with every wave, and the drains happen while long tasks run on
     // other workers (or on the drained ones: then the drain waits, or gives up for the next wave).
+    // A 3 s window: the planner holds a scale-down for start-up + the window after a scale-up, which
+    // must leave room for a drain inside each 10 s wave.
     scenario: {
       name: 'waves of tasks, long tasks (5–60 s) running through the drains',
-      stack: { ...STACK, services: { ...TWO_SERVICES, fast: svc(['default', 'emails'], { targetMinutes: 0.2 }) } },
+      stack: { ...STACK, services: { ...TWO_SERVICES, fast: svc(['default', 'emails'], { targetMinutes: 0.2, stabilizationSeconds: 3 }) } },
       workload: [
         ...Array.from({ length: 12 }, (_, i) => flood(soak ? 1500 : 200, i * 10, String.fromCharCode(97 + i))).flat(),
         { queue: 'default', prefix: 'long-d', count: 2, seconds: (i) => [60, 20][i] },

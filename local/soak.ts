@@ -199,7 +199,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       executionName: name,
       wrap,
       onState: (state, input) => {
-        if (state === 'ScaleDown') for (const d of (input as { drain?: { taskId: string }[] }).drain ?? []) drained.add(d.taskId);
+        if (state === 'ScaleDown') for (const d of (input as { empty?: { taskId: string }[] }).empty ?? []) drained.add(d.taskId);
       },
     }).then((res: LocalCycleResult) => {
       ended.set(name, Date.now());
