@@ -165,8 +165,15 @@ export const FAULT_KINDS: FaultKind[] = [
     title: 'Redis stopped and restarted with its data (1–4 s down)',
     inject: async (env, pick) => {
       const downMs = 1000 + Math.floor(pick * 3000);
+      // kombu BRPOPs a message, then records it in `unacked` with a second command: one popped
+      // just before the stop is in neither afterwards, and no worker has it (docs/celery-facts.md).
+      const before = new Set(await tasksInBroker(env.stack));
       await env.stack.redis.stop();
-      env.later(downMs, () => env.stack.redis.restart());
+      env.later(downMs, async () => {
+        await env.stack.redis.restart();
+        const after = new Set(await tasksInBroker(env.stack));
+        for (const k of before) if (!after.has(k) && !env.lostToFault.has(k)) env.lostToFault.set(k, 'redis-restart');
+      });
       return `redis-server down for ${downMs} ms, data kept`;
     },
   },
