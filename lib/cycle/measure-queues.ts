@@ -105,13 +105,15 @@ export function* measureQueues(env: Env, rawInput: unknown, execution: string): 
   const at = env.now();
   const names = Object.keys(env.config.services);
   const queues = [...new Set(names.flatMap((n) => env.config.services[n].queues))];
-  const reads = yield* all<[Inspection, Record<string, number>, Record<string, DrainRecord | null>, ...Attempt<[EcsObservation, EcsTask[]]>[]]>([
+  const reads = yield* all<[Inspection, Record<string, number>, ...Attempt<[EcsObservation, EcsTask[]]>[]]>([
     env.workers.inspect({ withQueues: true }),
     env.workers.pending(queues),
-    env.history.drainRecords(names),
     ...names.map((n) => attempt(() => bothOf(env.ecs.describe(n), env.ecs.tasks(n)))),
   ]);
-  const [inspection, depths, drains, ...ecsReads] = reads;
+  const [inspection, depths, ...ecsReads] = reads;
+  // Read after the inspection: a drain records its nodes before it cancels them, so any cancel the
+  // inspection saw has its record here, and a node being drained is never given its queues back.
+  const drains = yield* call(env.history.drainRecords(names));
   const ecs: Record<string, EcsRead> = {};
   names.forEach((n, i) => {
     const read = ecsReads[i];
