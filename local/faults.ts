@@ -25,6 +25,11 @@ export interface FaultEnv {
   landed: (kind: string, detail: string) => void;
   log: (line: string) => void;
   cycleSeconds: number;
+  /**
+   * Runs `fn` with no task published meanwhile: what a broker fault destroys is read before it
+   * strikes, and a wave published in between would be destroyed without being counted.
+   */
+  withoutPublishing: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -167,8 +172,11 @@ export const FAULT_KINDS: FaultKind[] = [
       const downMs = 1000 + Math.floor(pick * 3000);
       // kombu BRPOPs a message, then records it in `unacked` with a second command: one popped
       // just before the stop is in neither afterwards, and no worker has it (docs/celery-facts.md).
-      const before = new Set(await tasksInBroker(env.stack));
-      await env.stack.redis.stop();
+      const before = await env.withoutPublishing(async () => {
+        const inBroker = new Set(await tasksInBroker(env.stack));
+        await env.stack.redis.stop();
+        return inBroker;
+      });
       env.later(downMs, async () => {
         await env.stack.redis.restart();
         const after = new Set(await tasksInBroker(env.stack));
@@ -182,12 +190,12 @@ export const FAULT_KINDS: FaultKind[] = [
     title: 'Redis restarted without its data (a failover that lost writes, a replaced node): at once, or in the middle of the next drain',
     deferred: true,
     inject: async (env, pick) => {
-      const wipe = async (when: string) => {
+      const wipe = async (when: string) => env.withoutPublishing(async () => {
         const destroyed = await tasksInBroker(env.stack);
         for (const k of destroyed) if (!env.lostToFault.has(k)) env.lostToFault.set(k, 'redis-wiped');
         await env.stack.redis.restartWithoutData();
         env.landed('redis-wiped', `restarted empty ${when}: ${destroyed.length} queued or prefetched task(s), drain records, locks and history gone`);
-      };
+      });
       if (pick < 0.5) {
         await wipe('at once');
         return 'redis-server restarted empty';

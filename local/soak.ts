@@ -170,8 +170,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let overlapNext = 0;
   const r = { executions: 0, failed: 0, scaleUps: 0, drains: 0, drainTimeouts: 0, recoveries: 0 };
 
+  // Publishing and a broker fault's read-then-strike take turns (FaultEnv.withoutPublishing).
+  let brokerTurn: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = brokerTurn.then(fn, fn);
+    brokerTurn = run.catch(() => undefined);
+    return run;
+  };
   const env: FaultEnv = {
-    stack, lostToFault, frozen, cycleSeconds: CYCLE_SECONDS, log: o.log,
+    stack, lostToFault, frozen, cycleSeconds: CYCLE_SECONDS, log: o.log, withoutPublishing: inTurn,
     later: (ms, fn) => {
       const timer = setTimeout(() => {
         timers.delete(timer);
@@ -230,7 +237,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       for (const w of pendingWaves.filter((x) => x.at <= elapsed)) {
         const keys = Array.from({ length: w.count }, (_, i) => `${w.prefix}${i}`);
         try {
-          await stack.publishRecorded(w.queue, keys, (i) => w.seconds[i]);
+          await inTurn(() => stack.publishRecorded(w.queue, keys, (i) => w.seconds[i]));
           sent.push(...keys);
           pendingWaves.splice(pendingWaves.indexOf(w), 1);
         } catch {
