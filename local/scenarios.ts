@@ -49,16 +49,17 @@ const soak = process.env.E2E_SOAK === '1';
 
 export const E2E_SCENARIOS: E2eScenario[] = [
   {
-    // Twelve waves of short tasks, 10 s apart, with long tasks (5–60 s) running through them: the
+    // Twelve waves of short tasks, 15 s apart, with long tasks (5–60 s) running through them: the
     // fleet grows and shrinks with every wave, and the drains happen while long tasks run on
     // other workers (or on the drained ones: then the drain waits, or gives up for the next wave).
-    // A 3 s window: the planner holds a scale-down for start-up + the window after a scale-up, which
-    // must leave room for a drain inside each 10 s wave.
+    // Waves 15 s apart and a 3 s window: the planner holds a scale-down for start-up + the window
+    // after a scale-up (no reversal before new workers have worked), which must leave room for a
+    // drain between two waves.
     scenario: {
       name: 'waves of tasks, long tasks (5–60 s) running through the drains',
       stack: { ...STACK, services: { ...TWO_SERVICES, fast: svc(['default', 'emails'], { targetMinutes: 0.2, stabilizationSeconds: 3 }) } },
       workload: [
-        ...Array.from({ length: 12 }, (_, i) => flood(soak ? 1500 : 200, i * 10, String.fromCharCode(97 + i))).flat(),
+        ...Array.from({ length: 12 }, (_, i) => flood(soak ? 1500 : 200, i * 15, String.fromCharCode(97 + i))).flat(),
         { queue: 'default', prefix: 'long-d', count: 2, seconds: (i) => [60, 20][i] },
         // Long reports, spaced so the service scales to zero and back between them.
         ...[[0, 25], [35, 5], [65, 5], [95, 5], [125, 5]].map(([at, seconds], i) => ({ queue: 'reports', prefix: `long-r${i}-`, count: 2, seconds: (k: number) => seconds + 5 * k, at })),
@@ -69,7 +70,9 @@ export const E2E_SCENARIOS: E2eScenario[] = [
     check: (s) => [
       ...safety(s),
       ...need(s.failedCycles === 0, `${s.failedCycles} failed cycle(s)`),
-      ...need(s.drains >= 10, `only ${s.drains} drained scale-down(s), expected at least 10`),
+      // At least one wave in two ends in a drained scale-down: the planner holds a scale-down until new
+      // workers have worked and the queue has been idle for idleMinutes, so not every wave does.
+      ...need(s.drains >= 6, `only ${s.drains} drained scale-down(s), expected at least 6`),
       ...need(s.drainsWithLongTasksRunning >= 3, `only ${s.drainsWithLongTasksRunning} drain(s) while long tasks ran`),
     ],
   },
