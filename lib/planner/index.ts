@@ -50,8 +50,13 @@ export interface PlanOptions {
 const QUICK_DRAIN_MINUTES = 1;
 /** Arrivals below this (tasks/min) count as none, for idleness. */
 const IDLE_LAMBDA = 0.01;
-/** How sharply the time left is smoothed near the deadline (about a cycle). */
+/**
+ * How sharply the time left is smoothed near the deadline: about a cycle, but never more than a
+ * quarter of the target, or a sub-minute target would be sized as if it had a minute (24 one-second
+ * tasks, 6 s target: 1 worker instead of 4).
+ */
 const SOFT_MINUTES = 1;
+const softZone = (targetMin: number): number => Math.min(SOFT_MINUTES, targetMin / 4);
 /** The share of a worker of the arrivals' need left to the queue to absorb (keeps 5.02 workers' worth of arrivals at 5, not 6). */
 const ARRIVAL_SLACK = 0.5;
 /**
@@ -76,7 +81,10 @@ const round1 = (x: number): string => (Math.round(x * 10) / 10).toString();
  * stays positive past the deadline, so a queue that has waited its whole target asks for steadily
  * more workers (up to the usable bound), not for 1/1e-6 of them.
  */
-const softLeft = (x: number): number => (x >= SOFT_MINUTES ? x : SOFT_MINUTES * Math.exp((x - SOFT_MINUTES) / SOFT_MINUTES));
+const softLeft = (x: number, targetMin: number): number => {
+  const soft = softZone(targetMin);
+  return x >= soft ? x : soft * Math.exp((x - soft) / soft);
+};
 
 /**
  * Workers needed so that the waiting work (worker-minutes) starts within the target while the
@@ -97,9 +105,9 @@ export function workersNeeded(workMin: number, lambda: number, mu: number, targe
   const arriving = lambda < IDLE_LAMBDA ? 0 : lambda / mu;
   const keepUp = arriving === 0 ? 0 : Math.max(1, ceil(arriving - ARRIVAL_SLACK));
   if (workMin <= 0) return keepUp;
-  const left = softLeft(targetMin - waitedMin);
+  const left = softLeft(targetMin - waitedMin, targetMin);
   const steady = ceil(workMin / left);
-  const forBacklog = steady > current ? current + ceil((workMin - current * left) / softLeft(left - startupMin)) : steady;
+  const forBacklog = steady > current ? current + ceil((workMin - current * left) / softLeft(left - startupMin, targetMin)) : steady;
   return Math.max(keepUp, Math.min(usable, Math.max(steady, forBacklog)));
 }
 
@@ -112,10 +120,11 @@ export function workersNeeded(workMin: number, lambda: number, mu: number, targe
 export function queueWaited(groups: [number, number][], pending: number, targetMin: number): number {
   if (pending <= 0 || groups.length === 0) return 0;
   let rate = 0;
-  for (const [count, waited] of groups) rate = Math.max(rate, count / softLeft(targetMin - waited));
+  for (const [count, waited] of groups) rate = Math.max(rate, count / softLeft(targetMin - waited, targetMin));
   // The inverse of softLeft: past the deadline the wait keeps growing instead of stopping at T.
   const left = pending / rate;
-  return Math.max(0, targetMin - (left >= SOFT_MINUTES ? left : SOFT_MINUTES + SOFT_MINUTES * Math.log(left / SOFT_MINUTES)));
+  const soft = softZone(targetMin);
+  return Math.max(0, targetMin - (left >= soft ? left : soft + soft * Math.log(left / soft)));
 }
 
 /**
@@ -182,7 +191,7 @@ function bindingQueue(queues: Record<string, number>, perQueue: Record<string, n
     const waited = Math.max(serviceWaited, queueWaited(groupsByWait(rates.queueWaiting[q], now), p, T));
     let work = 0;
     for (const [r, pr] of Object.entries(queues)) work += Math.min(pr, p) * perQueue[r];
-    const rate = work / softLeft(T - waited);
+    const rate = work / softLeft(T - waited, T);
     if (!best || rate > best.rate) best = { work, waited, rate };
   }
   return best;

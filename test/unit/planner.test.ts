@@ -40,6 +40,7 @@ describe('workersNeeded: the formula', () => {
     ['keeps up with λ/μ: more than half a worker short is a worker more (4.6 → 5)', 0, 9.2, 2, 5, 0, 0, 5],
     ['at least 1 while tasks arrive', 0, 0.5, 2, 5, 0, 0, 1],
     ['enough already: the steady need', 10, 0, 2, 5, 1, 8, 1],
+    ['a sub-minute target is smoothed within its own length: 24 one-second tasks in 6 s → 4', 24, 0, 60, 0.1, 0, 1, 4],
   ];
   test.each(rows)('%s', (_n, W, l, mu, T, S, N, expected) => {
     expect(workersNeeded(W / mu, l, mu, T, S, N)).toBe(expected);
