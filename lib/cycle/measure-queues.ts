@@ -4,7 +4,7 @@ import { taskForNode, type EcsTask } from '../ecs';
 import type { EcsObservation, NodeObservation, ServiceObservation } from '../observation';
 import type { DrainRecord } from '../state/store';
 import type { Measurement } from './payloads';
-import { all, attempt, call, type Attempt, type Env, type Step } from './ports';
+import { all, attempt, call, together, type Attempt, type Env, type Step } from './ports';
 import { recoverLeftovers } from './recover';
 
 export interface EcsRead {
@@ -108,7 +108,7 @@ export function* measureQueues(env: Env, rawInput: unknown, execution: string): 
   const reads = yield* all<[Inspection, Record<string, number>, ...Attempt<[EcsObservation, EcsTask[]]>[]]>([
     env.workers.inspect({ withQueues: true }),
     env.workers.pending(queues),
-    ...names.map((n) => attempt(() => bothOf(env.ecs.describe(n), env.ecs.tasks(n)))),
+    ...names.map((n) => attempt(() => together<[EcsObservation, EcsTask[]]>([env.ecs.describe(n), env.ecs.tasks(n)]))),
   ]);
   const [inspection, depths, ...ecsReads] = reads;
   // Read after the inspection: a drain records its nodes before it cancels them, so any cancel the
@@ -138,9 +138,4 @@ export function* measureQueues(env: Env, rawInput: unknown, execution: string): 
     ...(recovered.length > 0 ? { recovered } : {}),
   };
   return { measurement, queuesRestored };
-}
-
-/** Two reads of one service as one: both or the first failure. */
-function bothOf<A, B>(a: A | Promise<A>, b: B | Promise<B>): [A, B] | Promise<[A, B]> {
-  return a instanceof Promise || b instanceof Promise ? Promise.all([a, b]) : [a as A, b as B];
 }

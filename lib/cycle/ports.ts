@@ -92,10 +92,15 @@ export function* call<T>(value: Maybe<T>): Generator<Maybe<T>, T, unknown> {
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as { then?: unknown } | null)?.then === 'function';
 
-/** Port calls made side by side: Promise.all on the Lambda host, plain values on the simulator's. */
-export function* all<T extends readonly unknown[]>(values: { [K in keyof T]: Maybe<T[K]> }): Generator<unknown, T, unknown> {
+/** Several port results as one: Promise.all on the Lambda host, the plain values on the simulator's. */
+export function together<T extends readonly unknown[]>(values: { [K in keyof T]: Maybe<T[K]> }): Maybe<T> {
   const list = values as readonly unknown[];
-  return (yield list.some(isThenable) ? Promise.all(list) : list) as T;
+  return (list.some(isThenable) ? Promise.all(list) : list) as Maybe<T>;
+}
+
+/** Port calls made side by side. */
+export function* all<T extends readonly unknown[]>(values: { [K in keyof T]: Maybe<T[K]> }): Generator<unknown, T, unknown> {
+  return (yield together<T>(values)) as T;
 }
 
 /** Runs a step on a host whose ports return promises (Lambda, the local stack). */

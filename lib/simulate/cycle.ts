@@ -18,7 +18,6 @@ import type { ScaleTimes } from '../state/store';
 import { MemoryStore } from './memory-store';
 import type { Cloud } from './model';
 
-export type { ScaleTimes };
 
 export interface CycleChange {
   service: string;
