@@ -15,3 +15,9 @@ export class ValidationError extends AutoscalerError {
 
 /** The broker could not be reached or answered with an error: nothing may be scaled down on it. */
 export class BrokerUnavailableError extends AutoscalerError {}
+
+/** MeasureQueues' observation is gone from the state store: the cycle plans nothing on it. */
+export class MeasurementLostError extends AutoscalerError {}
+
+/** A state's output over its byte budget: failed where Catch still runs, not past Step Functions' limit. */
+export class PayloadTooLargeError extends AutoscalerError {}

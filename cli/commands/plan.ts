@@ -50,7 +50,7 @@ export function register(program: Command): void {
     .option('--current <counts>', 'with --no-ecs: N for every service, or NAME=N[,NAME=N]')
     .option('--json', 'print JSON');
   addOverrideOptions(cmd).action(async (opts: PlanOptions) => {
-    const [{ loadConfigFile }, { executionInput }, { brokerUrl }, { measureQueues }, { planCycle }, { runAsync }, { createEcsClient, EcsService }, { inFlightTotal, pendingTotal }, { assembleRuntime }, { envOf }] = await Promise.all([
+    const [{ loadConfigFile }, { executionInput }, { brokerUrl }, { measure }, { planCycle }, { runAsync }, { createEcsClient, EcsService }, { inFlightTotal, pendingTotal }, { assembleRuntime }, { envOf }] = await Promise.all([
       import('../../lib/config'), import('../overrides'), import('../broker'), import('../../lib/cycle/measure-queues'), import('../../lib/cycle/compute-plan'), import('../../lib/cycle/ports'),
       import('../../lib/ecs'), import('../../lib/observation'), import('../../lib/runtime'), import('../../lib/runtime-env'),
     ]);
@@ -74,14 +74,15 @@ export function register(program: Command): void {
       // Without ECS no running task shows a worker that did not answer: count the listeners on
       // the broker instead, and hold every service's scale-down on them as the cycle would.
       const env = envOf(rt);
-      const [{ measurement: m }, ping] = await Promise.all([runAsync(measureQueues(env, input, `plan-${Date.now()}`)), current ? rt.control.ping() : null]);
+      // `measure`, not the state's `measureQueues`: a dry run keeps nothing in the store.
+      const [{ measurement: m, observation }, ping] = await Promise.all([runAsync(measure(env, input, `plan-${Date.now()}`)), current ? rt.control.ping() : null]);
       const silent = ping ? Math.max(0, ping.expected - Object.keys(ping.replies).length) : 0;
-      for (const s of Object.values(m.services)) for (let i = 0; i < silent; i += 1) s.missingNodes.push('an unnamed worker (no reply to ping)');
-      const unread = Object.values(m.services).flatMap((s) => (s.ecs === null ? s.errors : []));
+      for (const s of Object.values(observation.services)) for (let i = 0; i < silent; i += 1) s.missingNodes.push('an unnamed worker (no reply to ping)');
+      const unread = Object.values(observation.services).flatMap((s) => (s.ecs === null ? s.errors : []));
       if (unread.length > 0) throw new EcsUnreadableError(`cannot plan without the current worker counts: ${unread.join('; ')} — check the region (--region, AWS_REGION) and credentials, or plan with --no-ecs --current N`);
-      const { output, decisions } = await runAsync(planCycle(env, m));
+      const { output, decisions } = await runAsync(planCycle(env, m, observation));
       const rows = decisions.map((d) => {
-        const s = m.services[d.service];
+        const s = observation.services[d.service];
         return {
           service: d.service, pending: pendingTotal(s), inFlight: inFlightTotal(s), throughput: d.mu, throughputMeasured: d.muMeasured,
           arrivalsPerMinute: d.lambda, current: d.from, target: d.to, change: d.to === d.from ? 'none' : d.direction, reason: d.reason,

@@ -3,6 +3,7 @@ import type { EcsTask } from '../ecs';
 import type { Wanted } from '../state/store';
 import { staleDrainNeed } from '../planner';
 import { renewLease } from './lease';
+import { clip, named, NAMES_SHOWN } from './sizes';
 import type { Drain, DrainNode } from './payloads';
 import { all, call, type Env, type Held, type Step } from './ports';
 
@@ -53,12 +54,12 @@ export function decide(input: Drain, cfg: ServiceConfig, r: CheckDrainReadings):
     still.push(d);
     busy.push(held ? { node: d.node, ...held } : { node: d.node, noReply: true });
   }
-  const out = { ...input, draining: still, empty: [...input.empty, ...emptied], busy };
+  const out = { ...input, draining: still, empty: [...input.empty, ...emptied], busy: busy.slice(0, NAMES_SHOWN) };
   const left = Math.max(0, Math.round((input.deadline - r.now) / 1000));
-  const progress = `${out.empty.length + out.released.length}/${out.empty.length + out.released.length + still.length} drained${busy.length ? `; busy: ${busy.map(describeBusy).join(', ')}` : ''}`;
-  if (out.empty.length > 0) return { ...out, status: 'release', result: `${progress}; removing ${out.empty.map((d) => d.node).join(', ')}` };
-  if (r.now >= input.deadline) return { ...out, status: 'timedOut', result: `drain timed out: ${progress}` };
-  return { ...out, status: 'waiting', result: `${progress}; ${left} s left` };
+  const progress = `${out.empty.length + out.released.length}/${out.empty.length + out.released.length + still.length} drained${busy.length ? `; busy: ${named(busy.map(describeBusy))}` : ''}`;
+  if (out.empty.length > 0) return { ...out, status: 'release', result: clip(`${progress}; removing ${named(out.empty.map((d) => d.node))}`) };
+  if (r.now >= input.deadline) return { ...out, status: 'timedOut', result: clip(`drain timed out: ${progress}`) };
+  return { ...out, status: 'waiting', result: clip(`${progress}; ${left} s left`) };
 }
 
 const describeBusy = (b: NonNullable<Drain['busy']>[number]): string =>

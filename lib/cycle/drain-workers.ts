@@ -3,6 +3,7 @@ import type { Inspection } from '../celery/inspect';
 import { taskForNode, type EcsTask } from '../ecs';
 import type { EcsObservation } from '../observation';
 import { chooseDrainNodes } from './choose';
+import { clip, DRAIN_NODES_BUDGET_BYTES, fitting, named } from './sizes';
 import { renewLease } from './lease';
 import type { CooldownOutput, Drain, DrainNode, Nothing } from './payloads';
 import { all, call, type Confirmations, type Env, type Step } from './ports';
@@ -16,7 +17,10 @@ export interface DrainReadings {
   inspection: Inspection;
 }
 
-/** Which nodes to drain, or why none: k = desired − target, the quickest to empty first. */
+/**
+ * Which nodes to drain, or why none: k = desired − target, the quickest to empty first, as many
+ * as fit the drain's payload (a few hundred nodes); the next cycle drains the rest.
+ */
 export function decide(input: CooldownOutput, cfg: ServiceConfig, r: DrainReadings): { chosen: DrainNode[] } | { nothing: string } {
   if (r.ecs.deploymentInProgress) return { nothing: 'an ECS deployment is in progress' };
   const k = r.ecs.desired - input.to;
@@ -24,14 +28,14 @@ export function decide(input: CooldownOutput, cfg: ServiceConfig, r: DrainReadin
   const candidates = r.inspection.nodes.map((n) => ({ ...n, taskId: taskForNode(n.node, r.tasks)?.taskId ?? null }));
   const chosen = chooseDrainNodes(candidates, r.tasks, k, input.perWorkerPerMinute ?? cfg.tasksPerWorkerPerMinute);
   if (chosen.length === 0) return { nothing: 'no worker maps to a running ECS task of this service' };
-  return { chosen: chosen.map((c) => ({ node: c.node, taskId: c.task.taskId, taskArn: c.task.taskArn })) };
+  return { chosen: fitting(chosen.map((c) => ({ node: c.node, taskId: c.task.taskId })), DRAIN_NODES_BUDGET_BYTES) };
 }
 
 /** After cancel_consumer: the nodes that confirmed drain; a node that did not gets its queues back. */
 export function settle(input: CooldownOutput, cfg: ServiceConfig, chosen: DrainNode[], sent: Confirmations, now: number): Drain | Nothing {
   const draining = chosen.filter((c) => sent.confirmed.includes(c.node));
-  const silent = sent.unconfirmed.length > 0 ? ` (no confirmation from ${sent.unconfirmed.join(', ')})` : '';
-  if (draining.length === 0) return { service: input.service, status: 'nothing', result: `no scale-down: no chosen worker confirmed cancel_consumer${silent}` };
+  const silent = sent.unconfirmed.length > 0 ? ` (no confirmation from ${named(sent.unconfirmed)})` : '';
+  if (draining.length === 0) return { service: input.service, status: 'nothing', result: clip(`no scale-down: no chosen worker confirmed cancel_consumer${silent}`) };
   return {
     cycle: input.cycle,
     service: input.service,
@@ -47,7 +51,7 @@ export function settle(input: CooldownOutput, cfg: ServiceConfig, chosen: DrainN
     startedAt: now,
     deadline: now + cfg.drainTimeoutSeconds * 1000,
     pollSeconds: POLL_SECONDS,
-    result: `draining ${draining.map((d) => d.node).join(', ')}${silent}`,
+    result: clip(`draining ${named(draining.map((d) => d.node))}${silent}`),
   };
 }
 

@@ -18,5 +18,5 @@ export const BRANCH_FLOW = {
 } as const;
 
 export type BranchState = keyof typeof BRANCH_FLOW;
-/** The states a branch ends in (Succeed, or a Task with End). */
+/** The states a branch ends in (Succeed, a Pass that shapes the branch's result, or a Task with End). */
 export const BRANCH_ENDS = ['HeldByCooldown', 'NothingToDrain', 'ScaledDown', 'End'] as const;

@@ -1,9 +1,10 @@
 import type { Inspection, NodeSnapshot } from '../celery/inspect';
 import { resolveCycleSettings, type AutoscalerConfig } from '../config';
 import { taskForNode, type EcsTask } from '../ecs';
-import type { EcsObservation, NodeObservation, ServiceObservation } from '../observation';
+import { inFlightTotal, pendingTotal, type EcsObservation, type NodeObservation, type Observation, type ServiceObservation } from '../observation';
 import type { DrainRecord } from '../state/store';
-import type { Measurement } from './payloads';
+import { RECOVERED_LINES, type Measurement, type ServiceMeasurement } from './payloads';
+import { clip, named, NAMES_SHOWN } from './sizes';
 import { all, attempt, call, together, type Attempt, type Env, type Step } from './ports';
 import { recoverLeftovers } from './recover';
 
@@ -86,19 +87,42 @@ function missingOf(service: string, read: EcsRead, mine: NodeSnapshot[], brokerM
 }
 
 export interface MeasureResult {
+  /** The state's output: every service in numbers, a few names at most. */
   measurement: Measurement;
+  /** What the planner reads: every worker's tasks and per-task-name counts. */
+  observation: Observation;
   /** Nodes given back a queue they had lost (a metric counts them). */
   queuesRestored: number;
 }
 
+/** How long a cycle's observation waits in the store for its ComputePlan (retries included). */
+export const OBSERVATION_TTL_MS = 15 * 60 * 1000;
+
+/** A service's observation as the console reads it: numbers and a few names. */
+export function summarize(obs: ServiceObservation): ServiceMeasurement {
+  return {
+    queues: obs.queues,
+    pending: pendingTotal(obs),
+    inFlight: inFlightTotal(obs),
+    scheduled: obs.nodes.reduce((a, n) => a + n.scheduled, 0),
+    workers: obs.nodes.length,
+    missing: obs.missingNodes.length,
+    missingNodes: obs.missingNodes.slice(0, NAMES_SHOWN).map((n) => clip(n)),
+    ecs: obs.ecs,
+    errors: obs.errors.slice(0, NAMES_SHOWN).map((e) => clip(e)),
+  };
+}
+
 /**
- * MeasureQueues: validates the execution input (a bad override fails here, before anything is
- * read or scaled), undoes what a dead cycle left behind (recover.ts), reads the broker and every
- * service's ECS state, and gives every worker outside a drain the queues it lacks (a drain
- * record lost with a broker's data must not leave a paid worker consuming nothing).
- * The broker being unreadable fails the step (BrokerUnavailableError, retried).
+ * Measures without keeping anything (the `plan` command: a dry run writes nothing). Validates
+ * the execution input (a bad override fails here, before anything is read or scaled), undoes
+ * what a dead cycle left behind (recover.ts), reads the broker and every service's ECS state,
+ * and gives every worker outside a drain the queues it lacks (a drain record lost with a
+ * broker's data must not leave a paid worker consuming nothing): one `add_consumer` per set of
+ * missing queues, to every node that lacks it. The broker being unreadable fails the step
+ * (BrokerUnavailableError, retried).
  */
-export function* measureQueues(env: Env, rawInput: unknown, execution: string): Step<MeasureResult> {
+export function* measure(env: Env, rawInput: unknown, execution: string): Step<MeasureResult> {
   const settings = resolveCycleSettings(env.config, rawInput);
   // Repair first, so this cycle measures the fleet as it will really work.
   const recovered = yield* recoverLeftovers(env, settings.dryRun, execution);
@@ -122,20 +146,44 @@ export function* measureQueues(env: Env, rawInput: unknown, execution: string): 
   });
   const { services, missingQueues } = decide(env.config, { inspection, depths, ecs, drains });
   let queuesRestored = 0;
-  for (const m of missingQueues) {
+  for (const [key, group] of groupRepairs(missingQueues)) {
+    const [service, ...lacking] = key.split('\n');
+    const nodes = group.map((m) => m.node);
     if (settings.dryRun) {
-      recovered.push(`${m.service}: would give ${m.queues.join(', ')} back to ${m.node}, which lacks them outside any drain`);
+      recovered.push(clip(`${service}: would give ${lacking.join(', ')} back to ${nodes.length} worker(s) that lack them outside any drain: ${named(nodes)}`));
       continue;
     }
-    const given = yield* call(env.workers.add(m.queues, [m.node]));
+    const given = yield* call(env.workers.add(lacking, nodes));
     queuesRestored += given.confirmed.length;
-    recovered.push(`${m.service}: gave ${m.queues.join(', ')} back to ${m.node}${given.confirmed.length ? '' : ' (no confirmation yet; next cycle checks again)'}: it lacked them outside any drain`);
+    const silent = given.unconfirmed.length > 0 ? `; no confirmation yet from ${named(given.unconfirmed)} (next cycle checks again)` : '';
+    recovered.push(clip(`${service}: gave ${lacking.join(', ')} back to ${given.confirmed.length} of ${nodes.length} worker(s) that lacked them outside any drain: ${named(nodes)}${silent}`));
   }
+  const cycle = { execution, at, dryRun: settings.dryRun, skipCooldown: settings.skipCooldown, ...(settings.note ? { note: settings.note } : {}) };
   const measurement: Measurement = {
-    cycle: { execution, at, dryRun: settings.dryRun, skipCooldown: settings.skipCooldown, ...(settings.note ? { note: settings.note } : {}) },
+    cycle,
     input: rawInput ?? {},
-    services,
-    ...(recovered.length > 0 ? { recovered } : {}),
+    services: Object.fromEntries(Object.entries(services).map(([n, o]) => [n, summarize(o)])),
+    ...(recovered.length > 0 ? { recovered: recovered.slice(0, RECOVERED_LINES) } : {}),
   };
-  return { measurement, queuesRestored };
+  return { measurement, observation: { at, services }, queuesRestored };
+}
+
+/** Repairs grouped by service and the queues missing: one broadcast per group, not one wait per node. */
+function groupRepairs(missing: MissingQueues[]): Map<string, MissingQueues[]> {
+  const groups = new Map<string, MissingQueues[]>();
+  for (const m of missing) {
+    const key = [m.service, ...m.queues].join('\n');
+    groups.set(key, [...(groups.get(key) ?? []), m]);
+  }
+  return groups;
+}
+
+/**
+ * MeasureQueues: measures (above), then keeps the per-worker observation in the state store under
+ * the execution's name for ComputePlan, and passes on the numbers alone.
+ */
+export function* measureQueues(env: Env, rawInput: unknown, execution: string): Step<MeasureResult> {
+  const result = yield* measure(env, rawInput, execution);
+  yield* call(env.history.saveObservation(execution, result.observation, OBSERVATION_TTL_MS));
+  return result;
 }

@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import { bytesOf, DRAIN_NODES_BUDGET_BYTES, LINE_MAX, NAMES_SHOWN } from './sizes';
+
+/** At most two lines per service (a dead cycle's leftovers, workers given their queues back). */
+export const RECOVERED_LINES = 200;
+/** A one-line reason or result: bounded, so no payload grows with what it describes. */
+const line = z.string().max(LINE_MAX);
+/** A Celery node name, `name@host` (a host name is at most 253 characters). */
+const nodeName = z.string().max(300);
 
 /**
  * The shapes that travel between Task states, one per boundary. Kept small: they are what an
@@ -17,35 +25,35 @@ export type Cycle = z.infer<typeof cycleSchema>;
 export const measureInputSchema = z.object({ input: z.unknown(), execution: z.string().min(1) });
 export type MeasureInput = z.infer<typeof measureInputSchema>;
 
-const nodeSchema = z.object({
-  node: z.string(),
-  taskId: z.string().nullable(),
-  active: z.number(),
-  reserved: z.number(),
-  scheduled: z.number(),
-  processed: z.number().nullable(),
-  longestActiveSeconds: z.number().optional(),
-  concurrency: z.number().nullable().optional(),
-  /** Per task name: started since the worker started, running now, and the queue it came from. */
-  totals: z.record(z.number()).optional(),
-  activeByTask: z.record(z.number()).optional(),
-  taskQueues: z.record(z.string()).optional(),
-});
-export const serviceObservationSchema = z.object({
+/**
+ * One service as MeasureQueues measured it, in numbers: what ComputePlan's reader and the console
+ * need. Per-worker and per-task-name detail (the planner's input) stays in the state store under
+ * the execution's name (`HistoryPort.observation`), so this grows with services, not workers.
+ */
+export const serviceMeasurementSchema = z.object({
+  /** Pending messages per queue, summed over its priority sub-lists. */
   queues: z.record(z.number()),
-  nodes: z.array(nodeSchema),
-  missingNodes: z.array(z.string()),
+  pending: z.number(),
+  /** Active and reserved tasks on the answering workers; scheduled (ETA) ones apart. */
+  inFlight: z.number(),
+  scheduled: z.number(),
+  /** Workers that answered, and how many were expected but did not (a few of them named). */
+  workers: z.number().int().nonnegative(),
+  missing: z.number().int().nonnegative(),
+  missingNodes: z.array(z.string().max(LINE_MAX)).max(NAMES_SHOWN),
   ecs: z.object({ desired: z.number(), running: z.number(), pending: z.number(), deploymentInProgress: z.boolean() }).nullable(),
-  errors: z.array(z.string()),
+  errors: z.array(z.string().max(LINE_MAX)).max(NAMES_SHOWN),
 });
+export type ServiceMeasurement = z.infer<typeof serviceMeasurementSchema>;
+
 /** MeasureQueues → ComputePlan. */
 export const measurementSchema = z.object({
   cycle: cycleSchema,
   /** The execution input as validated, so ComputePlan applies the same overrides. */
   input: z.unknown(),
-  services: z.record(serviceObservationSchema),
-  /** What this cycle repaired: a dead cycle's leftovers, workers missing a queue (one line each). */
-  recovered: z.array(z.string()).optional(),
+  services: z.record(serviceMeasurementSchema),
+  /** What this cycle repaired: a dead cycle's leftovers, workers missing a queue (a line per service and kind). */
+  recovered: z.array(z.string().max(LINE_MAX)).max(RECOVERED_LINES).optional(),
 });
 export type Measurement = z.infer<typeof measurementSchema>;
 
@@ -54,13 +62,13 @@ export const changeSchema = z.object({
   from: z.number().int().nonnegative(),
   to: z.number().int().nonnegative(),
   direction: z.enum(['up', 'down']),
-  reason: z.string(),
+  reason: line,
   /** The throughput the plan used: a drain re-checks its target against new work with it. */
   perWorkerPerMinute: z.number().positive().optional(),
 });
 export type Change = z.infer<typeof changeSchema>;
 
-const holdSchema = z.object({ service: z.string(), reason: z.string() });
+const holdSchema = z.object({ service: z.string(), reason: line });
 
 /** ComputePlan → AnyChanges? → ApplyChanges (one branch per change). */
 export interface PlanOutput {
@@ -77,15 +85,16 @@ export const changeItemSchema = changeSchema.extend({ cycle: cycleSchema, skipCo
 export type ChangeItem = z.infer<typeof changeItemSchema>;
 
 /** CheckCooldown → Allowed? → ScaleUp | DrainWorkers | HeldByCooldown. */
-export const cooldownOutputSchema = changeItemSchema.extend({ allowed: z.boolean(), result: z.string().optional() });
+export const cooldownOutputSchema = changeItemSchema.extend({ allowed: z.boolean(), result: line.optional() });
 export type CooldownOutput = z.infer<typeof cooldownOutputSchema>;
 
-export const drainNodeSchema = z.object({ node: z.string(), taskId: z.string(), taskArn: z.string() });
+/** A drained node and the ECS task it runs in (ECS's task calls take a task id where they take an ARN). */
+export const drainNodeSchema = z.object({ node: nodeName, taskId: z.string().max(64) });
 export type DrainNode = z.infer<typeof drainNodeSchema>;
 
 const busySchema = z.union([
-  z.object({ node: z.string(), active: z.number(), reserved: z.number(), scheduled: z.number() }),
-  z.object({ node: z.string(), noReply: z.literal(true) }),
+  z.object({ node: nodeName, active: z.number(), reserved: z.number(), scheduled: z.number() }),
+  z.object({ node: nodeName, noReply: z.literal(true) }),
 ]);
 
 /**
@@ -96,40 +105,42 @@ const busySchema = z.union([
  * - draining / waiting: poll again; release: ScaleDown removes the `empty` nodes;
  * - timedOut / abandoned: RestoreConsumers; stopping: wait for released tasks to stop; done.
  */
+export const drainStatusSchema = z.enum(['draining', 'waiting', 'release', 'timedOut', 'abandoned', 'stopping', 'done']);
 export const drainSchema = z.object({
   cycle: cycleSchema,
   service: z.string(),
   /** The desired count when the drain began, and the plan's target. */
   from: z.number().int().nonnegative(),
   to: z.number().int().nonnegative(),
-  reason: z.string(),
+  reason: line,
   perWorkerPerMinute: z.number().positive().optional(),
-  status: z.enum(['draining', 'waiting', 'release', 'timedOut', 'abandoned', 'stopping', 'done']),
+  status: drainStatusSchema,
   draining: z.array(drainNodeSchema),
   empty: z.array(drainNodeSchema),
   released: z.array(drainNodeSchema),
-  restored: z.array(z.string()),
-  busy: z.array(busySchema).optional(),
+  restored: z.array(nodeName),
+  /** The first few nodes still busy, for the console (the result line counts them all). */
+  busy: z.array(busySchema).max(NAMES_SHOWN).optional(),
   /** Epoch ms: when cancel_consumer was sent, and when still-busy nodes get their queues back. */
   startedAt: z.number(),
   deadline: z.number(),
   /** Epoch ms after which ReleaseProtection stops waiting for released tasks to stop. */
   stopDeadline: z.number().optional(),
   pollSeconds: z.number(),
-  result: z.string(),
-});
+  result: line,
+}).refine((d) => bytesOf([...d.draining, ...d.empty, ...d.released]) <= DRAIN_NODES_BUDGET_BYTES, { message: `a drain's nodes must fit ${DRAIN_NODES_BUDGET_BYTES} bytes` });
 export type Drain = z.infer<typeof drainSchema>;
 export type DrainStatus = Drain['status'];
 
 /** DrainWorkers → Draining?: a drain, or nothing to drain (the branch ends). */
-export const nothingSchema = z.object({ service: z.string(), status: z.literal('nothing'), result: z.string() });
+export const nothingSchema = z.object({ service: z.string(), status: z.literal('nothing'), result: line });
 export type Nothing = z.infer<typeof nothingSchema>;
 export const drainWorkersOutputSchema = z.union([nothingSchema, drainSchema]);
 
 /** What every branch ends with: Summarize reads the service and its one-line result. */
 export const branchResultSchema = z.object({
   service: z.string(),
-  result: z.string().optional(),
+  result: line.optional(),
   failed: z.boolean().optional(),
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });
@@ -153,7 +164,7 @@ export type FailedBranch = z.infer<typeof failedBranchSchema>;
 export const summarizeInputSchema = z.object({
   cycle: cycleSchema,
   holds: z.array(holdSchema),
-  recovered: z.array(z.string()).optional(),
+  recovered: z.array(line).max(RECOVERED_LINES).optional(),
   results: z.array(branchResultSchema.passthrough()),
 });
 export type SummarizeInput = z.infer<typeof summarizeInputSchema>;

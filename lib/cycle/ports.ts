@@ -1,7 +1,7 @@
 import type { AutoscalerConfig } from '../config';
 import type { Inspection } from '../celery/inspect';
 import type { EcsTask } from '../ecs';
-import type { EcsObservation } from '../observation';
+import type { EcsObservation, Observation } from '../observation';
 import type { ServiceHistory } from '../planner';
 import type { DrainRecord, Leftovers, ScaleTimes, Wanted } from '../state/store';
 
@@ -67,6 +67,9 @@ export interface HistoryPort {
   saveProtected(service: string, taskArns: string[], ttlMs: number): Maybe<void>;
   protectedTasks(service: string): Maybe<string[]>;
   clearProtected(service: string): Maybe<void>;
+  /** One cycle's per-worker observation, from MeasureQueues to ComputePlan (kept out of the payload). */
+  saveObservation(execution: string, observation: Observation, ttlMs: number): Maybe<void>;
+  observation(execution: string): Maybe<Observation | null>;
   /** A scale-up held by a draining cycle leaves its target here; the drain gives way to it. */
   want(service: string, wanted: Wanted, ttlMs: number): Maybe<void>;
   wanted(service: string): Maybe<Wanted | null>;

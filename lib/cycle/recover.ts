@@ -1,6 +1,7 @@
 import { lockLeaseMs } from './lease';
 import { call, type Env, type Step } from './ports';
 import { clearProtection } from './protection';
+import { clip, named } from './sizes';
 
 /**
  * The repair is done within this one step, so its lock lasts one Lambda attempt (the functions'
@@ -30,13 +31,13 @@ export function* recoverLeftovers(env: Env, dryRun: boolean, execution: string):
         const tasks = yield* call(env.ecs.tasks(service));
         const live = drain.nodes.filter((n) => tasks.some((t) => t.taskId === n.taskId && t.desiredStatus === 'RUNNING' && t.lastStatus !== 'STOPPED'));
         const nodes = live.map((n) => n.node);
-        if (nodes.length > 0 && dryRun) did.push(`would give ${drain.queues.join(', ')} back to ${nodes.join(', ')}`);
+        if (nodes.length > 0 && dryRun) did.push(`would give ${drain.queues.join(', ')} back to ${named(nodes)}`);
         if (nodes.length > 0 && !dryRun) {
           const given = yield* call(env.workers.add(drain.queues, nodes));
           // A worker that has not re-subscribed since a broker restart misses the command: retry it next cycle.
           unconfirmed = live.filter((n) => given.unconfirmed.includes(n.node));
-          if (given.confirmed.length > 0) did.push(`gave ${drain.queues.join(', ')} back to ${given.confirmed.join(', ')}`);
-          if (given.unconfirmed.length > 0) did.push(`no answer yet from ${given.unconfirmed.join(', ')}; will retry next cycle`);
+          if (given.confirmed.length > 0) did.push(`gave ${drain.queues.join(', ')} back to ${named(given.confirmed)}`);
+          if (given.unconfirmed.length > 0) did.push(`no answer yet from ${named(given.unconfirmed)}; will retry next cycle`);
         }
       }
       if (protectedTasks > 0) {
@@ -57,7 +58,7 @@ export function* recoverLeftovers(env: Env, dryRun: boolean, execution: string):
       }
     }
     const who = drain ? `cycle ${drain.execution}` : 'a cycle';
-    notes.push(`${service}: ${who} ended without cleaning up: ${did.join('; ') || 'nothing left to undo'}`);
+    notes.push(clip(`${service}: ${who} ended without cleaning up: ${did.join('; ') || 'nothing left to undo'}`));
   }
   return notes;
 }

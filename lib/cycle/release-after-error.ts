@@ -1,6 +1,7 @@
 import type { FailedBranch } from './payloads';
 import { call, type Env, type Step } from './ports';
 import { clearProtection } from './protection';
+import { clip, named } from './sizes';
 
 export type Cleanup = 'restore' | 'unprotect' | 'forget-drain' | 'release';
 
@@ -39,7 +40,7 @@ export function causeOf(raw: string | undefined): string {
 export function* releaseAfterError(env: Env, input: FailedBranch): Step<FailedResult> {
   const { service } = input;
   const cfg = env.config.services[service];
-  const error = { Error: input.error?.Error ?? 'Unknown', Cause: causeOf(input.error?.Cause) };
+  const error = { Error: input.error?.Error ?? 'Unknown', Cause: clip(causeOf(input.error?.Cause)) };
   let holder: string | null;
   try {
     holder = yield* call(env.lease.lockHolder(service));
@@ -50,7 +51,7 @@ export function* releaseAfterError(env: Env, input: FailedBranch): Step<FailedRe
   const cleanup: string[] = plan.leftTo ? [`left to ${plan.leftTo}, which holds the service now`] : [];
   let undone = true;
   const steps: Record<Cleanup, [string, () => Step<unknown>]> = {
-    restore: [`consumers restored to ${plan.restore.join(', ')}`, function* () { return yield* call(env.workers.add(cfg.queues, plan.restore)); }],
+    restore: [`consumers restored to ${named(plan.restore)}`, function* () { return yield* call(env.workers.add(cfg.queues, plan.restore)); }],
     unprotect: ['protection cleared', () => clearProtection(env, service)],
     'forget-drain': ['drain record removed', function* () { return yield* call(env.history.clearDrain(service)); }],
     release: ['lock released', function* () { return yield* call(env.lease.releaseLock(service, input.cycle.execution)); }],
@@ -67,5 +68,5 @@ export function* releaseAfterError(env: Env, input: FailedBranch): Step<FailedRe
     }
   }
   const incomplete = undone ? '' : ' (cleanup incomplete: the next cycle finishes it)';
-  return { service, failed: true, error, result: `failed: ${error.Error}: ${error.Cause}${incomplete}`, cleanup };
+  return { service, failed: true, error, result: clip(`failed: ${error.Error}: ${error.Cause}${incomplete}`), cleanup };
 }

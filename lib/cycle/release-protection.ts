@@ -3,6 +3,7 @@ import { renewLease } from './lease';
 import type { Drain } from './payloads';
 import { call, type Env, type Step } from './ports';
 import { clearProtection } from './protection';
+import { clip } from './sizes';
 
 /** Wait while a released task is still up (until stopDeadline); then clean up and finish. */
 export function decide(input: Drain, tasks: EcsTask[], now: number): { output: Drain; cleanup: boolean } {
@@ -10,7 +11,7 @@ export function decide(input: Drain, tasks: EcsTask[], now: number): { output: D
   const stillUp = tasks.filter((t) => ids.has(t.taskId) && t.lastStatus !== 'STOPPED');
   if (stillUp.length > 0 && now < (input.stopDeadline ?? 0)) return { output: { ...input, status: 'stopping' }, cleanup: false };
   const late = stillUp.length > 0 ? `; ${stillUp.length} released task(s) still stopping` : '';
-  return { output: { ...input, status: 'done', busy: undefined, result: `${input.result}${late}` }, cleanup: true };
+  return { output: { ...input, status: 'done', busy: undefined, result: clip(`${input.result}${late}`) }, cleanup: true };
 }
 
 /**

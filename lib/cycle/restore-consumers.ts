@@ -1,11 +1,12 @@
 import { renewLease } from './lease';
+import { clip, named } from './sizes';
 import type { Drain } from './payloads';
 import { call, type Env, type Step } from './ports';
 
 /** Who gets their queues back: every node not removed (still draining, or emptied but kept). */
 export function decide(input: Drain): { output: Drain; restore: string[] } {
   const restore = [...input.draining, ...input.empty].map((d) => d.node);
-  const removed = input.released.map((d) => d.node).join(', ') || 'nobody';
+  const removed = named(input.released.map((d) => d.node)) || 'nobody';
   const why = input.status === 'abandoned' ? input.result : `drain timed out`;
   return {
     output: {
@@ -14,7 +15,7 @@ export function decide(input: Drain): { output: Drain; restore: string[] } {
       empty: [],
       restored: [...input.restored, ...restore],
       status: input.released.length > 0 ? 'stopping' : 'done',
-      result: `${why}: queues given back to ${restore.join(', ') || 'none'}; removed ${removed}`,
+      result: clip(`${why}: queues given back to ${named(restore) || 'none'}; removed ${removed}`),
     },
     restore,
   };

@@ -5,6 +5,7 @@ import { renewLease } from './lease';
 import type { Drain } from './payloads';
 import { all, call, type Env, type Step } from './ports';
 import { protectAllBut } from './protection';
+import { clip, named } from './sizes';
 
 /** How long ReleaseProtection waits for released tasks to stop before clearing protection anyway. */
 export const STOP_WAIT_MS = 5 * 60 * 1000;
@@ -32,7 +33,7 @@ export interface ScaleDownPlan {
  * so it is not asked for twice, which would stop a busy worker once protection is cleared.
  */
 export function decide(input: Drain, r: ScaleDownReadings): ScaleDownPlan {
-  if (r.stale) return { output: { ...input, status: 'abandoned', result: `scale-down abandoned: ${r.stale}` }, remove: null };
+  if (r.stale) return { output: { ...input, status: 'abandoned', result: clip(`scale-down abandoned: ${r.stale}`) }, remove: null };
   const emptyIds = new Set(input.empty.map((d) => d.taskId));
   const releasedIds = new Set(input.released.map((d) => d.taskId));
   const live = r.tasks.filter((t) => t.lastStatus !== 'STOPPED' && t.desiredStatus !== 'STOPPED');
@@ -41,8 +42,8 @@ export function decide(input: Drain, r: ScaleDownReadings): ScaleDownPlan {
   const count = Math.max(0, present - Math.max(0, notCarriedOut));
   const desired = Math.max(0, r.ecs.desired - count);
   const released = [...input.released, ...input.empty];
-  const names = input.empty.map((d) => d.node).join(', ');
-  const removed = released.map((d) => d.node).join(', ');
+  const names = named(input.empty.map((d) => d.node));
+  const removed = named(released.map((d) => d.node));
   const next = {
     ...input,
     empty: [],
@@ -50,12 +51,12 @@ export function decide(input: Drain, r: ScaleDownReadings): ScaleDownPlan {
     status: input.draining.length > 0 ? 'draining' as const : 'stopping' as const,
     stopDeadline: r.now + STOP_WAIT_MS,
   };
-  if (count === 0) return { output: { ...next, result: `${names} already stopped or stopping; nothing to remove` }, remove: null };
+  if (count === 0) return { output: { ...next, result: clip(`${names} already stopped or stopping; nothing to remove`) }, remove: null };
   const keep = live.filter((t) => !emptyIds.has(t.taskId) && !releasedIds.has(t.taskId)).map((t) => t.taskArn);
   const remove = live.filter((t) => emptyIds.has(t.taskId)).map((t) => t.taskArn);
-  const rest = input.draining.length > 0 ? `; still draining ${input.draining.map((d) => d.node).join(', ')}` : '';
+  const rest = input.draining.length > 0 ? `; still draining ${named(input.draining.map((d) => d.node))}` : '';
   return {
-    output: { ...next, result: `scaled down ${Math.max(input.from, r.ecs.desired)} → ${desired}: removed ${removed} (${input.reason})${rest}` },
+    output: { ...next, result: clip(`scaled down ${Math.max(input.from, r.ecs.desired)} → ${desired}: removed ${removed} (${input.reason})${rest}`) },
     remove: { keep, remove, desired, from: r.ecs.desired },
   };
 }

@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Drain, Measurement } from '../cycle/payloads';
-import { inFlightTotal } from '../observation';
 import { Dimension, METRICS_NAMESPACE, MetricName, POWERTOOLS_SERVICE } from './metric-names';
 
 /**
@@ -27,7 +26,7 @@ export function recordMeasurement(m: Measurement, latencyMs: number): void {
   for (const [service, s] of Object.entries(m.services)) {
     const dims = { [Dimension.workerService]: service };
     for (const [queue, pending] of Object.entries(s.queues)) emit(MetricName.PendingMessages, MetricUnit.Count, pending, { ...dims, [Dimension.queue]: queue });
-    emit(MetricName.InFlightTasks, MetricUnit.Count, inFlightTotal(s), dims);
+    emit(MetricName.InFlightTasks, MetricUnit.Count, s.inFlight, dims);
     if (s.ecs) {
       emit(MetricName.DesiredWorkers, MetricUnit.Count, s.ecs.desired, dims);
       emit(MetricName.RunningWorkers, MetricUnit.Count, s.ecs.running, dims);

@@ -5,10 +5,14 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import type { ZodType, ZodTypeDef } from 'zod';
 import type { Env, Step } from '../cycle/ports';
 import { runAsync } from '../cycle/ports';
-import { ValidationError } from '../errors';
+import { PayloadTooLargeError, ValidationError } from '../errors';
+import { bytesOf, clip, PAYLOAD_BUDGET_BYTES, PAYLOAD_LIMIT_BYTES } from '../cycle/sizes';
 import { getRuntime } from '../runtime';
 import { envOf } from '../runtime-env';
 import { logger, metrics } from './observability';
+
+/** An error's message, as the next state reads it in Cause. */
+const ERROR_MESSAGE_MAX = 2000;
 
 /**
  * One Task state's handler: Powertools' parser validates the state's input against its schema,
@@ -25,6 +29,9 @@ export function stepHandler<I, O>(name: string, schema: ZodType<I, ZodTypeDef, u
     logger.appendKeys({ step: name, execution: keys.cycle?.execution ?? keys.execution, ...(keys.service ? { workerService: keys.service } : {}) });
     const env = envOf(await getRuntime());
     const output = await runAsync(work(env, input));
+    // Step Functions would end the whole execution, uncaught, past 256 KiB: fail here, where Catch cleans up.
+    const size = bytesOf(output);
+    if (size > PAYLOAD_BUDGET_BYTES) throw new PayloadTooLargeError(`${name} output is ${size} bytes, over the ${PAYLOAD_BUDGET_BYTES}-byte budget of a state (Step Functions' limit is ${PAYLOAD_LIMIT_BYTES})`);
     after?.(output, input, env);
     return output;
   })
@@ -40,6 +47,9 @@ export function stepHandler<I, O>(name: string, schema: ZodType<I, ZodTypeDef, u
         const err = request.error as Error & { cause?: unknown };
         // A payload that does not match its schema is a wiring fault; say which state and why.
         if (err?.name === 'ParseError') request.error = new ValidationError(`${name} input`, [String((err.cause as Error | undefined)?.message ?? err.message)]);
+        // The message becomes the state's Cause, which travels in the next state's input: keep it a line.
+        const e = request.error as Error;
+        if (typeof e?.message === 'string' && e.message.length > ERROR_MESSAGE_MAX) e.message = clip(e.message, ERROR_MESSAGE_MAX);
         logger.error(`${name} failed`, { errorName: (request.error as Error).name, errorMessage: (request.error as Error).message });
       },
     })

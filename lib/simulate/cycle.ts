@@ -150,12 +150,12 @@ export function startCycles(cloud: Cloud, services: Record<string, ServiceConfig
     let changes: Change[];
     let cycle: Cycle;
     try {
-      const { measurement } = run('MeasureQueues', (env) => measureQueues(env, {}, execution));
-      hooks.onObservation?.({ at: measurement.cycle.at, services: measurement.services });
+      const { measurement, observation } = run('MeasureQueues', (env) => measureQueues(env, {}, execution));
+      hooks.onObservation?.(observation);
       cycle = measurement.cycle;
       if (decide) {
         const times = store.scaleTimes(Object.keys(services));
-        changes = decide({ at: measurement.cycle.at, services: measurement.services }, cloud.nowMs, times).map((c) => ({
+        changes = decide(observation, cloud.nowMs, times).map((c) => ({
           service: c.service, from: cloud.desired(c.service), to: c.to, direction: c.direction, reason: 'baseline',
           ...(c.perWorkerPerMinute ? { perWorkerPerMinute: c.perWorkerPerMinute } : {}),
         }));

@@ -1,4 +1,5 @@
 import type { HistoryPort, LeasePort } from '../cycle/ports';
+import type { Observation } from '../observation';
 import type { DrainRecord, Leftovers, ScaleTimes, Wanted } from '../state/store';
 
 /**
@@ -45,6 +46,16 @@ export class MemoryStore implements LeasePort, HistoryPort {
 
   lockHolder(service: string): string | null {
     return this.get<string>(`lock:${service}`);
+  }
+
+  saveObservation(execution: string, observation: Observation, ttlMs: number): void {
+    // Only the latest few are ever read (an execution's own ComputePlan): drop the expired ones.
+    for (const [k, e] of this.keys) if (k.startsWith('observation:') && e.expires <= this.now()) this.keys.delete(k);
+    this.set(`observation:${execution}`, observation, ttlMs);
+  }
+
+  observation(execution: string): Observation | null {
+    return this.get<Observation>(`observation:${execution}`);
   }
 
   loadHistories<H>(services: string[]): Record<string, H | undefined> {

@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import { redactUrl } from '../broker-url';
 import { ensureReady } from '../celery/connection';
 import { BrokerUnavailableError } from '../errors';
+import type { Observation } from '../observation';
 
 /** Compare-and-delete: only the holder's token releases the lock (a late cycle can't free a newer one). */
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -160,6 +161,23 @@ export class StateStore {
       if (services.length === 0) return {};
       const raw = await this.redis.mget(services.map((s) => this.key('draining', s)));
       return Object.fromEntries(services.map((s, i) => [s, parseDrain(raw[i] ?? null)]));
+    });
+  }
+
+  /**
+   * A cycle's observation, from MeasureQueues to its ComputePlan: per-worker detail grows with
+   * the fleet, so it travels here, not in the state machine's payload.
+   */
+  saveObservation(execution: string, observation: Observation, ttlMs: number): Promise<void> {
+    return this.run('keeping the measurement for ComputePlan', async () => {
+      await this.redis.set(this.key('observation', execution), JSON.stringify(observation), 'PX', Math.ceil(ttlMs));
+    });
+  }
+
+  observation(execution: string): Promise<Observation | null> {
+    return this.run('reading the measurement', async () => {
+      const text = await this.redis.get(this.key('observation', execution));
+      return text === null ? null : (JSON.parse(text) as Observation);
     });
   }
 

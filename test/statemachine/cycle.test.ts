@@ -1,4 +1,6 @@
 import { CeleryControl } from '../../lib/celery/control';
+import type { Measurement } from '../../lib/cycle/payloads';
+import { getRuntime } from '../../lib/runtime';
 import { CeleryWorker } from '../../local/celery/worker';
 import { LocalStack } from '../../local/local-stack';
 import { waitFor } from '../../local/processes';
@@ -38,11 +40,14 @@ describe('the scaling cycle (real ASL, real handlers, real redis + Celery, ECS e
     stack = await LocalStack.start({ services: { web: { ...svc, initialDesired: 1 } } });
     const stray = await CeleryWorker.start({ brokerUrl: stack.redis.url, queues: ['q1'], nodeName: 'stray@somehost', concurrency: 1 });
     try {
-      let measured: { services: { web: { nodes: { node: string; taskId: string | null }[] } } } | undefined;
-      const r = await stack.cycle({ services: { web: { desired: 1 } } }, { onState: (state, input) => { if (state === 'ComputePlan') measured = input as typeof measured; } });
+      let measured: Measurement | undefined;
+      const r = await stack.cycle({ services: { web: { desired: 1 } } }, { onState: (state, input) => { if (state === 'ComputePlan') measured = input as Measurement; } });
       expect(r.status).toBe('SUCCEEDED');
-      expect(measured?.services.web.nodes).toEqual(expect.arrayContaining([expect.objectContaining({ node: 'stray@somehost', taskId: null })]));
-      expect(measured?.services.web.nodes).toHaveLength(2);
+      // The payload counts the workers; who they are is in the store, kept for ComputePlan.
+      expect(measured?.services.web.workers).toBe(2);
+      const observation = await (await getRuntime()).state.observation(measured?.cycle.execution ?? '');
+      expect(observation?.services.web.nodes).toEqual(expect.arrayContaining([expect.objectContaining({ node: 'stray@somehost', taskId: null })]));
+      expect(observation?.services.web.nodes).toHaveLength(2);
     } finally {
       await stray.stop('SIGKILL', 0);
     }

@@ -38,7 +38,7 @@ export const node = (i: number | string, held: Partial<Held> = {}, queues: strin
   node: typeof i === 'number' ? nodeName(i) : i, active: 0, reserved: 0, scheduled: 0, processed: 0, queues, longestActiveSeconds: 0, concurrency: 1, activeByTask: {}, taskQueues: {}, ...held,
 });
 
-export const drainNode = (i: number): DrainNode => ({ node: nodeName(i), taskId: taskId(i), taskArn: arn(i) });
+export const drainNode = (i: number): DrainNode => ({ node: nodeName(i), taskId: taskId(i) });
 
 export const ecsObs = (desired: number, over: Partial<EcsObservation> = {}): EcsObservation => ({ desired, running: desired, pending: 0, deploymentInProgress: false, ...over });
 

@@ -1,12 +1,15 @@
 import { computePlan, decide } from '../../lib/cycle/compute-plan';
+import { summarize } from '../../lib/cycle/measure-queues';
 import type { Measurement } from '../../lib/cycle/payloads';
 import { runSync } from '../../lib/cycle/ports';
 import type { ServiceConfig } from '../../lib/config';
+import { MeasurementLostError } from '../../lib/errors';
+import type { Observation } from '../../lib/observation';
 import type { ScaleTimes } from '../../lib/state/store';
-import { SERVICE, T0, configOf, cycle, ecsObs, fakeEnv, serviceConfig, taskId } from '../support/fake-env';
+import { EXEC, SERVICE, T0, configOf, cycle, ecsObs, fakeEnv, serviceConfig, taskId } from '../support/fake-env';
 
-const measurement = (pending: number, workers: number, over: Partial<Measurement> = {}): Measurement => ({
-  cycle: cycle(), input: {},
+const observation = (pending: number, workers: number): Observation => ({
+  at: T0,
   services: {
     [SERVICE]: {
       queues: { q1: pending, q2: 0 },
@@ -14,8 +17,19 @@ const measurement = (pending: number, workers: number, over: Partial<Measurement
       missingNodes: [], ecs: ecsObs(workers), errors: [],
     },
   },
-  ...over,
 });
+
+/** The payload MeasureQueues passes on for this observation. */
+const measurementOf = (o: Observation, over: Partial<Measurement> = {}): Measurement => ({
+  cycle: cycle(), input: {}, services: Object.fromEntries(Object.entries(o.services).map(([n, s]) => [n, summarize(s)])), ...over,
+});
+
+/** A fake env whose store holds the observation, as MeasureQueues leaves it; and the payload. */
+function measured(pending: number, workers: number, over: Partial<Measurement> = {}, env = fakeEnv()) {
+  const o = observation(pending, workers);
+  env.store.saveObservation(EXEC, o, 60_000);
+  return { env, m: measurementOf(o, over) };
+}
 
 describe('ComputePlan decide: the planner’s decisions as changes and holds', () => {
   interface Row {
@@ -40,7 +54,7 @@ describe('ComputePlan decide: the planner’s decisions as changes and holds', (
   ];
   test.each(rows)('$name', (r) => {
     const services = { [SERVICE]: serviceConfig(r.cfg) };
-    const { output } = decide(services, measurement(r.pending, r.workers), { skipCooldown: r.skipCooldown ?? false, dryRun: false, desired: r.desired === undefined ? undefined : { [SERVICE]: r.desired } }, { histories: {}, times: { [SERVICE]: r.times ?? {} } });
+    const { output } = decide(services, { cycle: cycle() }, observation(r.pending, r.workers), { skipCooldown: r.skipCooldown ?? false, dryRun: false, desired: r.desired === undefined ? undefined : { [SERVICE]: r.desired } }, { histories: {}, times: { [SERVICE]: r.times ?? {} } });
     if (r.expected instanceof RegExp) {
       expect(output.changes).toEqual([]);
       expect(output.holds).toEqual([{ service: SERVICE, reason: expect.stringMatching(r.expected) }]);
@@ -51,36 +65,49 @@ describe('ComputePlan decide: the planner’s decisions as changes and holds', (
   });
 
   test('the repairs MeasureQueues made travel on to Summarize', () => {
-    const { output } = decide({ [SERVICE]: serviceConfig() }, measurement(0, 0, { recovered: ['web: repaired'] }), { skipCooldown: false, dryRun: true }, { histories: {}, times: {} });
+    const { output } = decide({ [SERVICE]: serviceConfig() }, { cycle: cycle(), recovered: ['web: repaired'] }, observation(0, 0), { skipCooldown: false, dryRun: true }, { histories: {}, times: {} });
     expect(output).toMatchObject({ recovered: ['web: repaired'], dryRun: true, cycle: cycle() });
   });
 });
 
 describe('ComputePlan step over fake ports', () => {
   test('reads history and scale times, and saves the new history on a real run', () => {
-    const env = fakeEnv({ config: configOf() });
-    runSync(computePlan(env, measurement(0, 0)));
-    expect(env.calls('history')).toEqual([`history.loadHistories [${SERVICE}]`, `history.scaleTimes [${SERVICE}]`, expect.stringMatching(/^history\.saveHistories /)]);
+    const { env, m } = measured(0, 0, {}, fakeEnv({ config: configOf() }));
+    runSync(computePlan(env, m));
+    expect(env.calls('history')).toEqual([`history.observation ${EXEC}`, `history.loadHistories [${SERVICE}]`, `history.scaleTimes [${SERVICE}]`, expect.stringMatching(/^history\.saveHistories /)]);
     expect(env.store.loadHistories([SERVICE])[SERVICE]).toBeDefined();
   });
 
   test('a dry run saves nothing, not even the rates', () => {
-    const env = fakeEnv();
-    runSync(computePlan(env, measurement(0, 0, { input: { dryRun: true } })));
+    const { env, m } = measured(0, 0, { input: { dryRun: true } });
+    runSync(computePlan(env, m));
     expect(env.calls('history.saveHistories')).toEqual([]);
   });
 
   test('the execution input’s overrides apply, as MeasureQueues validated them', () => {
-    const env = fakeEnv();
-    const out = runSync(computePlan(env, measurement(0, 0, { input: { services: { [SERVICE]: { desired: 2 } } } })));
+    const { env, m } = measured(0, 0, { input: { services: { [SERVICE]: { desired: 2 } } } });
+    const out = runSync(computePlan(env, m));
     expect(out.changes).toMatchObject([{ service: SERVICE, from: 0, to: 2, direction: 'up' }]);
   });
 
   test('a scale-up recorded by an earlier cycle holds this one in its cooldown', () => {
-    const env = fakeEnv();
+    const { env, m } = measured(3000, 1);
     env.store.recordScale(SERVICE, 'up', T0 - 10_000);
-    const out = runSync(computePlan(env, measurement(3000, 1)));
+    const out = runSync(computePlan(env, m));
     expect(out.changes).toEqual([]);
     expect(out.holds[0].reason).toMatch(/scale-up cooldown/);
+  });
+
+  test('plans on the observation MeasureQueues kept, not on the payload’s numbers', () => {
+    const { env, m } = measured(3000, 1);
+    // The payload's summary says nothing is pending; the kept observation has the backlog.
+    const out = runSync(computePlan(env, { ...m, services: { [SERVICE]: { ...m.services[SERVICE], queues: { q1: 0, q2: 0 }, pending: 0 } } }));
+    expect(out.changes).toMatchObject([{ service: SERVICE, direction: 'up' }]);
+  });
+
+  test('without its observation (the broker lost its data) the cycle fails and plans nothing', () => {
+    const env = fakeEnv();
+    expect(() => runSync(computePlan(env, measurementOf(observation(3000, 1))))).toThrow(MeasurementLostError);
+    expect(env.calls('history.saveHistories')).toEqual([]);
   });
 });

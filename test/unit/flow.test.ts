@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BRANCH_ENDS, BRANCH_FLOW, type BranchState } from '../../lib/cycle/flow';
-import { changeSchema, drainSchema, nothingSchema } from '../../lib/cycle/payloads';
+import { changeSchema, drainStatusSchema, nothingSchema } from '../../lib/cycle/payloads';
 import { cooldownOutput, drain } from '../support/fake-env';
 
 /**
@@ -67,7 +67,7 @@ function aslNext(states: Record<string, State>, from: string, doc: unknown): str
 const branch: Record<string, State> = definition.States.ApplyChanges.ItemProcessor.States;
 
 describe('BRANCH_FLOW routes every payload as the ASL does', () => {
-  const statuses = drainSchema.shape.status.options;
+  const statuses = drainStatusSchema.options;
   const directions = changeSchema.shape.direction.options;
   const cooldowns = [true, false].flatMap((allowed) => directions.map((direction) => cooldownOutput({ allowed, direction })));
   const drains = statuses.map((status) => drain({ status }));
@@ -99,8 +99,8 @@ describe('BRANCH_FLOW routes every payload as the ASL does', () => {
     expect(Object.keys(BRANCH_FLOW).sort()).toEqual(steps.sort());
   });
 
-  test('the ends BRANCH_FLOW knows are the branch’s Succeed states (and a Task’s End)', () => {
-    const succeeds = Object.entries(branch).filter(([, s]) => s.Type === 'Succeed').map(([name]) => name);
+  test('the ends BRANCH_FLOW knows are the branch’s Succeed states and its ending Pass states but the error path’s (and a Task’s End)', () => {
+    const succeeds = Object.entries(branch).filter(([name, s]) => s.Type === 'Succeed' || (s.Type === 'Pass' && name !== 'ServiceFailed')).map(([name]) => name);
     expect([...BRANCH_ENDS].filter((e) => e !== 'End').sort()).toEqual(succeeds.sort());
   });
 

@@ -69,9 +69,9 @@ describe('MeasureQueues step: the measurement and the self-healing of queues', (
   });
 
   const healing: [string, { dryRun?: boolean }, string[], string[], number, string][] = [
-    ['a worker lacking a queue outside any drain gets it back', {}, [], [`workers.add [q2] [${nodeName(1)}]`], 1, `web: gave q2 back to ${nodeName(1)}: it lacked them outside any drain`],
-    ['a worker that does not confirm is tried again next cycle', {}, [nodeName(1)], [`workers.add [q2] [${nodeName(1)}]`], 0, `web: gave q2 back to ${nodeName(1)} (no confirmation yet; next cycle checks again): it lacked them outside any drain`],
-    ['a dry run only reports', { dryRun: true }, [], [], 0, `web: would give q2 back to ${nodeName(1)}, which lacks them outside any drain`],
+    ['a worker lacking a queue outside any drain gets it back', {}, [], [`workers.add [q2] [${nodeName(1)}]`], 1, `web: gave q2 back to 1 of 1 worker(s) that lacked them outside any drain: ${nodeName(1)}`],
+    ['a worker that does not confirm is tried again next cycle', {}, [nodeName(1)], [`workers.add [q2] [${nodeName(1)}]`], 0, `web: gave q2 back to 0 of 1 worker(s) that lacked them outside any drain: ${nodeName(1)}; no confirmation yet from ${nodeName(1)} (next cycle checks again)`],
+    ['a dry run only reports', { dryRun: true }, [], [], 0, `web: would give q2 back to 1 worker(s) that lack them outside any drain: ${nodeName(1)}`],
   ];
   test.each(healing)('%s', (_name, input, silent, adds, restored, line) => {
     const env = setup([node(1, {}, ['q1']), node(2)], silent);
@@ -79,6 +79,23 @@ describe('MeasureQueues step: the measurement and the self-healing of queues', (
     expect(env.calls('workers.add')).toEqual(adds);
     expect(queuesRestored).toBe(restored);
     expect(measurement.recovered).toEqual([line]);
+  });
+
+  test('workers lacking the same queues get them back in one broadcast, whatever their number', () => {
+    const nodes = Array.from({ length: 40 }, (_, i) => node(i + 1, {}, ['q1']));
+    const env = fakeEnv({ config, world: { nodes, pending: {}, ecs: { [SERVICE]: ecsObs(40), api: ecsObs(0) }, tasks: { [SERVICE]: nodes.map((_, i) => task(i + 1)) } } });
+    const { measurement, queuesRestored } = runSync(measureQueues(env, {}, EXEC));
+    expect(env.calls('workers.add')).toEqual([`workers.add [q2] [${nodes.map((n) => n.node).join(',')}]`]);
+    expect(queuesRestored).toBe(40);
+    expect(measurement.recovered).toEqual([`web: gave q2 back to 40 of 40 worker(s) that lacked them outside any drain: ${nodes.slice(0, 5).map((n) => n.node).join(', ')} and 35 more`]);
+  });
+
+  test('the payload counts the workers; their detail is kept in the store for ComputePlan', () => {
+    const env = setup([node(1, { active: 2, reserved: 1, scheduled: 1 }), node(2)]);
+    const { measurement, observation } = runSync(measureQueues(env, {}, EXEC));
+    expect(measurement.services[SERVICE]).toEqual({ queues: { q1: 7, q2: 0 }, pending: 7, inFlight: 3, scheduled: 1, workers: 2, missing: 0, missingNodes: [], ecs: ecsObs(2), errors: [] });
+    expect(env.store.observation(EXEC)).toBe(observation);
+    expect(observation.services[SERVICE].nodes.map((n) => n.node)).toEqual([nodeName(1), nodeName(2)]);
   });
 
   test('a worker in a live drain (another cycle holds the service) is left alone', () => {

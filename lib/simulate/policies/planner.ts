@@ -24,7 +24,7 @@ export function plannerDecide(services: Record<string, ServiceConfig>): Decide {
   let histories: Record<string, ServiceHistory | undefined> = {};
   return (observation, nowMs, times) => {
     const cycle = { execution: 'sim', at: nowMs, dryRun: false, skipCooldown: false };
-    const out = decide(services, { cycle, input: {}, services: observation.services }, { skipCooldown: false, dryRun: false }, { histories, times });
+    const out = decide(services, { cycle }, observation, { skipCooldown: false, dryRun: false }, { histories, times });
     histories = out.histories;
     return out.output.changes.map((c): CycleChange => ({ service: c.service, to: c.to, direction: c.direction, ...(c.perWorkerPerMinute ? { perWorkerPerMinute: c.perWorkerPerMinute } : {}) }));
   };
