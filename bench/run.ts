@@ -4,6 +4,7 @@ import '../local/setup';
 import { cliBench } from './cli';
 import { lambdaBench } from './lambda';
 import { measureBench } from './measure';
+import { payloadBench } from './payloads';
 import { putSection } from './sections';
 import { simulateBench } from './simulate';
 
@@ -14,6 +15,7 @@ const sections: Section[] = [
   { name: 'cli', run: cliBench },
   { name: 'lambda', run: lambdaBench },
   { name: 'simulate', run: simulateBench },
+  { name: 'payloads', run: payloadBench },
 ];
 
 const FILE = join(__dirname, '..', 'docs', 'benchmarks.md');

@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type Redis from 'ioredis';
 import { redactUrl } from '../broker-url';
 import { ensureReady } from '../celery/connection';
@@ -170,14 +171,14 @@ export class StateStore {
    */
   saveObservation(execution: string, observation: Observation, ttlMs: number): Promise<void> {
     return this.run('keeping the measurement for ComputePlan', async () => {
-      await this.redis.set(this.key('observation', execution), JSON.stringify(observation), 'PX', Math.ceil(ttlMs));
+      await this.redis.set(this.key('observation', execution), pack(observation), 'PX', Math.ceil(ttlMs));
     });
   }
 
   observation(execution: string): Promise<Observation | null> {
     return this.run('reading the measurement', async () => {
-      const text = await this.redis.get(this.key('observation', execution));
-      return text === null ? null : (JSON.parse(text) as Observation);
+      const raw = await this.redis.getBuffer(this.key('observation', execution));
+      return raw === null ? null : unpack<Observation>(raw);
     });
   }
 
@@ -224,12 +225,12 @@ export class StateStore {
     return this.run('reading planner history', async () => {
       const out: Record<string, H | undefined> = {};
       if (services.length === 0) return out;
-      const raw = await this.redis.mget(services.map((s) => this.key('history', s)));
+      const raw = await this.redis.mgetBuffer(services.map((s) => this.key('history', s)));
       services.forEach((s, i) => {
-        const text = raw[i];
-        if (text === null || text === undefined) return;
+        const value = raw[i];
+        if (value === null || value === undefined) return;
         try {
-          out[s] = JSON.parse(text) as H;
+          out[s] = unpack<H>(value);
         } catch {
           // A corrupt history only costs the rates: start over rather than fail every cycle.
           out[s] = undefined;
@@ -244,10 +245,24 @@ export class StateStore {
       const entries = Object.entries(histories);
       if (entries.length === 0) return;
       const pipe = this.redis.pipeline();
-      for (const [s, h] of entries) pipe.set(this.key('history', s), JSON.stringify(h), 'PX', STATE_TTL_MS);
+      for (const [s, h] of entries) pipe.set(this.key('history', s), pack(h), 'PX', STATE_TTL_MS);
       await this.exec(pipe);
     });
   }
+}
+
+/**
+ * History and observations hold a count per worker and task name: 1,000 workers × 200 names is
+ * about 14 MB of JSON, and gzip (level 1, ~80 ms) makes it about 300 KB, since the same names
+ * repeat on every worker. Values written before compression (plain JSON) still read.
+ */
+function pack(value: unknown): Buffer {
+  return gzipSync(JSON.stringify(value), { level: 1 });
+}
+
+function unpack<T>(raw: Buffer): T {
+  const gzipped = raw.length > 1 && raw[0] === 0x1f && raw[1] === 0x8b;
+  return JSON.parse((gzipped ? gunzipSync(raw) : raw).toString('utf8')) as T;
 }
 
 function parseDrain(text: string | null): DrainRecord | null {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { payloadSection } from '../../bench/payloads';
 import { COST_DOCS, renderCostDocs } from '../../scripts/cost';
 import { CONFIG_DOCS, CONFIG_JSON_SCHEMA, configJsonSchema, renderConfigDocs, renderJsonSchema } from '../../scripts/gen-config-docs';
 
@@ -13,6 +14,13 @@ describe('generated docs: the config reference and the cost table', () => {
     ['docs/cost.md', COST_DOCS, renderCostDocs],
   ])('%s is up to date (run `npm run docs:config` / `npm run docs:cost`)', (_name, file, render) => {
     expect(read(file)).toBe(render());
+  });
+
+  test('docs/benchmarks.md holds the payload table a fresh run writes (npx tsx bench/run.ts payloads)', () => {
+    const doc = read(join(__dirname, '..', '..', 'docs', 'benchmarks.md'));
+    const section = /<!-- bench:payloads -->\n([\s\S]*?)\n<!-- \/bench:payloads -->/.exec(doc)?.[1] ?? '';
+    const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '' && !/^_Run on .*\._$/.test(l)); // the run's date aside
+    expect(lines(section)).toEqual(lines(payloadSection()));
   });
 
   test('every key of the schema has a meaning in the reference', () => {
