@@ -33,6 +33,7 @@ export interface FleetShape {
   taskNames: number;
   /** Characters in a task name, as a Django monolith's `app.module.tasks.name` can have. */
   nameLength: number;
+  drainTimeoutSeconds?: number;
 }
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
@@ -59,7 +60,7 @@ export class Fleet {
     for (let s = 0; s < shape.services; s += 1) {
       const name = `svc${s}`;
       const queues = Array.from({ length: shape.queuesPerService }, (_, q) => `${name}-queue-${q}`);
-      services[name] = { cluster: 'fleet', service: name, queues, minWorkers: 0, maxWorkers: shape.workersPerService, tasksPerWorkerPerMinute: 30, targetMinutes: 5, drainTimeoutSeconds: 3600 };
+      services[name] = { cluster: 'fleet', service: name, queues, minWorkers: 0, maxWorkers: shape.workersPerService, tasksPerWorkerPerMinute: 30, targetMinutes: 5, drainTimeoutSeconds: shape.drainTimeoutSeconds ?? 600 };
       const tasks: EcsTask[] = [];
       for (let w = 0; w < shape.workersPerService; w += 1) {
         const taskId = taskIdOf(s, w);
@@ -154,6 +155,8 @@ const STEPS: Record<string, (env: Env, input: never) => Step<unknown>> = {
 
 export interface FleetCycle {
   sizes: Sizes;
+  /** The execution's history events, counted as Step Functions writes them for this path. */
+  historyEvents: number;
   plan: PlanOutput;
   summary: unknown;
   /** Per service: the states its branch went through. */
@@ -183,7 +186,7 @@ export function runFleetCycle(fleet: Fleet, input: Record<string, unknown>, empt
   const results: unknown[] = [];
   const paths: Record<string, string[]> = {};
   for (const change of plan.changes) {
-    const item: ChangeItem = { cycle: plan.cycle, skipCooldown: plan.skipCooldown, ...change };
+    const item: ChangeItem = { cycle: plan.cycle, skipCooldown: plan.skipCooldown, branches: plan.changes.length, ...change };
     weigh('ApplyChanges (item)', plan, item);
     let state: string = 'CheckCooldown';
     let payload: unknown = item;
@@ -192,7 +195,7 @@ export function runFleetCycle(fleet: Fleet, input: Record<string, unknown>, empt
     while (state in STEPS || state.startsWith('Wait')) {
       path.push(state);
       if (state.startsWith('Wait')) {
-        fleet.advance(5_000);
+        fleet.advance((payload as { pollSeconds: number }).pollSeconds * 1000);
         if (state === 'WaitForDrain') {
           polls += 1;
           const d = payload as { draining: { node: string }[] };
@@ -219,7 +222,21 @@ export function runFleetCycle(fleet: Fleet, input: Record<string, unknown>, empt
   const summarizeInput = { ...plan, results };
   const summary = summarize(summarizeInput as never);
   weigh('Summarize', summarizeInput, summary);
-  return { sizes, plan, summary, paths };
+  const branchEvents = Object.values(paths).reduce((a, p) => a + eventsOf(p), 0);
+  // MeasureQueues, ComputePlan, AnyChanges?, the Map (entered, started, succeeded, exited; two per iteration), Summarize, Done.
+  const historyEvents = 1 + 5 + 5 + 2 + 4 + 2 * plan.changes.length + branchEvents + 5 + 2 + 1;
+  return { sizes, historyEvents, plan, summary, paths };
+}
+
+/** The Task states a Choice follows in the ASL (RestoreConsumers and ScaleUp go straight on). */
+const CHOICE_AFTER = new Set(['CheckCooldown', 'DrainWorkers', 'CheckDrain', 'ScaleDown', 'ReleaseProtection']);
+
+/**
+ * History events of a branch's path: a Lambda Task writes 5 (entered, scheduled, started,
+ * succeeded, exited), a Wait, Choice, Pass or Succeed 2 (entered, exited).
+ */
+export function eventsOf(path: string[]): number {
+  return path.reduce((a, state) => a + (state in STEPS ? 5 + (CHOICE_AFTER.has(state) ? 2 : 0) : state === 'End' ? 0 : 2), 0);
 }
 
 /** The fleets the product is sized for. */

@@ -5,11 +5,36 @@ import type { EcsObservation } from '../observation';
 import { chooseDrainNodes } from './choose';
 import { clip, DRAIN_NODES_BUDGET_BYTES, fitting, named } from './sizes';
 import { renewLease } from './lease';
+import { STOP_WAIT_MS } from './scale-down';
 import type { CooldownOutput, Drain, DrainNode, Nothing } from './payloads';
 import { all, call, type Confirmations, type Env, type Step } from './ports';
 
-/** How often CheckDrain looks at the draining workers. */
+/** How often CheckDrain looks at the draining workers, at the most. */
 export const POLL_SECONDS = 5;
+
+/**
+ * Step Functions keeps at most 25,000 events in a Standard execution's history and fails the
+ * execution past it ("Quotas related to state machine executions", AWS Step Functions Developer
+ * Guide); an inline Map's branches all write into it. The drains of one cycle may spend this
+ * much of it; the rest is for MeasureQueues, ComputePlan, the Map and each branch's first states.
+ */
+export const DRAIN_HISTORY_EVENTS = 20_000;
+/**
+ * The events of one poll, at most: WaitForDrain (entered, exited), CheckDrain (entered, Lambda
+ * scheduled, started, succeeded, exited), Drained? (entered, exited), and a release after it:
+ * ScaleDown (5) and Released? (2). WaitForTasksToStop's loop costs no more per poll.
+ */
+export const EVENTS_PER_POLL = 16;
+
+/**
+ * The poll interval that keeps `branches` drains of this length (the drain timeout, then the wait
+ * for removed tasks to stop) within the history: 5 s for a few drains, about 36 s when 50
+ * services drain for 10 minutes at once.
+ */
+export function pollSecondsFor(drainTimeoutSeconds: number, branches: number): number {
+  const polls = Math.floor(DRAIN_HISTORY_EVENTS / (EVENTS_PER_POLL * Math.max(1, branches)));
+  return Math.max(POLL_SECONDS, Math.ceil((drainTimeoutSeconds + STOP_WAIT_MS / 1000) / polls));
+}
 
 export interface DrainReadings {
   ecs: EcsObservation;
@@ -50,7 +75,7 @@ export function settle(input: CooldownOutput, cfg: ServiceConfig, chosen: DrainN
     restored: [],
     startedAt: now,
     deadline: now + cfg.drainTimeoutSeconds * 1000,
-    pollSeconds: POLL_SECONDS,
+    pollSeconds: pollSecondsFor(cfg.drainTimeoutSeconds, input.branches),
     result: clip(`draining ${named(draining.map((d) => d.node))}${silent}`),
   };
 }

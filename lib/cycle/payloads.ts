@@ -81,7 +81,12 @@ export interface PlanOutput {
 }
 
 /** One branch of ApplyChanges: the change and its cycle (the Map's ItemSelector) → CheckCooldown. */
-export const changeItemSchema = changeSchema.extend({ cycle: cycleSchema, skipCooldown: z.boolean().default(false) });
+export const changeItemSchema = changeSchema.extend({
+  cycle: cycleSchema,
+  skipCooldown: z.boolean().default(false),
+  /** How many branches this cycle's Map runs: their drains share one execution history. */
+  branches: z.number().int().positive().default(1),
+});
 export type ChangeItem = z.infer<typeof changeItemSchema>;
 
 /** CheckCooldown → Allowed? → ScaleUp | DrainWorkers | HeldByCooldown. */

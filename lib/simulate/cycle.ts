@@ -165,7 +165,7 @@ export function startCycles(cloud: Cloud, services: Record<string, ServiceConfig
     } catch {
       return; // a failed cycle scales nothing
     }
-    for (const c of changes) branch({ ...c, cycle, skipCooldown: false });
+    for (const c of changes) branch({ ...c, cycle, skipCooldown: false, branches: changes.length });
   });
 }
 

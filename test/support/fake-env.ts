@@ -45,7 +45,7 @@ export const ecsObs = (desired: number, over: Partial<EcsObservation> = {}): Ecs
 export const cycle = (over: Partial<Cycle> = {}): Cycle => ({ execution: EXEC, at: T0, dryRun: false, skipCooldown: false, ...over });
 
 export const changeItem = (over: Partial<ChangeItem> = {}): ChangeItem => ({
-  service: SERVICE, from: 4, to: 2, direction: 'down', reason: 'idle', cycle: cycle(), skipCooldown: false, ...over,
+  service: SERVICE, from: 4, to: 2, direction: 'down', reason: 'idle', cycle: cycle(), skipCooldown: false, branches: 1, ...over,
 });
 
 export const cooldownOutput = (over: Partial<CooldownOutput> = {}): CooldownOutput => ({ ...changeItem(), allowed: true, ...over });

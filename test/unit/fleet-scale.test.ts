@@ -1,6 +1,7 @@
 import { drainOneByOne, Fleet, FLEETS, runFleetCycle } from '../../bench/fleet';
 import { DRAIN_NODES_BUDGET_BYTES, PAYLOAD_BUDGET_BYTES } from '../../lib/cycle/sizes';
 import type { Drain } from '../../lib/cycle/payloads';
+import { DRAIN_HISTORY_EVENTS, EVENTS_PER_POLL, pollSecondsFor } from '../../lib/cycle/drain-workers';
 
 // The real steps at the fleet sizes users run: every state's input and output stays within a
 // quarter of Step Functions' 256 KiB, whatever the number of workers, task names or queues.
@@ -50,4 +51,23 @@ test('a drain of every worker of a 1,000-worker service takes the nodes that fit
   expect(Buffer.byteLength(JSON.stringify(drain?.draining.map((d) => ({ node: d.node, taskId: d.node.split('@')[1] }))))).toBeLessThanOrEqual(DRAIN_NODES_BUDGET_BYTES);
   expect(Object.values(run.sizes).every((s) => s.input <= PAYLOAD_BUDGET_BYTES && s.output <= PAYLOAD_BUDGET_BYTES)).toBe(true);
   expect((run.summary as { actions: string[] }).actions[0]).toMatch(new RegExp(`^svc0: scaled down 1000 → ${1000 - taken}:`));
+});
+
+test('50 services draining for 10 minutes at once stay within the execution history of 25,000 events: their polls space out', () => {
+  const fleet = new Fleet(FLEETS['50 services of 20 workers']);
+  const services = Object.fromEntries(Object.keys(fleet.config.services).map((s) => [s, { desired: 10 }]));
+  const start = fleet.now();
+  // One worker per service empties each minute: the drains last their whole 10 minutes, releasing as they go.
+  const run = runFleetCycle(fleet, { services, skipCooldown: true }, (_s, _poll, draining) => (fleet.now() - start >= 60_000 * (11 - draining.length) ? draining.slice(0, 1) : []));
+  expect(Object.values(run.paths).every((p) => p.filter((s) => s === 'ScaleDown').length >= 9)).toBe(true);
+  expect(fleet.now() - start).toBeGreaterThan(9 * 60_000);
+  expect(run.historyEvents).toBeLessThanOrEqual(25_000);
+  expect(run.historyEvents).toBeGreaterThan(5_000);
+});
+
+test('a poll is every 5 s for one drain, and spaced so 50 ten-minute drains fit the history', () => {
+  expect(pollSecondsFor(600, 1)).toBe(5);
+  expect(pollSecondsFor(600, 50)).toBe(36);
+  // The budget's arithmetic: polls × events per poll × branches within the drains' share.
+  for (const branches of [1, 10, 40, 50]) expect(Math.ceil(900 / pollSecondsFor(600, branches)) * EVENTS_PER_POLL * branches).toBeLessThanOrEqual(DRAIN_HISTORY_EVENTS);
 });
