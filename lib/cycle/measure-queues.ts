@@ -122,14 +122,22 @@ export function* measureQueues(env: Env, rawInput: unknown, execution: string): 
   });
   const { services, missingQueues } = decide(env.config, { inspection, depths, ecs, drains });
   let queuesRestored = 0;
-  for (const m of missingQueues) {
-    if (settings.dryRun) {
-      recovered.push(`${m.service}: would give ${m.queues.join(', ')} back to ${m.node}, which lacks them outside any drain`);
-      continue;
+  if (settings.dryRun) {
+    for (const m of missingQueues) recovered.push(`${m.service}: would give ${m.queues.join(', ')} back to ${m.node}, which lacks them outside any drain`);
+  } else if (missingQueues.length > 0) {
+    // One add_consumer per distinct queue, addressed to every node lacking it, all at once: a
+    // call per node waited up to the control timeout each, which at a fleet's size outlasts the step.
+    const lacking = new Map<string, string[]>();
+    for (const m of missingQueues) for (const q of m.queues) lacking.set(q, [...(lacking.get(q) ?? []), m.node]);
+    const repairs = [...lacking];
+    const given = yield* all(repairs.map(([q, nodes]) => env.workers.add([q], nodes)));
+    const confirmedFor = new Map(repairs.map(([q], i) => [q, new Set(given[i].confirmed)]));
+    for (const m of missingQueues) {
+      // A node is restored when it confirmed every queue it lacked.
+      const confirmed = m.queues.every((q) => confirmedFor.get(q)?.has(m.node));
+      if (confirmed) queuesRestored += 1;
+      recovered.push(`${m.service}: gave ${m.queues.join(', ')} back to ${m.node}${confirmed ? '' : ' (no confirmation yet; next cycle checks again)'}: it lacked them outside any drain`);
     }
-    const given = yield* call(env.workers.add(m.queues, [m.node]));
-    queuesRestored += given.confirmed.length;
-    recovered.push(`${m.service}: gave ${m.queues.join(', ')} back to ${m.node}${given.confirmed.length ? '' : ' (no confirmation yet; next cycle checks again)'}: it lacked them outside any drain`);
   }
   const measurement: Measurement = {
     cycle: { execution, at, dryRun: settings.dryRun, skipCooldown: settings.skipCooldown, ...(settings.note ? { note: settings.note } : {}) },

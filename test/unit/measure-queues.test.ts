@@ -81,6 +81,39 @@ describe('MeasureQueues step: the measurement and the self-healing of queues', (
     expect(measurement.recovered).toEqual([line]);
   });
 
+  // Repairs are one add_consumer per distinct queue to every node lacking it, not a call per node.
+  interface Repair {
+    name: string;
+    nodes: NodeSnapshot[];
+    tasks?: EcsTask[];
+    apiTasks?: EcsTask[];
+    silent?: string[];
+    adds: string[];
+    restored: number;
+    lines: string[];
+  }
+  const gave = (n: number, qs: string, service = SERVICE, unconfirmed = false) =>
+    `${service}: gave ${qs} back to ${nodeName(n)}${unconfirmed ? ' (no confirmation yet; next cycle checks again)' : ''}: it lacked them outside any drain`;
+  const repairs: Repair[] = [
+    { name: 'three nodes lacking the same queue: one call to all three', nodes: [node(1, {}, ['q1']), node(2, {}, ['q1']), node(3, {}, ['q1'])], tasks: [task(1), task(2), task(3)],
+      adds: [`workers.add [q2] [${nodeName(1)},${nodeName(2)},${nodeName(3)}]`], restored: 3, lines: [gave(1, 'q2'), gave(2, 'q2'), gave(3, 'q2')] },
+    { name: 'two distinct queues: one call each, a node lacking both is in both', nodes: [node(1, {}, ['q1']), node(2, {}, []), node(3)], tasks: [task(1), task(2), task(3)],
+      adds: [`workers.add [q2] [${nodeName(1)},${nodeName(2)}]`, `workers.add [q1] [${nodeName(2)}]`], restored: 2, lines: [gave(1, 'q2'), gave(2, 'q1, q2')] },
+    { name: 'a silent node is not counted; the others are', nodes: [node(1, {}, ['q1']), node(2, {}, []), node(3, {}, ['q2'])], tasks: [task(1), task(2), task(3)], silent: [nodeName(2)],
+      adds: [`workers.add [q2] [${nodeName(1)},${nodeName(2)}]`, `workers.add [q1] [${nodeName(2)},${nodeName(3)}]`], restored: 2, lines: [gave(1, 'q2'), gave(2, 'q1, q2', SERVICE, true), gave(3, 'q1')] },
+    { name: 'two services: one call per queue across them', nodes: [node(1, {}, ['q1']), node(5, {}, [])], tasks: [task(1)], apiTasks: [task(5)],
+      adds: [`workers.add [q2] [${nodeName(1)}]`, `workers.add [q3] [${nodeName(5)}]`], restored: 2, lines: [gave(1, 'q2'), gave(5, 'q3', 'api')] },
+    { name: '40 nodes lacking q2: still one call', nodes: Array.from({ length: 40 }, (_, i) => node(i + 10, {}, ['q1'])), tasks: Array.from({ length: 40 }, (_, i) => task(i + 10)),
+      adds: [`workers.add [q2] [${Array.from({ length: 40 }, (_, i) => nodeName(i + 10)).join(',')}]`], restored: 40, lines: Array.from({ length: 40 }, (_, i) => gave(i + 10, 'q2')) },
+  ];
+  test.each(repairs)('$name', (r) => {
+    const env = fakeEnv({ config, world: { nodes: r.nodes, silent: r.silent ?? [], ecs: { [SERVICE]: ecsObs(r.tasks?.length ?? 0), api: ecsObs(r.apiTasks?.length ?? 0) }, tasks: { [SERVICE]: r.tasks ?? [], api: r.apiTasks ?? [] } } });
+    const { measurement, queuesRestored } = runSync(measureQueues(env, {}, EXEC));
+    expect(env.calls('workers.add')).toEqual(r.adds);
+    expect(queuesRestored).toBe(r.restored);
+    expect(measurement.recovered).toEqual(r.lines);
+  });
+
   test('a worker in a live drain (another cycle holds the service) is left alone', () => {
     const env = setup([node(1, {}, []), node(2)]);
     env.store.acquireLock(SERVICE, OTHER, 60_000);
