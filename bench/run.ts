@@ -4,6 +4,7 @@ import '../local/setup';
 import { cliBench } from './cli';
 import { lambdaBench } from './lambda';
 import { measureBench } from './measure';
+import { measureFleetBench } from './measure-fleet';
 import { putSection } from './sections';
 import { simulateBench } from './simulate';
 
@@ -11,6 +12,7 @@ import { simulateBench } from './simulate';
 type Section = { name: string; run: () => Promise<string> };
 const sections: Section[] = [
   { name: 'measure', run: measureBench },
+  { name: 'measure-fleet', run: measureFleetBench },
   { name: 'cli', run: cliBench },
   { name: 'lambda', run: lambdaBench },
   { name: 'simulate', run: simulateBench },
