@@ -4,7 +4,11 @@ import '../local/setup';
 import { cliBench } from './cli';
 import { lambdaBench } from './lambda';
 import { measureBench } from './measure';
+<<<<<<< HEAD
 import { payloadBench } from './payloads';
+=======
+import { measureFleetBench } from './measure-fleet';
+>>>>>>> measure-fleet
 import { putSection } from './sections';
 import { simulateBench } from './simulate';
 
@@ -12,6 +16,7 @@ import { simulateBench } from './simulate';
 type Section = { name: string; run: () => Promise<string> };
 const sections: Section[] = [
   { name: 'measure', run: measureBench },
+  { name: 'measure-fleet', run: measureFleetBench },
   { name: 'cli', run: cliBench },
   { name: 'lambda', run: lambdaBench },
   { name: 'simulate', run: simulateBench },

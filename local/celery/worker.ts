@@ -50,7 +50,8 @@ export class CeleryWorker {
       cwd: FIXTURE_DIR,
       env: {
         ...process.env,
-        PYTHONPATH: FIXTURE_DIR,
+        // CELERY_PYTHONPATH puts another Celery first (e.g. a newer release's sources), else Debian's.
+        PYTHONPATH: [process.env.CELERY_PYTHONPATH, FIXTURE_DIR].filter(Boolean).join(':'),
         CELERY_BROKER_URL: o.brokerUrl,
         // celery's `-b` reads BROKER_URL and overrides CELERY_BROKER_URL: never inherit the autoscaler's.
         BROKER_URL: o.brokerUrl,
