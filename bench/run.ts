@@ -4,11 +4,8 @@ import '../local/setup';
 import { cliBench } from './cli';
 import { lambdaBench } from './lambda';
 import { measureBench } from './measure';
-<<<<<<< HEAD
-import { payloadBench } from './payloads';
-=======
 import { measureFleetBench } from './measure-fleet';
->>>>>>> measure-fleet
+import { payloadBench } from './payloads';
 import { putSection } from './sections';
 import { simulateBench } from './simulate';
 
