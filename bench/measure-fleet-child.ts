@@ -37,8 +37,8 @@ async function main(): Promise<void> {
     const t = process.hrtime.bigint();
     const r = await runAsync(measureQueues(env, {}, `bench-${i}`));
     ms.push(Number(process.hrtime.bigint() - t) / 1e6);
-    answered.push(r.measurement.services.fleet.nodes.length);
-    missing.push(r.measurement.services.fleet.missingNodes.length);
+    answered.push(r.measurement.services.fleet.workers);
+    missing.push(r.measurement.services.fleet.missing);
     restored.push(r.queuesRestored);
     const m = process.memoryUsage();
     peakHeap = Math.max(peakHeap, m.heapUsed);
