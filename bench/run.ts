@@ -6,6 +6,7 @@ import { lambdaBench } from './lambda';
 import { measureBench } from './measure';
 import { measureFleetBench } from './measure-fleet';
 import { payloadBench } from './payloads';
+import { planFleetBench } from './plan-fleet';
 import { putSection } from './sections';
 import { simulateBench } from './simulate';
 
@@ -18,6 +19,7 @@ const sections: Section[] = [
   { name: 'lambda', run: lambdaBench },
   { name: 'simulate', run: simulateBench },
   { name: 'payloads', run: payloadBench },
+  { name: 'plan-fleet', run: planFleetBench },
 ];
 
 const FILE = join(__dirname, '..', 'docs', 'benchmarks.md');
