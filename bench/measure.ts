@@ -6,7 +6,7 @@ import { CeleryControl } from '../lib/celery/control';
 import { inspectNodes } from '../lib/celery/inspect';
 import { measureBroker } from '../lib/celery/measure';
 import { parseConfig } from '../lib/config';
-import { CeleryWorker, FIXTURE_DIR } from '../local/celery/worker';
+import { CeleryWorker, FIXTURE_DIR, celeryPythonPath } from '../local/celery/worker';
 import { RedisServer } from '../local/redis-server';
 import { quantile } from './stats';
 
@@ -53,7 +53,7 @@ export async function measureBench(): Promise<string> {
     const cli: number[] = [];
     for (let i = 0; i < 5; i += 1) {
       const t = process.hrtime.bigint();
-      await run('/usr/bin/python3', ['-m', 'celery', '-A', 'tasks', 'inspect', 'active', '--timeout', '2'], { cwd: FIXTURE_DIR, env: { ...process.env, PYTHONPATH: FIXTURE_DIR, CELERY_BROKER_URL: server.url } });
+      await run('/usr/bin/python3', ['-m', 'celery', '-A', 'tasks', 'inspect', 'active', '--timeout', '2'], { cwd: FIXTURE_DIR, env: { ...process.env, PYTHONPATH: celeryPythonPath(), CELERY_BROKER_URL: server.url } });
       cli.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
     const med = quantile(cycle, 0.5);

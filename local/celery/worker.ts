@@ -1,6 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { CeleryControl } from '../../lib/celery/control';
 import { dbOfUrl } from '../../lib/config/broker-db';
@@ -8,6 +9,29 @@ import { spawnTracked, stopProcess, waitFor } from '../processes';
 
 // This folder from the sources; from the CLI's bundle (dist/cli.js), local/celery beside dist/.
 export const FIXTURE_DIR = existsSync(join(__dirname, 'tasks.py')) ? __dirname : join(__dirname, '..', 'local', 'celery');
+
+/**
+ * The Python path of everything that runs Celery here (workers, the benchmark's Celery CLI):
+ * `CELERY_PYTHONPATH` first when it is set — another Celery's pure-Python sources, e.g. a newer
+ * release line than Debian's python3-celery, with its kombu — then the fixture app. Its entries
+ * are made absolute against the current directory, since Celery runs in the fixture folder.
+ */
+export function celeryPythonPath(env: NodeJS.ProcessEnv = process.env): string {
+  const extra = (env.CELERY_PYTHONPATH ?? '').split(delimiter).filter(Boolean).map((p) => resolve(p));
+  return [...extra, FIXTURE_DIR].join(delimiter);
+}
+
+/** What `python3 -m celery --version` prints with that path, e.g. `5.2.6 (dawn-chorus)`; asked once per module instance. */
+let version: Promise<string> | undefined;
+export function celeryVersion(): Promise<string> {
+  version ??= promisify(execFile)('/usr/bin/python3', ['-m', 'celery', '--version'], { cwd: FIXTURE_DIR, env: { ...process.env, PYTHONPATH: celeryPythonPath() } })
+    .then((r) => r.stdout.trim(), (e: Error) => `unknown (${e.message.split('\n')[0]})`);
+  return version;
+}
+
+/** Workers this module instance started (a test file's report says which Celery they ran). */
+let started = 0;
+export const workersStarted = (): number => started;
 
 export interface WorkerOptions {
   brokerUrl: string;
@@ -22,7 +46,7 @@ export interface WorkerOptions {
   readyTimeoutMs?: number;
 }
 
-/** A real Celery worker (Debian's python3-celery) running the fixture app, stopped by PID. */
+/** A real Celery worker (Debian's python3-celery, or the one CELERY_PYTHONPATH names) running the fixture app, stopped by PID. */
 export class CeleryWorker {
   private stderrTail = '';
   private constructor(readonly node: string, readonly process: ChildProcess) {
@@ -50,8 +74,7 @@ export class CeleryWorker {
       cwd: FIXTURE_DIR,
       env: {
         ...process.env,
-        // CELERY_PYTHONPATH puts another Celery first (e.g. a newer release's sources), else Debian's.
-        PYTHONPATH: [process.env.CELERY_PYTHONPATH, FIXTURE_DIR].filter(Boolean).join(':'),
+        PYTHONPATH: celeryPythonPath(),
         CELERY_BROKER_URL: o.brokerUrl,
         // celery's `-b` reads BROKER_URL and overrides CELERY_BROKER_URL: never inherit the autoscaler's.
         BROKER_URL: o.brokerUrl,
@@ -60,6 +83,7 @@ export class CeleryWorker {
         ...o.env,
       },
     });
+    started += 1;
     return new CeleryWorker(o.nodeName, child);
   }
 

@@ -33,8 +33,8 @@ describe('scripts/require-debian-packages.sh (npm start, npm test, npm run bench
     try {
       const r = await m.exec();
       expect(r.code).toBe(0);
-      expect(r.stderr.trim().split('\n')).toEqual(['installing missing Debian packages: redis-server python3-celery python3-redis (apt-get install -y redis-server python3-celery python3-redis)']);
-      expect(m.calls().filter((c) => c.startsWith('apt-get'))).toEqual(['apt-get update -qq', 'apt-get install -y -qq redis-server python3-celery python3-redis']);
+      expect(r.stderr.trim().split('\n')).toEqual(['installing missing Debian packages: redis-server python3-celery python3-redis python3-tzlocal (apt-get install -y redis-server python3-celery python3-redis python3-tzlocal)']);
+      expect(m.calls().filter((c) => c.startsWith('apt-get'))).toEqual(['apt-get update -qq', 'apt-get install -y -qq redis-server python3-celery python3-redis python3-tzlocal']);
       if (prefix) expect(m.calls()).toContain(`${prefix}apt-get update -qq`);
     } finally {
       m.cleanup();
@@ -46,7 +46,7 @@ describe('scripts/require-debian-packages.sh (npm start, npm test, npm run bench
     try {
       const r = await m.exec();
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe('missing Debian packages: redis-server python3-celery python3-redis — install them with: sudo apt-get install -y redis-server python3-celery python3-redis\n');
+      expect(r.stderr).toBe('missing Debian packages: redis-server python3-celery python3-redis python3-tzlocal — install them with: sudo apt-get install -y redis-server python3-celery python3-redis python3-tzlocal\n');
       expect(m.calls()).toEqual([]);
     } finally {
       m.cleanup();
@@ -59,7 +59,7 @@ describe('scripts/require-debian-packages.sh (npm start, npm test, npm run bench
       const r = await m.exec();
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/E: Unable to locate package/);
-      expect(r.stderr.trim().split('\n').pop()).toBe('could not install redis-server python3-celery python3-redis: see apt-get\'s output above; then run: sudo apt-get install -y redis-server python3-celery python3-redis');
+      expect(r.stderr.trim().split('\n').pop()).toBe('could not install redis-server python3-celery python3-redis python3-tzlocal: see apt-get\'s output above; then run: sudo apt-get install -y redis-server python3-celery python3-redis python3-tzlocal');
     } finally {
       m.cleanup();
     }

@@ -157,8 +157,10 @@ describe('the scaling cycle (real ASL, real handlers, real redis + Celery, ECS e
       await waitFor('both workers busy', async () => Object.values((await control.active()).replies).filter((t) => t.length === 1).length === 2);
       let flooded = false;
       const r = await stack.cycle({}, {
+        // At the first poll's wait, so the flood is all queued when a CheckDrain looks: onState runs
+        // before the state's handler (runLocalCycle lets the event log catch up before each Task).
         onState: (state) => {
-          if (state !== 'CheckDrain' || flooded) return;
+          if (state !== 'WaitForDrain' || flooded) return;
           flooded = true;
           void stack.publishRecorded('q1', keys('late', 150), 0.01); // 150 at 60/min/worker in 1 min: 3 workers
         },
