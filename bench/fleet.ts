@@ -17,6 +17,7 @@ import { bytesOf } from '../lib/cycle/sizes';
 import { summarize } from '../lib/cycle/summarize';
 import type { EcsTask } from '../lib/ecs';
 import { MemoryStore } from '../lib/simulate/memory-store';
+import { executionHistoryEvents, stateHistoryEvents, type StateKind } from '../lib/sfn-limits';
 
 /**
  * A fleet at the sizes users run, for the real steps of the cycle: synthetic Celery workers and
@@ -223,20 +224,17 @@ export function runFleetCycle(fleet: Fleet, input: Record<string, unknown>, empt
   const summary = summarize(summarizeInput as never);
   weigh('Summarize', summarizeInput, summary);
   const branchEvents = Object.values(paths).reduce((a, p) => a + eventsOf(p), 0);
-  // MeasureQueues, ComputePlan, AnyChanges?, the Map (entered, started, succeeded, exited; two per iteration), Summarize, Done.
-  const historyEvents = 1 + 5 + 5 + 2 + 4 + 2 * plan.changes.length + branchEvents + 5 + 2 + 1;
+  const historyEvents = branchEvents + executionHistoryEvents(['Task', 'Task', 'Choice', { kind: 'Map', run: { iterations: plan.changes.length } }, 'Task', 'Choice', 'Succeed']);
   return { sizes, historyEvents, plan, summary, paths };
 }
 
 /** The Task states a Choice follows in the ASL (RestoreConsumers and ScaleUp go straight on). */
 const CHOICE_AFTER = new Set(['CheckCooldown', 'DrainWorkers', 'CheckDrain', 'ScaleDown', 'ReleaseProtection']);
 
-/**
- * History events of a branch's path: a Lambda Task writes 5 (entered, scheduled, started,
- * succeeded, exited), a Wait, Choice, Pass or Succeed 2 (entered, exited).
- */
+/** History events of a branch's path (lib/sfn-limits.ts: a Lambda Task 5, a Wait, Choice or Pass 2). */
 export function eventsOf(path: string[]): number {
-  return path.reduce((a, state) => a + (state in STEPS ? 5 + (CHOICE_AFTER.has(state) ? 2 : 0) : state === 'End' ? 0 : 2), 0);
+  const kinds: StateKind[] = path.flatMap((state): StateKind[] => (state in STEPS ? ['Task', ...(CHOICE_AFTER.has(state) ? ['Choice' as const] : [])] : state === 'End' ? [] : state.startsWith('Wait') ? ['Wait'] : ['Pass']));
+  return kinds.reduce((a, k) => a + stateHistoryEvents(k), 0);
 }
 
 /** The fleets the product is sized for. */

@@ -5,7 +5,9 @@
  * here are sized by services, never by workers or task names: every list that could grow with the
  * fleet is a count plus a few names, and a drain takes only as many nodes as fit its budget.
  */
-export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
+import { payloadBytes } from '../sfn-limits';
+
+export { PAYLOAD_LIMIT_BYTES } from '../sfn-limits';
 /** What a state may pass on: a quarter of the limit, so 50 services fit with room to spare. */
 export const PAYLOAD_BUDGET_BYTES = 64 * 1024;
 /** The node list of one drain (the rest of its payload is bounded strings and counts). */
@@ -15,7 +17,7 @@ export const NAMES_SHOWN = 5;
 /** A one-line result or reason. */
 export const LINE_MAX = 1000;
 
-export const bytesOf = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+export const bytesOf = payloadBytes;
 
 /** `a, b, c, d, e and 12 more`: a list a person reads, whatever the fleet's size. */
 export function named(names: readonly string[], shown = NAMES_SHOWN): string {
