@@ -25,7 +25,22 @@ const MS = { MeasureQueues: 150, ComputePlan: 20, other: 60 };
 /** Measured: 4.1 KB of JSON logs and EMF per no-change cycle, plus Lambda's START/END/REPORT lines. */
 const LOG_KB = { noChange: 4.8, perExtraInvocation: 1.5 };
 
-interface Month { cycles: { count: number; transitions: number; invocations: { MeasureQueues: number; ComputePlan: number; other: number } }[]; metrics: number; alarmMetrics: number }
+interface Month {
+  /** `branch`: a Map branch run within a cycle counted elsewhere (no schedule of its own, no cycle's logs). */
+  cycles: { count: number; transitions: number; invocations: { MeasureQueues: number; ComputePlan: number; other: number }; branch?: boolean }[];
+  metrics: number;
+  alarmMetrics: number;
+  /** Billed ms and memory where they differ from the defaults above (a fleet of 1,000 workers). */
+  ms?: typeof MS;
+  memoryGb?: { MeasureQueues: number; ComputePlan: number; other: number };
+}
+
+/**
+ * 1,000 workers × 200 task names, from docs/benchmarks.md: MeasureQueues 1,424 ms (measure-fleet,
+ * median on one core, as at 1,769 MB, one vCPU), ComputePlan 678 ms (plan-fleet, 512 MB).
+ */
+const FLEET_MS = { MeasureQueues: 1424, ComputePlan: 678, other: 100 };
+const FLEET_MEMORY_GB = { MeasureQueues: 1769 / 1024, ComputePlan: 512 / 1024, other: MEMORY_GB };
 
 /** 2 services (default: 2 queues, reports: 1) as in autoscaler.config.yml. */
 const noChange = { transitions: 4, invocations: { MeasureQueues: 1, ComputePlan: 1, other: 0 } };
@@ -39,6 +54,19 @@ export const SCENARIOS: Record<string, Month> = {
     const bursts = 2 * 12 * 30;
     return { cycles: [{ count: CYCLES - 2 * bursts, ...noChange }, { count: bursts, ...scaleUp }, { count: bursts, ...drain(12, 6) }], metrics: 16, alarmMetrics: 3 };
   })(),
+  'fleet month: 50 services, 1,000 workers, 100 queues, each service scaling up and down 12 times a day': (() => {
+    // A cycle's Map runs every service that changes; here the 50 services' bursts fall in separate cycles.
+    const bursts = 50 * 12 * 30;
+    return {
+      cycles: [{ count: CYCLES, ...noChange }, { count: bursts, transitions: scaleUp.transitions - noChange.transitions, invocations: { MeasureQueues: 0, ComputePlan: 0, other: scaleUp.invocations.other }, branch: true },
+        { count: bursts, transitions: drain(12, 6).transitions - noChange.transitions, invocations: { MeasureQueues: 0, ComputePlan: 0, other: drain(12, 6).invocations.other }, branch: true }],
+      // PendingMessages per queue (100), InFlightTasks, DesiredWorkers, RunningWorkers per service (150), MeasureLatency; ScaleActions, DrainDuration per service.
+      metrics: 100 + 150 + 1 + 100,
+      alarmMetrics: 1 + 50,
+      ms: FLEET_MS,
+      memoryGb: FLEET_MEMORY_GB,
+    };
+  })(),
 };
 
 export function bill(m: Month, withFreeTier: boolean): [string, number, string][] {
@@ -46,13 +74,15 @@ export function bill(m: Month, withFreeTier: boolean): [string, number, string][
   const paid = (used: number, free: number) => Math.max(0, used - (withFreeTier ? free : 0));
   const transitions = sum((c) => c.transitions);
   const invocations = sum((c) => c.invocations.MeasureQueues + c.invocations.ComputePlan + c.invocations.other);
-  const gbSeconds = sum((c) => (c.invocations.MeasureQueues * MS.MeasureQueues + c.invocations.ComputePlan * MS.ComputePlan + c.invocations.other * MS.other) / 1000 * MEMORY_GB);
-  const logGb = sum((c) => LOG_KB.noChange + (c.invocations.other * LOG_KB.perExtraInvocation)) / 1024 / 1024;
-  const cycles = sum(() => 1);
+  const ms = m.ms ?? MS;
+  const gb = m.memoryGb ?? { MeasureQueues: MEMORY_GB, ComputePlan: MEMORY_GB, other: MEMORY_GB };
+  const gbSeconds = sum((c) => (c.invocations.MeasureQueues * ms.MeasureQueues * gb.MeasureQueues + c.invocations.ComputePlan * ms.ComputePlan * gb.ComputePlan + c.invocations.other * ms.other * gb.other) / 1000);
+  const logGb = sum((c) => (c.branch ? 0 : LOG_KB.noChange) + (c.invocations.other * LOG_KB.perExtraInvocation)) / 1024 / 1024;
+  const cycles = sum((c) => (c.branch ? 0 : 1));
   return [
     ['Step Functions state transitions', paid(transitions, FREE.stateTransitions) * PRICES.stateTransition, `${transitions.toLocaleString('en-US')} transitions`],
     ['Lambda requests', paid(invocations, FREE.lambdaRequests) * PRICES.lambdaRequest, `${invocations.toLocaleString('en-US')} invocations`],
-    ['Lambda duration (arm64, 256 MB)', paid(gbSeconds, FREE.lambdaGbSeconds) * PRICES.lambdaArmGbSecond, `${Math.round(gbSeconds).toLocaleString('en-US')} GB-s`],
+    [`Lambda duration (arm64, ${m.memoryGb ? 'MeasureQueues 1,769 MB, ComputePlan 512 MB, others 256 MB' : '256 MB'})`, paid(gbSeconds, FREE.lambdaGbSeconds) * PRICES.lambdaArmGbSecond, `${Math.round(gbSeconds).toLocaleString('en-US')} GB-s`],
     ['EventBridge Scheduler', paid(cycles, FREE.schedulerInvocations) * PRICES.schedulerInvocation, `${cycles.toLocaleString('en-US')} invocations`],
     ['CloudWatch custom metrics', paid(m.metrics, FREE.customMetrics) * PRICES.customMetricMonth, `${m.metrics} metrics`],
     ['CloudWatch alarms', paid(m.alarmMetrics, FREE.alarmMetrics) * PRICES.alarmMetricMonth, `${m.alarmMetrics} alarm metrics`],
@@ -110,6 +140,9 @@ export function renderCostDocs(): string {
     'Sources: aws.amazon.com/step-functions/pricing, aws.amazon.com/lambda/pricing, aws.amazon.com/cloudwatch/pricing',
     '(free tier, dashboards, custom-metric tiers), and the EventBridge Scheduler price list. Check them before',
     'relying on the figures: prices change, and other regions differ.',
+    '',
+    '**At fleet scale** the custom metrics are most of the bill: one `PendingMessages` series per queue and three per',
+    'service. The transitions grow with the scale actions, not with the workers: a drain\'s polls are per service.',
     '',
     '**Reading it**: the state machine is most of the bill. A slower schedule (`--param="scheduleRate=rate(2 minutes)"`)',
     'halves it; Express workflows would be cheaper per cycle but cannot run a drain longer than 5 minutes.',
