@@ -1,5 +1,5 @@
 /**
- * The soak's invariants (issue 12), as pure checks over what the soak observes: one snapshot
+ * The soak's invariants, as pure checks over what the soak observes: one snapshot
  * per cycle (a tick of the schedule), and the task accounting at the end. No processes here,
  * so the checker has its own fast table test.
  */

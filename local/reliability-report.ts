@@ -37,7 +37,7 @@ export function soakMarkdown(runs: SoakResult[]): string {
     '## Seeded fault soak',
     '',
     `Written by \`npm run soak -- --minutes N --seed S --write-report\` on ${day}: ${runs.map((r) => `seed ${r.seed} (${r.minutes} min)`).join(', ')}. ` +
-      'The local stack (a real redis-server, real Celery workers as the ECS emulator\'s tasks, the real state machine every 2 s, overlapping as the schedule does) runs waves of load while faults drawn from the seed hit it; the invariants of issue 12 are checked every cycle and at the end. The same command replays a run. Faults and invariants: `local/faults.ts`, `local/invariants.ts`.',
+      'The local stack (a real redis-server, real Celery workers as the ECS emulator\'s tasks, the real state machine every 2 s, overlapping as the schedule does) runs waves of load while faults drawn from the seed hit it; the invariants (`local/invariants.ts`) are checked every cycle and at the end. The same command replays a run. Faults and invariants: `local/faults.ts`, `local/invariants.ts`.',
     '',
   ];
   for (const kind of FAULT_KINDS) {

@@ -128,7 +128,7 @@ const unackedExcused = (outcomes: Record<string, FaultOutcome>): boolean =>
   ['worker-sigkill', 'worker-sigstop-forever', 'redis-restart', 'redis-wiped'].some((k) => (outcomes[k]?.landed ?? 0) > 0);
 
 /**
- * The seeded fault soak (issue 12): the local stack (real redis-server, real Celery workers, the
+ * The seeded fault soak: the local stack (real redis-server, real Celery workers, the
  * ECS emulator, the real state machine started every 2 s, overlapping as the schedule does)
  * under waves of load, with faults drawn from the seed. Invariants are checked every cycle and
  * at the end; the same seed replays the same schedule of load and faults.
