@@ -1,5 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../lib/config';
 import { chartOf, goalVerdict, parsePolicies, policyRows, REFERENCE_TRACES, simulate, TABLE_HEAD, verdictLine, WORKLOAD_FAMILIES, type Simulation } from '../../lib/simulate';
@@ -66,11 +66,11 @@ Examples:
       if (o.list) return listTraces();
       if (!o.trace) throw new Error('--trace is required (a reference trace or a CSV file; --list shows the reference traces)');
       const config = o.config ? { config: loadConfigFile(o.config), source: o.config } : undefined;
+      outputDir(o.out); // before the work: a place that cannot hold the chart is said at once
       const sim = simulate({
         trace: o.trace, config, service: o.service, seed: o.seed, policies: o.policies ? parsePolicies(o.policies) : undefined,
         concurrency: o.concurrency, prefetchMultiplier: o.prefetch, acksLate: o.acksLate,
       });
-      mkdirSync(o.out, { recursive: true });
       const chart = join(o.out, `simulate-${sim.trace.name}.svg`);
       writeFileSync(chart, chartOf(sim, (r) => policyLabel(r)));
       const verdict = goalVerdict(sim.runs);
@@ -100,4 +100,26 @@ export function simulationText(sim: Simulation, chart: string, verdict: GoalVerd
   if (verdict) out.push(`\n${verdictLine(verdict)}\n`);
   out.push(`\nchart: ${chart}\n`);
   return out.join('');
+}
+
+/**
+ * Creates `--out` one level at a time (Node's recursive mkdir loops forever under /proc) and says
+ * which part cannot be made.
+ */
+function outputDir(dir: string): void {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+    at = dirname(at);
+  }
+  if (existsSync(at) && !statSync(at).isDirectory()) throw new Error(`--out ${dir}: ${at} is not a directory`);
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      throw new Error(`--out ${dir}: cannot create ${d} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
 }

@@ -61,6 +61,15 @@ describe('celery-autoscaler simulate (starts no Redis: the simulator is pure)', 
     expect(existsSync(join(dir, 'simulate-bad.svg'))).toBe(false);
   });
 
+  test('an --out that cannot be created is said before any work, naming the part (not a loop under /proc)', async () => {
+    writeFileSync(join(dir, 'a-file'), '');
+    for (const [out, why] of [['/proc/nope', /cannot create \/proc\/nope \(E[A-Z]+\)/], [join(dir, 'a-file', 'sub'), /a-file is not a directory/]] as const) {
+      const err = await run('node', [BIN, 'simulate', '--trace', 'bursts', '--out', out], { timeout: 20_000 }).catch((e) => e);
+      expect(err.code).toBe(1);
+      expect(err.stderr).toMatch(new RegExp(`^error: --out ${out.replace(/[/.]/g, '\\$&')}: .*${why.source}`));
+    }
+  });
+
   test('a queue no configured service consumes is a one-line error', async () => {
     writeFileSync(join(dir, 'other.csv'), '0,reports,60\n');
     const err = await run('node', [BIN, 'simulate', '--trace', join(dir, 'other.csv'), '--config', join(dir, 'config.yml')]).catch((e) => e);
