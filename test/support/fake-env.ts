@@ -122,6 +122,8 @@ export function fakeEnv(opts: { config?: AutoscalerConfig; world?: Partial<World
   const ecs: EcsPort = {
     describe: (service) => ({ ...(world.ecs[service] ?? ecsObs(0)) }),
     tasks: (service) => (world.tasks[service] ?? []).map((t) => ({ ...t })),
+    taskArns: (service) => (world.tasks[service] ?? []).filter((t) => t.desiredStatus !== 'STOPPED').map((t) => t.taskArn),
+    describeTasks: (service, arns) => (world.tasks[service] ?? []).filter((t) => arns.includes(t.taskArn)).map((t) => ({ ...t })),
     protect: () => undefined,
     unprotect: () => undefined,
     setDesired: (service, desired) => {
