@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '../local/setup';
 import { cliBench } from './cli';
+import { ecsCallsBench } from './ecs-calls';
 import { lambdaBench } from './lambda';
 import { measureBench } from './measure';
 import { putSection } from './sections';
@@ -14,6 +15,7 @@ const sections: Section[] = [
   { name: 'cli', run: cliBench },
   { name: 'lambda', run: lambdaBench },
   { name: 'simulate', run: simulateBench },
+  { name: 'ecs-calls', run: ecsCallsBench },
 ];
 
 const FILE = join(__dirname, '..', 'docs', 'benchmarks.md');

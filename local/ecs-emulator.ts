@@ -106,6 +106,11 @@ export class EcsEmulator {
     for (let i = 0; i < count; i += 1) this.stuckStops.push(ms);
   }
 
+  /** As if the service's events so far were `ms` older: a fleet that has been up a while. */
+  ageEvents(cluster: string, service: string, ms: number): void {
+    for (const e of this.svc(cluster, service).events) e.createdAt -= ms;
+  }
+
   setDeploymentInProgress(cluster: string, service: string, inProgress: boolean): void {
     this.svc(cluster, service).deployments = inProgress ? 2 : 1;
   }
