@@ -92,8 +92,9 @@ export class Fleet {
     return this.emptied.has(node) || !n ? { active: 0, reserved: 0, scheduled: 0 } : { active: n.active, reserved: n.reserved, scheduled: n.scheduled };
   }
 
-  private ecs(action: string): void {
-    this.ecsCalls[action] = (this.ecsCalls[action] ?? 0) + 1;
+  /** One action of `items` things in batches of `batch` (ECS's limits: 100 per page or describe, 10 per protection call). */
+  private ecs(action: string, items = 1, batch = 1): void {
+    this.ecsCalls[action] = (this.ecsCalls[action] ?? 0) + Math.max(1, Math.ceil(items / batch));
   }
 
   private live(service: string): EcsTask[] {
@@ -123,11 +124,21 @@ export class Fleet {
           return { desired: n, running: this.live(service).length, pending: 0, deploymentInProgress: false };
         },
         tasks: (service) => {
-          this.ecs('ListTasks+DescribeTasks');
+          this.ecs('ListTasks', this.live(service).length, 100);
+          this.ecs('DescribeTasks', this.live(service).length, 100);
           return this.live(service).map((t) => ({ ...t }));
         },
-        protect: () => this.ecs('UpdateTaskProtection'),
-        unprotect: () => this.ecs('UpdateTaskProtection'),
+        taskArns: (service) => {
+          this.ecs('ListTasks', this.live(service).length, 100);
+          return this.live(service).map((t) => t.taskArn);
+        },
+        describeTasks: (service, refs) => {
+          this.ecs('DescribeTasks', refs.length, 100);
+          const ids = new Set(refs.map((r) => r.slice(r.lastIndexOf('/') + 1)));
+          return (this.tasks.get(service) ?? []).filter((t) => ids.has(t.taskId)).map((t) => ({ ...t }));
+        },
+        protect: (_service, arns) => this.ecs('UpdateTaskProtection', arns.length, 10),
+        unprotect: (_service, arns) => this.ecs('UpdateTaskProtection', arns.length, 10),
         setDesired: (service, n) => {
           this.ecs('UpdateService');
           this.desired.set(service, n);

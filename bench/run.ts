@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '../local/setup';
 import { cliBench } from './cli';
+import { ecsCallsBench } from './ecs-calls';
 import { lambdaBench } from './lambda';
 import { measureBench } from './measure';
 import { measureFleetBench } from './measure-fleet';
@@ -20,6 +21,7 @@ const sections: Section[] = [
   { name: 'simulate', run: simulateBench },
   { name: 'payloads', run: payloadBench },
   { name: 'plan-fleet', run: planFleetBench },
+  { name: 'ecs-calls', run: ecsCallsBench },
 ];
 
 const FILE = join(__dirname, '..', 'docs', 'benchmarks.md');

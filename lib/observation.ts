@@ -30,6 +30,11 @@ export interface EcsObservation {
   pending: number;
   /** More than one entry in the service's `deployments`: no scale-down meanwhile. */
   deploymentInProgress: boolean;
+  /**
+   * Epoch ms of the newest "has started" event of the service (ECS logs one for every task its
+   * scheduler starts, replacements included); null when none is listed, absent when not read.
+   */
+  lastStartedAt?: number | null;
 }
 
 export interface ServiceObservation {

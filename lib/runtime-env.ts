@@ -37,10 +37,12 @@ export function envOf(rt: Runtime): Env {
     },
     ecs: {
       describe: async (name) => {
-        const { desired, running, pending, deploymentInProgress } = await svc(name).describe();
-        return { desired, running, pending, deploymentInProgress };
+        const { desired, running, pending, deploymentInProgress, lastStartedAt } = await svc(name).describe();
+        return { desired, running, pending, deploymentInProgress, lastStartedAt };
       },
       tasks: (name) => svc(name).tasks(),
+      taskArns: (name) => svc(name).taskArns(),
+      describeTasks: (name, arns) => svc(name).describeTasks(arns),
       protect: (name, arns, minutes) => svc(name).protect(arns, minutes),
       unprotect: (name, arns) => svc(name).unprotect(arns),
       setDesired: (name, n) => svc(name).setDesiredCount(n),

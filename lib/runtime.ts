@@ -6,7 +6,7 @@ import { connectBroker } from './celery/connection';
 import { CeleryControl } from './celery/control';
 import { loadConfigFile, type AutoscalerConfig } from './config';
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import { createEcsClient, EcsService } from './ecs';
+import { createEcsClient, ecsConcurrency, EcsService } from './ecs';
 import { StateStore, statePrefix } from './state/store';
 
 /** What every step needs, built once per Lambda container (or local process) and reused. */
@@ -50,7 +50,7 @@ export function assembleRuntime(configIn: AutoscalerConfig, url: string, opts: {
     ecs(cluster, service) {
       const k = `${cluster}/${service}`;
       let s = services.get(k);
-      if (!s) services.set(k, (s = opts.ecsService ? opts.ecsService(cluster, service) : new EcsService((ecsClient ??= createEcsClient()), cluster, service)));
+      if (!s) services.set(k, (s = opts.ecsService ? opts.ecsService(cluster, service) : new EcsService((ecsClient ??= createEcsClient()), cluster, service, ecsConcurrency(Object.keys(config.services).length))));
       return s;
     },
     now: () => Date.now(),

@@ -8,6 +8,9 @@ import type { AddressInfo } from 'node:net';
  * ECS: desired above live → start tasks (after a start-up delay); desired below → stop
  * tasks, only unprotected ones (ECS never stops a protected task on scale-in), oldest first
  * (ECS chooses by placement, not by idleness). Stopping = the runner's SIGTERM, then SIGKILL.
+ * Batch limits are ECS's: UpdateTaskProtection ≤ 10 tasks, DescribeTasks and GetTaskProtection
+ * ≤ 100, ListTasks pages ≤ 100 (maxResults); beyond them it answers InvalidParameterException.
+ * Every call is recorded (`calls`, `countsByAction`), faulted ones marked.
  */
 
 export interface TaskInfo { taskId: string; taskArn: string; privateIp: string; service: string; cluster: string }
@@ -39,10 +42,15 @@ interface EmuService {
   startupDelayMs: number;
   stopGraceMs: number;
   deployments: number;
+  /** Service events, oldest first: the scheduler's "has started" line for every task it starts. */
+  events: { id: string; createdAt: number; message: string }[];
 }
 
 export interface Fault { operation?: string; kind: 'throttle' | '5xx'; count: number }
 export interface CallRecord { operation: string; params: Record<string, unknown>; at: number; fault?: string }
+
+/** Calls of one action, and how many items (tasks) they carried: UpdateTaskProtection, DescribeTasks. */
+export interface ActionCount { calls: number; items: number; largest: number }
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -84,7 +92,7 @@ export class EcsEmulator {
     const key = `${o.cluster}/${o.service}`;
     this.services.set(key, {
       cluster: o.cluster, name: o.service, arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${o.cluster}/${o.service}`,
-      desiredCount: o.desiredCount ?? 0, startupDelayMs: o.startupDelayMs ?? 0, stopGraceMs: o.stopGraceMs ?? 30_000, deployments: 1,
+      desiredCount: o.desiredCount ?? 0, startupDelayMs: o.startupDelayMs ?? 0, stopGraceMs: o.stopGraceMs ?? 30_000, deployments: 1, events: [],
     });
     this.reconcile();
   }
@@ -96,6 +104,11 @@ export class EcsEmulator {
   /** The next `count` tasks ECS stops hang in DEACTIVATING for `ms` before their process is stopped. */
   holdNextStops(count: number, ms: number): void {
     for (let i = 0; i < count; i += 1) this.stuckStops.push(ms);
+  }
+
+  /** As if the service's events so far were `ms` older: a fleet that has been up a while. */
+  ageEvents(cluster: string, service: string, ms: number): void {
+    for (const e of this.svc(cluster, service).events) e.createdAt -= ms;
   }
 
   setDeploymentInProgress(cluster: string, service: string, inProgress: boolean): void {
@@ -123,6 +136,20 @@ export class EcsEmulator {
 
   callsOf(operation: string): CallRecord[] {
     return this.calls.filter((c) => c.operation === operation && !c.fault);
+  }
+
+  /** Calls per action since `from` (an index into `calls`), with the tasks each carried; faulted ones left out. */
+  countsByAction(from = 0): Record<string, ActionCount> {
+    const out: Record<string, ActionCount> = {};
+    for (const c of this.calls.slice(from)) {
+      if (c.fault) continue;
+      const items = Array.isArray(c.params.tasks) ? c.params.tasks.length : 0;
+      const a = (out[c.operation] ??= { calls: 0, items: 0, largest: 0 });
+      a.calls += 1;
+      a.items += items;
+      a.largest = Math.max(a.largest, items);
+    }
+    return out;
   }
 
   /** Waits until no task is starting or stopping and the live count matches every desired count. */
@@ -196,6 +223,8 @@ export class EcsEmulator {
       lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', createdAt: Date.now(), protectedUntil: null,
     };
     this.tasks.set(taskId, t);
+    s.events.push({ id: randomBytes(8).toString('hex'), createdAt: Date.now(), message: `(service ${s.name}) has started 1 tasks: (task ${taskId}).` });
+    if (s.events.length > 100) s.events.shift();
     this.track((async () => {
       await new Promise((r) => setTimeout(r, s.startupDelayMs));
       if (t.desiredStatus !== 'RUNNING') return;
@@ -275,6 +304,7 @@ export class EcsEmulator {
               pendingCount: live.filter((t) => t.lastStatus !== 'RUNNING').length,
               taskDefinition: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${s.name}:1`,
               deployments: Array.from({ length: s.deployments }, (_, i) => ({ id: `ecs-svc/${i}`, status: i === 0 ? 'PRIMARY' : 'ACTIVE', desiredCount: s.desiredCount })),
+              events: [...s.events].reverse().map((e) => ({ ...e, createdAt: e.createdAt / 1000 })),
             });
           } catch {
             failures.push({ arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${p.cluster}/${name}`, reason: 'MISSING' });
@@ -286,7 +316,8 @@ export class EcsEmulator {
         const s = this.svc(p.cluster ?? 'default', p.serviceName);
         const want = p.desiredStatus ?? 'RUNNING';
         const all = this.taskList(s.cluster, s.name).filter((t) => t.desiredStatus === want).map((t) => t.taskArn);
-        const max = Math.min(p.maxResults ?? 100, 100);
+        if (p.maxResults !== undefined && (!Number.isInteger(p.maxResults) || p.maxResults < 1 || p.maxResults > 100)) throw new ApiError('InvalidParameterException', 'maxResults must be between 1 and 100');
+        const max = p.maxResults ?? 100;
         const start = p.nextToken ? Number(p.nextToken) : 0;
         const page = all.slice(start, start + max);
         return { taskArns: page, ...(start + max < all.length ? { nextToken: String(start + max) } : {}) };
@@ -332,6 +363,7 @@ export class EcsEmulator {
       }
       case 'GetTaskProtection': {
         const refs: string[] = p.tasks ?? [];
+        if (refs.length > 100) throw new ApiError('InvalidParameterException', 'tasks can have at most 100 items');
         return { protectedTasks: refs.map((r) => this.findTask(r)).filter((t): t is EmuTask => !!t).map((t) => this.protection(t)), failures: [] };
       }
       case 'StopTask': {

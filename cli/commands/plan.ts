@@ -61,6 +61,8 @@ export function register(program: Command): void {
       }
       override async describe() { return { desired: this.count, running: this.count, pending: 0, deploymentInProgress: false }; }
       override async tasks() { return []; }
+      override async taskArns() { return []; }
+      override async describeTasks() { return []; }
     }
     const config = loadConfigFile(opts.config);
     const { input } = executionInput(config, { ...opts, dryRun: true });

@@ -10,7 +10,10 @@ import { all, call, type Env, type Held, type Step } from './ports';
 export interface CheckDrainReadings {
   /** What each draining node holds; null: it did not answer. */
   held: Record<string, Held | null>;
-  /** The service's tasks; null when ECS could not be read this time. */
+  /**
+   * The draining nodes' tasks as ECS describes them (a task it no longer knows is absent); null
+   * when ECS was not asked (every node answered) or could not be read this time.
+   */
   tasks: EcsTask[] | null;
   /** Pending messages over the service's queues. */
   pending: number;
@@ -65,22 +68,28 @@ export function decide(input: Drain, cfg: ServiceConfig, r: CheckDrainReadings):
 const describeBusy = (b: NonNullable<Drain['busy']>[number]): string =>
   'noReply' in b ? `${b.node} (no reply)` : `${b.node} (${b.active} active, ${b.reserved} reserved, ${b.scheduled} scheduled)`;
 
+/**
+ * CheckDrain's ECS reading: none when every draining node answered (its answer decides), else
+ * DescribeTasks on the draining nodes' own tasks (one call for up to 100), never a listing of
+ * the service: a poll costs the same whatever the fleet's size.
+ */
 export function* checkDrain(env: Env, input: Drain): Step<Drain> {
   const cfg = env.config.services[input.service];
   // A drain may outlast the lease many times over: each poll holds the service a lease longer.
   yield* renewLease(env, input.service, input.cycle.execution);
-  const tasks = function* (): Step<EcsTask[] | null> {
-    try {
-      return yield* call(env.ecs.tasks(input.service));
-    } catch {
-      return null; // unknown is not stopped: those nodes are judged by their answers alone
-    }
-  };
   const [held, depths, wanted] = yield* all<[Record<string, Held | null>, Record<string, number>, Wanted | null]>([
     env.workers.held(input.draining.map((d) => d.node)),
     env.workers.pending(cfg.queues),
     env.history.wanted(input.service),
   ]);
+  const tasks = function* (): Step<EcsTask[] | null> {
+    if (input.draining.every((d) => held[d.node])) return null; // every node answered: no need to ask ECS
+    try {
+      return yield* call(env.ecs.describeTasks(input.service, input.draining.map((d) => d.taskId)));
+    } catch {
+      return null; // unknown is not stopped: those nodes are judged by their answers alone
+    }
+  };
   const pending = Object.values(depths).reduce((a, b) => a + b, 0);
   return decide(input, cfg, { held, tasks: yield* tasks(), pending, wanted, now: env.now() });
 }

@@ -131,6 +131,14 @@ export const drainSchema = z.object({
   deadline: z.number(),
   /** Epoch ms after which ReleaseProtection stops waiting for released tasks to stop. */
   stopDeadline: z.number().optional(),
+  /**
+   * The scale-in protection a completed ScaleDown of this drain set: until when ECS keeps it
+   * (epoch ms), how many live tasks outside `released` the service had once that release was
+   * carried out, and when the service was last listed. A later release compares DescribeServices'
+   * counts and events with it instead of listing the service, and protects again only what
+   * appeared meanwhile, or everything when it nears `until`.
+   */
+  protection: z.object({ until: z.number(), live: z.number().int().nonnegative(), listedAt: z.number() }).optional(),
   pollSeconds: z.number(),
   result: line,
 }).refine((d) => bytesOf([...d.draining, ...d.empty, ...d.released]) <= DRAIN_NODES_BUDGET_BYTES, { message: `a drain's nodes must fit ${DRAIN_NODES_BUDGET_BYTES} bytes` });

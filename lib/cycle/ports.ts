@@ -40,7 +40,12 @@ export interface WorkersPort {
 /** One ECS service per configured service name. */
 export interface EcsPort {
   describe(service: string): Maybe<EcsObservation>;
+  /** ListTasks and DescribeTasks of the whole service: ⌈N/100⌉ calls of each. */
   tasks(service: string): Maybe<EcsTask[]>;
+  /** ListTasks only: the ARNs of the tasks ECS wants running, ⌈N/100⌉ calls. */
+  taskArns(service: string): Maybe<string[]>;
+  /** DescribeTasks on these tasks only (a task ECS no longer knows is left out). */
+  describeTasks(service: string, taskArns: string[]): Maybe<EcsTask[]>;
   protect(service: string, taskArns: string[], expiresInMinutes: number): Maybe<void>;
   unprotect(service: string, taskArns: string[]): Maybe<void>;
   setDesired(service: string, desired: number): Maybe<void>;

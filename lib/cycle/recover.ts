@@ -28,7 +28,8 @@ export function* recoverLeftovers(env: Env, dryRun: boolean, execution: string):
     try {
       let unconfirmed: NonNullable<typeof drain>['nodes'] = [];
       if (drain && drain.nodes.length > 0) {
-        const tasks = yield* call(env.ecs.tasks(service));
+        // The drained nodes' own tasks (DescribeTasks takes task ids), not a listing of the service.
+        const tasks = yield* call(env.ecs.describeTasks(service, drain.nodes.map((n) => n.taskId)));
         const live = drain.nodes.filter((n) => tasks.some((t) => t.taskId === n.taskId && t.desiredStatus === 'RUNNING' && t.lastStatus !== 'STOPPED'));
         const nodes = live.map((n) => n.node);
         if (nodes.length > 0 && dryRun) did.push(`would give ${drain.queues.join(', ')} back to ${named(nodes)}`);

@@ -22,10 +22,11 @@ export function* releaseProtection(env: Env, input: Drain): Step<Drain> {
   const { service, cycle } = input;
   // Still ours? The protection record is the service's, not this cycle's: never clear another's.
   yield* renewLease(env, service, cycle.execution);
-  const tasks = input.released.length > 0 ? yield* call(env.ecs.tasks(service)) : [];
+  // The released tasks only (one DescribeTasks for up to 100), not the whole service.
+  const tasks = input.released.length > 0 ? yield* call(env.ecs.describeTasks(service, input.released.map((d) => d.taskId))) : [];
   const { output, cleanup } = decide(input, tasks, env.now());
   if (cleanup) {
-    yield* clearProtection(env, service);
+    yield* clearProtection(env, service, input.released.map((d) => d.taskId));
     yield* call(env.history.clearDrain(service));
     yield* call(env.lease.releaseLock(service, cycle.execution));
   }

@@ -17,9 +17,9 @@ export interface EcsTask {
   startedAt: number | null;
 }
 
-/** UpdateTaskProtection takes at most 10 tasks per call; DescribeTasks at most 100. */
-const PROTECT_BATCH = 10;
-const DESCRIBE_BATCH = 100;
+import { DESCRIBE_BATCH, ECS_CONCURRENCY, LIST_PAGE, PROTECT_BATCH, pool } from './limits';
+
+export { ECS_CONCURRENCY, ecsConcurrency, MAP_MAX_CONCURRENCY, PROTECT_BATCH, DESCRIBE_BATCH, LIST_PAGE, pool } from './limits';
 
 /**
  * The SDK, loaded on first use: a handler that never calls ECS (ComputePlan, Summarize) does not
@@ -30,10 +30,14 @@ const ecsSdk = (): typeof EcsSdk => (sdk ??= require('@aws-sdk/client-ecs') as t
 
 /**
  * The SDK client. ECS_ENDPOINT points it at a local emulator (tests, the demo); the SDK's own
- * retries are kept to one so Step Functions' Retry does the backing off, visibly.
+ * retries are kept to one so Step Functions' Retry does the backing off, visibly. Adaptive retry
+ * mode adds the SDK's client-side rate limiting: once ECS throttles one call of a batch run side
+ * by side (lib/ecs/limits.ts), the client slows the rest down to what ECS lets through instead of
+ * failing them all ("Retry behavior", AWS SDKs and Tools Reference Guide). A Lambda's client
+ * talks to one account's ECS in one Region, the one scope adaptive mode expects.
  */
 export function createEcsClient(opts: { endpoint?: string; region?: string } = {}): ECSClient {
-  return new (ecsSdk().ECSClient)({ ...awsClientOptions({ endpoint: opts.endpoint ?? process.env.ECS_ENDPOINT, region: opts.region }), maxAttempts: 2 });
+  return new (ecsSdk().ECSClient)({ ...awsClientOptions({ endpoint: opts.endpoint ?? process.env.ECS_ENDPOINT, region: opts.region }), maxAttempts: 2, retryMode: 'adaptive' });
 }
 
 const chunks = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
@@ -52,7 +56,8 @@ function privateIpOf(t: Task): string | null {
 
 /** One ECS service, as the autoscaler needs it. */
 export class EcsService {
-  constructor(private readonly client: ECSClient, readonly cluster: string, readonly service: string) {}
+  /** `concurrency`: ECS calls this service keeps in flight at once (see lib/ecs/limits.ts). */
+  constructor(private readonly client: ECSClient, readonly cluster: string, readonly service: string, readonly concurrency = ECS_CONCURRENCY) {}
 
   private get what(): string {
     return `ECS service ${this.cluster}/${this.service}`;
@@ -78,22 +83,35 @@ export class EcsService {
       running: s.runningCount ?? 0,
       pending: s.pendingCount ?? 0,
       deploymentInProgress: (s.deployments?.length ?? 0) > 1,
+      lastStartedAt: (s.events ?? []).filter((e) => / has started \d+ tasks?/.test(e.message ?? '') && e.createdAt)
+        .reduce<number | null>((a, e) => Math.max(a ?? 0, new Date(e.createdAt as Date).getTime()), null),
       taskDefinition: s.taskDefinition,
     };
   }
 
   /** The service's tasks that ECS wants running (including those still starting). */
   async tasks(): Promise<EcsTask[]> {
+    return this.describeTasks(await this.taskArns());
+  }
+
+  /** ListTasks only: the ARNs of the tasks ECS wants running, a page of up to 100 per call (pages are sequential). */
+  async taskArns(): Promise<string[]> {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.send('ListTasks', () => this.client.send(new (ecsSdk().ListTasksCommand)({ cluster: this.cluster, serviceName: this.service, desiredStatus: 'RUNNING', nextToken })));
+      const page = await this.send('ListTasks', () => this.client.send(new (ecsSdk().ListTasksCommand)({ cluster: this.cluster, serviceName: this.service, desiredStatus: 'RUNNING', maxResults: LIST_PAGE, nextToken })));
       arns.push(...(page.taskArns ?? []));
       nextToken = page.nextToken;
     } while (nextToken);
+    return arns;
+  }
+
+  /** DescribeTasks on these tasks, 100 a call, side by side; a task ECS no longer knows is left out. */
+  async describeTasks(taskArns: string[]): Promise<EcsTask[]> {
+    const pages = await pool(chunks(taskArns, DESCRIBE_BATCH), this.concurrency, (batch) =>
+      this.send('DescribeTasks', () => this.client.send(new (ecsSdk().DescribeTasksCommand)({ cluster: this.cluster, tasks: batch }))));
     const out: EcsTask[] = [];
-    for (const batch of chunks(arns, DESCRIBE_BATCH)) {
-      const d = await this.send('DescribeTasks', () => this.client.send(new (ecsSdk().DescribeTasksCommand)({ cluster: this.cluster, tasks: batch })));
+    for (const d of pages) {
       for (const t of d.tasks ?? []) {
         if (!t.taskArn) continue;
         out.push({
@@ -123,7 +141,7 @@ export class EcsService {
   }
 
   private async setProtection(taskArns: string[], enabled: boolean, expiresInMinutes?: number): Promise<void> {
-    for (const batch of chunks(taskArns, PROTECT_BATCH)) {
+    await pool(chunks(taskArns, PROTECT_BATCH), this.concurrency, async (batch) => {
       const out = await this.send('UpdateTaskProtection', () => this.client.send(new (ecsSdk().UpdateTaskProtectionCommand)({
         cluster: this.cluster, tasks: batch, protectionEnabled: enabled, ...(enabled ? { expiresInMinutes } : {}),
       })));
@@ -132,7 +150,7 @@ export class EcsService {
       if (enabled && failures.length > 0) {
         throw new EcsError(`UpdateTaskProtection ${this.what}: ${failures.map((f) => `${f.arn}: ${f.reason}`).join('; ')}`, false, 'ProtectionFailed');
       }
-    }
+    });
   }
 
   async stopTask(taskArn: string, reason: string): Promise<void> {

@@ -88,6 +88,11 @@ export function simEnv(cloud: Cloud, services: Record<string, ServiceConfig>, st
     ecs: {
       describe: (service) => cloud.observe().services[service].ecs ?? { desired: cloud.desired(service), running: 0, pending: 0, deploymentInProgress: false },
       tasks: (service) => cloud.ecsTasks(service).map((t) => ({ ...t, taskArn: arn(t.taskId) })),
+      taskArns: (service) => cloud.ecsTasks(service).filter((t) => t.desiredStatus === 'RUNNING').map((t) => arn(t.taskId)),
+      describeTasks: (service, arns) => {
+        const ids = new Set(arns.map(idOf));
+        return cloud.ecsTasks(service).filter((t) => ids.has(t.taskId)).map((t) => ({ ...t, taskArn: arn(t.taskId) }));
+      },
       protect: (service, arns) => cloud.protect(service, arns.map(idOf), true),
       unprotect: (service, arns) => cloud.protect(service, arns.map(idOf), false),
       setDesired: (service, n) => cloud.setDesired(service, n),

@@ -1,3 +1,4 @@
+import { DescribeTasksCommand, ListTasksCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { createEcsClient, EcsService, taskForNode, type EcsTask } from '../../lib/ecs';
 import { EcsEmulator } from '../../local/ecs-emulator';
 import { waitFor } from '../../local/processes';
@@ -79,6 +80,36 @@ describe('ECS adapter over the real SDK and the ECS emulator', () => {
     expect(emu.desiredCount('celery', 'workers')).toBe(3);
     await svc.setDesiredCount(4);
     expect(emu.desiredCount('celery', 'workers')).toBe(4);
+  });
+
+  test('the emulator refuses requests above ECS\'s batch limits as ECS does (InvalidParameterException)', async () => {
+    const client = createEcsClient({ endpoint: emu.endpoint });
+    const eleven = Array.from({ length: 11 }, (_, i) => `arn:aws:ecs:us-east-1:123456789012:task/celery/${i}`);
+    await expect(client.send(new UpdateTaskProtectionCommand({ cluster: 'celery', tasks: eleven, protectionEnabled: true, expiresInMinutes: 5 }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    const many = Array.from({ length: 101 }, (_, i) => `arn:aws:ecs:us-east-1:123456789012:task/celery/${i}`);
+    await expect(client.send(new DescribeTasksCommand({ cluster: 'celery', tasks: many }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    await expect(client.send(new ListTasksCommand({ cluster: 'celery', serviceName: 'workers', maxResults: 101 }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+  });
+
+  test('the emulator counts calls per action with the tasks each carried', async () => {
+    const from = emu.calls.length;
+    const tasks = await svc.tasks();
+    await svc.protect(tasks.map((t) => t.taskArn), 5);
+    await svc.describeTasks([tasks[0].taskArn]);
+    expect(emu.countsByAction(from)).toEqual({
+      ListTasks: { calls: 1, items: 0, largest: 0 },
+      DescribeTasks: { calls: 2, items: 4, largest: 3 },
+      UpdateTaskProtection: { calls: 1, items: 3, largest: 3 },
+    });
+  });
+
+  test('DescribeServices reports when ECS last started a task (its "has started" service event)', async () => {
+    const before = (await svc.describe()).lastStartedAt ?? 0;
+    expect(before).toBeGreaterThan(0);
+    emu.stopTaskExternally(emu.liveTasks('celery', 'workers')[0].taskId);
+    await emu.settle();
+    expect((await svc.describe()).lastStartedAt ?? 0).toBeGreaterThan(before); // the replacement
+    expect(emu.liveTasks('celery', 'workers')).toHaveLength(3);
   });
 });
 

@@ -122,6 +122,9 @@ export function fakeEnv(opts: { config?: AutoscalerConfig; world?: Partial<World
   const ecs: EcsPort = {
     describe: (service) => ({ ...(world.ecs[service] ?? ecsObs(0)) }),
     tasks: (service) => (world.tasks[service] ?? []).map((t) => ({ ...t })),
+    taskArns: (service) => (world.tasks[service] ?? []).filter((t) => t.desiredStatus !== 'STOPPED').map((t) => t.taskArn),
+    // ECS takes task ARNs or ids alike.
+    describeTasks: (service, arns) => (world.tasks[service] ?? []).filter((t) => arns.includes(t.taskArn) || arns.includes(t.taskId)).map((t) => ({ ...t })),
     protect: () => undefined,
     unprotect: () => undefined,
     setDesired: (service, desired) => {

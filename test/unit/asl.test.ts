@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import validator from 'asl-validator';
+import { MAP_MAX_CONCURRENCY } from '../../lib/ecs/limits';
 import { stepHandlers } from '../../local/run-cycle';
 
 const path = join(__dirname, '..', '..', 'statemachines', 'autoscaler.asl.json');
@@ -16,6 +17,10 @@ describe('statemachines/autoscaler.asl.json', () => {
     const result = (validator as unknown as (d: unknown) => { isValid: boolean; errors: unknown[] })(structuredClone(definition));
     expect(result.errors).toEqual([]);
     expect(result.isValid).toBe(true);
+  });
+
+  test('the services\' Map runs at most MAP_MAX_CONCURRENCY branches at once (the ECS call width is derived from it)', () => {
+    expect(definition.States.ApplyChanges.MaxConcurrency).toBe(MAP_MAX_CONCURRENCY);
   });
 
   test('every Task state has a Retry and a Catch, and a local handler of the same name', () => {

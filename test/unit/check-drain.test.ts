@@ -4,7 +4,7 @@ import type { Drain } from '../../lib/cycle/payloads';
 import { runSync, type Held } from '../../lib/cycle/ports';
 import type { EcsTask } from '../../lib/ecs';
 import type { Wanted } from '../../lib/state/store';
-import { EXEC, OTHER, QUEUES, SERVICE, T0, drain, drainNode, fakeEnv, node, nodeName, serviceConfig, task } from '../support/fake-env';
+import { EXEC, OTHER, QUEUES, SERVICE, T0, arn, drain, drainNode, taskId, fakeEnv, node, nodeName, serviceConfig, task } from '../support/fake-env';
 
 // 60 tasks/min per worker, 5 min target: one worker finishes 300 pending; the drain leaves 2.
 const cfg = serviceConfig();
@@ -81,7 +81,7 @@ describe('CheckDrain step over fake ports', () => {
   const setup = () => fakeEnv({ holding: true, now: T0 + 5_000, world: { nodes: [node(1), node(2, busy)], tasks: { [SERVICE]: [task(1), task(2)] } } });
   const input = drain({ draining: [drainNode(1), drainNode(2)] });
 
-  test('renews the lease, asks exactly the draining nodes, and reads the service queues, the want and the tasks', () => {
+  test('renews the lease, asks exactly the draining nodes, reads the service queues and the want; every node answered, so ECS is not asked', () => {
     const env = setup();
     const out = runSync(checkDrain(env, input));
     expect(out.status).toBe('release');
@@ -90,8 +90,24 @@ describe('CheckDrain step over fake ports', () => {
       `workers.held [${nodeName(1)},${nodeName(2)}]`,
       `workers.pending [${QUEUES.join(',')}]`,
       `history.wanted ${SERVICE}`,
-      `ecs.tasks ${SERVICE}`,
     ]);
+  });
+
+  test('a silent node: DescribeTasks on the draining nodes\' own tasks, never a listing of the service', () => {
+    const env = setup();
+    env.world.held[nodeName(1)] = null;
+    const out = runSync(checkDrain(env, input));
+    expect(env.calls('ecs')).toEqual([`ecs.describeTasks ${SERVICE} [${taskId(1)},${taskId(2)}]`]);
+    expect(out.status).toBe('waiting');
+  });
+
+  test('a silent node whose task stopped is empty; a busy one that answered is not, whatever ECS says of it', () => {
+    const env = setup();
+    env.world.held[nodeName(1)] = null;
+    env.world.tasks[SERVICE] = [task(1, 'STOPPED'), task(2)];
+    const out = runSync(checkDrain(env, input));
+    expect(out.empty).toEqual([drainNode(1)]);
+    expect(out.draining).toEqual([drainNode(2)]);
   });
 
   test('a scale-up held by this drain (the want it left) makes the drain give way', () => {
@@ -100,9 +116,10 @@ describe('CheckDrain step over fake ports', () => {
     expect(runSync(checkDrain(env, input)).status).toBe('abandoned');
   });
 
-  test('ECS failing to list the tasks is a reading, not a failure', () => {
+  test('ECS failing to describe the tasks is a reading, not a failure', () => {
     const env = setup();
-    env.fail('ecs.tasks');
+    env.world.held[nodeName(2)] = null;
+    env.fail('ecs.describeTasks');
     const out = runSync(checkDrain(env, input));
     expect(out.status).toBe('release');
     expect(out.empty).toEqual([drainNode(1)]);

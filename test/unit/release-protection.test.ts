@@ -2,7 +2,7 @@ import type { Drain } from '../../lib/cycle/payloads';
 import { runSync } from '../../lib/cycle/ports';
 import { decide, releaseProtection } from '../../lib/cycle/release-protection';
 import type { EcsTask } from '../../lib/ecs';
-import { EXEC, SERVICE, T0, arn, drain, drainNode, fakeEnv, task } from '../support/fake-env';
+import { EXEC, SERVICE, T0, arn, drain, drainNode, taskId, fakeEnv, task } from '../support/fake-env';
 
 const STOP_DEADLINE = T0 + 300_000;
 
@@ -38,17 +38,27 @@ describe('ReleaseProtection step over fake ports', () => {
     expect(env.store.lockHolder(SERVICE)).toBe(EXEC);
   });
 
-  test('once it stopped: unprotects the protected tasks still there, then forgets the drain and releases the lock', () => {
+  test('once it stopped: unprotects the recorded tasks (without listing the service), then forgets the drain and releases the lock', () => {
     const env = setup([task(1, 'STOPPED'), task(2), task(3)]);
     expect(runSync(releaseProtection(env, input)).status).toBe('done');
+    expect(env.calls('ecs')[0]).toBe(`ecs.describeTasks ${SERVICE} [${taskId(1)}]`);
+    expect(env.calls('ecs.tasks', 'ecs.taskArns')).toEqual([]);
+    // task 5 stopped meanwhile: ECS answers it with a failure that unprotecting ignores.
     expect(env.calls('ecs.unprotect', 'history.clearProtected', 'history.clearDrain', 'lease.releaseLock')).toEqual([
-      `ecs.unprotect ${SERVICE} [${arn(2)},${arn(3)}]`,
+      `ecs.unprotect ${SERVICE} [${arn(2)},${arn(3)},${arn(5)}]`,
       `history.clearProtected ${SERVICE}`,
       `history.clearDrain ${SERVICE}`,
       `lease.releaseLock ${SERVICE} ${EXEC}`,
     ]);
     expect(env.store.drainRecords([SERVICE])[SERVICE]).toBeNull();
     expect(env.store.lockHolder(SERVICE)).toBeNull();
+  });
+
+  test('a released task is not unprotected again (its release did it)', () => {
+    const env = setup([task(1, 'STOPPED'), task(2), task(3)]);
+    env.store.saveProtected(SERVICE, [arn(1), arn(2)], 600_000);
+    runSync(releaseProtection(env, input));
+    expect(env.calls('ecs.unprotect')).toEqual([`ecs.unprotect ${SERVICE} [${arn(2)}]`]);
   });
 
   test('the stop deadline passing ends the wait with the task still up', () => {

@@ -32,7 +32,8 @@ const scripts: [string, Script, string[], string[]][] = [
   }, ['CheckCooldown', 'DrainWorkers', 'WaitForDrain', 'CheckDrain', 'ScaleDown', 'WaitForDrain', 'CheckDrain', 'ScaleDown', 'WaitForTasksToStop', 'ReleaseProtection', 'WaitForTasksToStop', 'ReleaseProtection', 'ScaledDown'], [
     `workers.cancel [q1,q2] [${nodeName(4)},${nodeName(3)}]`,
     `ecs.protect ${SERVICE} [${arn(1)},${arn(2)},${arn(3)}] 10`, `ecs.unprotect ${SERVICE} [${arn(4)}]`, `ecs.setDesired ${SERVICE} 3`,
-    `ecs.protect ${SERVICE} [${arn(1)},${arn(2)}] 10`, `ecs.unprotect ${SERVICE} [${arn(3)}]`, `ecs.setDesired ${SERVICE} 2`,
+    // The second release relies on the first one's protection: it only unprotects its own task.
+    `ecs.unprotect ${SERVICE} [${arn(3)}]`, `ecs.setDesired ${SERVICE} 2`,
     `ecs.unprotect ${SERVICE} [${arn(1)},${arn(2)}]`, `lease.releaseLock ${SERVICE} ${EXEC}`,
   ]],
   ['a drain a newer scale-up overtakes after one removal', {

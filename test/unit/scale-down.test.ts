@@ -1,8 +1,8 @@
 import { runSync } from '../../lib/cycle/ports';
-import { decide, scaleDown, STOP_WAIT_MS } from '../../lib/cycle/scale-down';
+import { decide, protectionNeed, RENEW_MARGIN_MS, scaleDown, STOP_WAIT_MS, type ProtectionNeed } from '../../lib/cycle/scale-down';
 import type { Drain } from '../../lib/cycle/payloads';
 import type { EcsTask } from '../../lib/ecs';
-import { SERVICE, T0, arn, drain, drainNode, ecsObs, fakeEnv, task } from '../support/fake-env';
+import { EXEC, SERVICE, T0, arn, drain, drainNode, taskId, ecsObs, fakeEnv, task } from '../support/fake-env';
 
 const NOW = T0 + 30_000;
 
@@ -46,16 +46,40 @@ describe('ScaleDown decide: removing the emptied nodes', () => {
   });
 });
 
+describe('protectionNeed: can a release rely on the protection an earlier one set?', () => {
+  // Tasks 1–4; task 1 released earlier (protection.live counts 2, 3, 4); task 2 emptied now.
+  const p = { until: NOW + 300_000, live: 3, listedAt: NOW - 60_000 };
+  const rows: { name: string; protection?: typeof p; ecs: ReturnType<typeof ecsObs>; watched: EcsTask[]; now?: number; need: ProtectionNeed }[] = [
+    { name: 'no protection yet: the first release protects', ecs: ecsObs(3), watched: [task(1, 'STOPPED'), task(2)], need: 'first' },
+    { name: 'counts as expected: rely on it', protection: p, ecs: ecsObs(3), watched: [task(1, 'STOPPED'), task(2)], need: 'none' },
+    { name: 'a released task ECS is still stopping, counted as running or not: rely on it', protection: p, ecs: ecsObs(3, { running: 4 }), watched: [task(1, 'RUNNING', { desiredStatus: 'STOPPED' }), task(2)], need: 'none' },
+    { name: 'a released task not carried out yet: rely on it', protection: p, ecs: ecsObs(3, { running: 4 }), watched: [task(1), task(2)], need: 'none' },
+    { name: 'one more task than known (a replacement, a scale-up): newcomers', protection: p, ecs: ecsObs(3, { running: 3, pending: 1 }), watched: [task(1, 'STOPPED'), task(2)], need: 'newcomers' },
+    { name: 'desired raised above what the drain knows: newcomers', protection: p, ecs: ecsObs(4, { running: 3 }), watched: [task(1, 'STOPPED'), task(2)], need: 'newcomers' },
+    { name: 'one task fewer (stopped on its own; its replacement may be starting): newcomers', protection: p, ecs: ecsObs(3, { running: 2 }), watched: [task(1, 'STOPPED'), task(2)], need: 'newcomers' },
+    { name: 'the emptied task stopped on its own, nothing else changed: rely on it', protection: p, ecs: ecsObs(3, { running: 2 }), watched: [task(1, 'STOPPED'), task(2, 'STOPPED')], need: 'none' },
+    { name: 'ECS started a task since the listing (a replacement; same count): newcomers', protection: p, ecs: ecsObs(3, { lastStartedAt: NOW - 30_000 }), watched: [task(1, 'STOPPED'), task(2)], need: 'newcomers' },
+    { name: 'the last task ECS started is older than the listing: rely on it', protection: p, ecs: ecsObs(3, { lastStartedAt: NOW - 120_000 }), watched: [task(1, 'STOPPED'), task(2)], need: 'none' },
+    { name: 'protection expiring within the margin: renew', protection: p, ecs: ecsObs(3), watched: [task(1, 'STOPPED'), task(2)], now: NOW + 300_000 - RENEW_MARGIN_MS, need: 'renew' },
+    { name: 'protection expiring just after the margin: rely on it', protection: p, ecs: ecsObs(3), watched: [task(1, 'STOPPED'), task(2)], now: NOW + 300_000 - RENEW_MARGIN_MS - 1, need: 'none' },
+  ];
+  test.each(rows)('$name', (r) => {
+    const input = drain({ empty: [drainNode(2)], released: [drainNode(1)], ...(r.protection ? { protection: r.protection } : {}) });
+    expect(protectionNeed(input, r.ecs, r.watched, r.now ?? NOW)).toBe(r.need);
+  });
+});
+
 describe('ScaleDown step over fake ports', () => {
   const setup = () => fakeEnv({ holding: true, now: NOW, world: { ecs: { [SERVICE]: ecsObs(4) }, tasks: { [SERVICE]: [task(1), task(2), task(3), task(4)] } } });
   const input = drain({ empty: [drainNode(1)], draining: [drainNode(2)] });
 
-  test('protects every other task, unprotects the removed one, then sets desired, and records the scale-down', () => {
+  test('the first release lists the service (ARNs only), protects every other task, unprotects the removed one, then sets desired, and records the scale-down', () => {
     const env = setup();
     const out = runSync(scaleDown(env, input));
     expect(env.calls('ecs')).toEqual([
       `ecs.describe ${SERVICE}`,
-      `ecs.tasks ${SERVICE}`,
+      `ecs.describeTasks ${SERVICE} [${taskId(1)}]`,
+      `ecs.taskArns ${SERVICE}`,
       `ecs.protect ${SERVICE} [${[arn(2), arn(3), arn(4)].join(',')}] 10`,
       `ecs.unprotect ${SERVICE} [${arn(1)}]`,
       `ecs.setDesired ${SERVICE} 3`,
@@ -63,6 +87,71 @@ describe('ScaleDown step over fake ports', () => {
     expect(env.store.protectedTasks(SERVICE)).toEqual([arn(2), arn(3), arn(4)]);
     expect(env.store.scaleTimes([SERVICE])[SERVICE]).toEqual({ lastScaleDownAt: NOW });
     expect(out.status).toBe('draining');
+    expect(out.protection).toEqual({ until: NOW + 600_000, live: 3, listedAt: NOW });
+  });
+
+  test('a later release relies on that protection: describe, its own tasks, unprotect the emptied one, set desired; no listing, no protecting', () => {
+    const env = setup();
+    const first = runSync(scaleDown(env, input));
+    env.world.tasks[SERVICE] = [task(1, 'STOPPED'), task(2), task(3), task(4)];
+    env.world.ecs[SERVICE] = ecsObs(3);
+    env.recorded.length = 0;
+    env.clock.now = NOW + 60_000;
+    const out = runSync(scaleDown(env, { ...first, empty: [drainNode(2)], draining: [], status: 'release' }));
+    expect(env.calls('ecs')).toEqual([
+      `ecs.describe ${SERVICE}`,
+      `ecs.describeTasks ${SERVICE} [${taskId(2)},${taskId(1)}]`,
+      `ecs.unprotect ${SERVICE} [${arn(2)}]`,
+      `ecs.setDesired ${SERVICE} 2`,
+    ]);
+    expect(out.protection).toEqual({ until: NOW + 600_000, live: 2, listedAt: NOW });
+  });
+
+  test('a task ECS started since (a replacement: the count is unchanged, the service event says so): listed, and only it is protected, recorded once ECS has protected it', () => {
+    const env = setup();
+    const first = runSync(scaleDown(env, input));
+    env.clock.now = NOW + 30_000;
+    env.world.tasks[SERVICE] = [task(1, 'STOPPED'), task(2), task(3, 'STOPPED'), task(4), task(5)];
+    env.world.ecs[SERVICE] = ecsObs(3, { lastStartedAt: NOW + 20_000 });
+    env.recorded.length = 0;
+    const out = runSync(scaleDown(env, { ...first, empty: [drainNode(2)], draining: [], status: 'release' }));
+    expect(env.calls('ecs.taskArns', 'ecs.protect', 'history.saveProtected', 'ecs.unprotect')).toEqual([
+      `ecs.taskArns ${SERVICE}`,
+      `ecs.protect ${SERVICE} [${arn(5)}] 10`,
+      `history.saveProtected ${SERVICE} [${[arn(2), arn(3), arn(4), arn(5)].join(',')}] 600000`,
+      `ecs.unprotect ${SERVICE} [${arn(2)}]`,
+    ]);
+    expect(out.protection).toEqual({ until: NOW + 600_000, live: 2, listedAt: NOW + 30_000 });
+  });
+
+  test('protection near its expiry is renewed (every kept task again) before desired is lowered', () => {
+    const env = setup();
+    const first = runSync(scaleDown(env, input));
+    env.world.tasks[SERVICE] = [task(1, 'STOPPED'), task(2), task(3), task(4)];
+    env.world.ecs[SERVICE] = ecsObs(3);
+    env.recorded.length = 0;
+    env.clock.now = NOW + 600_000 - RENEW_MARGIN_MS;
+    env.lockTakenBy(EXEC); // its lease, renewed by the polls meanwhile
+    const out = runSync(scaleDown(env, { ...first, empty: [drainNode(2)], draining: [], status: 'release' }));
+    expect(env.calls('ecs.protect', 'ecs.unprotect', 'ecs.setDesired')).toEqual([
+      `ecs.protect ${SERVICE} [${[arn(3), arn(4)].join(',')}] 10`,
+      `ecs.unprotect ${SERVICE} [${arn(2)}]`,
+      `ecs.setDesired ${SERVICE} 2`,
+    ]);
+    expect(out.protection?.until).toBe(env.clock.now + 600_000);
+  });
+
+  test('a retry of a later release after it lowered desired (ECS not yet acted) lowers nothing more', () => {
+    const env = setup();
+    const first = runSync(scaleDown(env, input));
+    env.world.tasks[SERVICE] = [task(1, 'STOPPED'), task(2), task(3), task(4)];
+    env.world.ecs[SERVICE] = ecsObs(3);
+    const second = { ...first, empty: [drainNode(2)], draining: [], status: 'release' as const };
+    runSync(scaleDown(env, second));
+    env.world.ecs[SERVICE] = ecsObs(2, { running: 3 });
+    env.recorded.length = 0;
+    runSync(scaleDown(env, second));
+    expect(env.calls('ecs.setDesired', 'ecs.taskArns', 'ecs.protect')).toEqual([]);
   });
 
   test('the protection is recorded before ECS is asked to protect', () => {
