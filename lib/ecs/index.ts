@@ -30,14 +30,11 @@ const ecsSdk = (): typeof EcsSdk => (sdk ??= require('@aws-sdk/client-ecs') as t
 
 /**
  * The SDK client. ECS_ENDPOINT points it at a local emulator (tests, the demo); the SDK's own
- * retries are kept to one so Step Functions' Retry does the backing off, visibly. Adaptive retry
- * mode adds the SDK's client-side rate limiting: once ECS throttles one call of a batch run side
- * by side (lib/ecs/limits.ts), the client slows the rest down to what ECS lets through instead of
- * failing them all ("Retry behavior", AWS SDKs and Tools Reference Guide). A Lambda's client
- * talks to one account's ECS in one Region, the one scope adaptive mode expects.
+ * retries are kept to one so Step Functions' Retry does the backing off, visibly (standard mode:
+ * adaptive mode's client-side limiter held throttled batches until steps failed, docs/runbook.md).
  */
 export function createEcsClient(opts: { endpoint?: string; region?: string } = {}): ECSClient {
-  return new (ecsSdk().ECSClient)({ ...awsClientOptions({ endpoint: opts.endpoint ?? process.env.ECS_ENDPOINT, region: opts.region }), maxAttempts: 2, retryMode: 'adaptive' });
+  return new (ecsSdk().ECSClient)({ ...awsClientOptions({ endpoint: opts.endpoint ?? process.env.ECS_ENDPOINT, region: opts.region }), maxAttempts: 2 });
 }
 
 const chunks = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
