@@ -200,11 +200,11 @@ export function simulateTrace(trace: Trace, setup: SimSetup, policies: PolicyNam
   for (const r of out) {
     r.total.xOracle = r.total.paidMinutes / oracle.total.paidMinutes;
     r.total.bound = totalBound;
-    r.total.xBound = r.total.paidMinutes / totalBound;
+    r.total.xBound = totalBound > 0 ? r.total.paidMinutes / totalBound : undefined;
     for (const [name, m] of Object.entries(r.byService)) {
       m.xOracle = m.paidMinutes / oracle.byService[name].paidMinutes;
       m.bound = bounds[name].minutes;
-      m.xBound = m.paidMinutes / bounds[name].minutes;
+      m.xBound = bounds[name].minutes > 0 ? m.paidMinutes / bounds[name].minutes : undefined;
     }
   }
   return out;
