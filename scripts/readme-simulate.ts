@@ -9,7 +9,7 @@ export const README = join(__dirname, '..', 'README.md');
 const BLOCK = /(<!-- simulate-sample -->\n```\n)[\s\S]*?(```\n<!-- \/simulate-sample -->)/;
 
 /** `npx celery-autoscaler simulate --trace bursts`, as it prints. */
-export const readmeSample = (): string => simulationText(simulate({ trace: 'bursts' }), 'simulate-out/simulate-bursts.svg');
+export const readmeSample = async (): Promise<string> => simulationText(await simulate({ trace: 'bursts' }), 'simulate-out/simulate-bursts.svg');
 
 /** The README with its sample block replaced (the block must exist). */
 export function withSample(readme: string, sample: string): string {
@@ -18,6 +18,8 @@ export function withSample(readme: string, sample: string): string {
 }
 
 if (require.main === module) {
-  writeFileSync(README, withSample(readFileSync(README, 'utf8'), readmeSample()));
-  process.stdout.write(`wrote the simulate sample in ${README}\n`);
+  void readmeSample().then((sample) => {
+    writeFileSync(README, withSample(readFileSync(README, 'utf8'), sample));
+    process.stdout.write(`wrote the simulate sample in ${README}\n`);
+  });
 }

@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .option('-t, --trace <name|file.csv>', 'a reference trace or workload family (see --list), or a CSV of arrival_s,queue,duration_s')
     .option('-c, --config <file>', 'take the services (queues, bounds, μ, target, start-up, knobs) from this autoscaler config')
     .option('-s, --service <name>', 'simulate only this service')
-    .option('-p, --policies <list>', 'comma-separated: planner,fixed,threshold,keda,aws,oracle (default: all; the oracle always runs, every cost is shown × its cost)')
+    .option('-p, --policies <list>', 'comma-separated: planner,fixed,threshold,keda,aws,oracle (default: all; the hindsight search always runs, every cost is shown × its cost, the best known, and × the certified lower bound)')
     .option('--seed <n>', 'seed of a reference trace or workload family', int, 1)
     .option('--concurrency <n>', 'with a CSV or --config: worker concurrency (default: what makes the configured μ match the trace\'s durations, or 1 without a config); a reference trace keeps its own', int)
     .option('--prefetch <n>', 'with a CSV or --config: worker_prefetch_multiplier (default 1)', int)
@@ -51,9 +51,11 @@ export function register(program: Command): void {
     .option('-o, --out <dir>', 'where to write the chart', 'simulate-out')
     .option('--json', 'print the results as JSON')
     .option('--list', 'list the reference traces')
-    .option('--goal', 'also print the project\'s own goal verdict (× oracle ≤ 1.15, in target, never dearer than a baseline that meets it)')
+    .option('--goal', 'also print the project\'s own goal verdict (× best known ≤ 1.15, in target, never dearer than a baseline that meets it)')
     .addHelpText('after', `
-Prints, per service, one row per policy: paid and busy worker-minutes, their ratio (1.0 is the
+Prints, per service, one row per policy: paid worker-minutes, over the best known schedule's
+(the cheapest the hindsight search found) and over the certified lower bound (an LP no schedule
+starting ≥ 99% within the target can pay less than), busy worker-minutes, paid/busy (1.0 is the
 physical limit), the share of tasks started within the target, p95 and max wait, scale actions,
 tasks interrupted by an ECS scale-in, and tasks completed; then writes an SVG of the tasks
 waiting and the workers paid over time, one panel per policy.
@@ -62,12 +64,12 @@ Examples:
   npx celery-autoscaler simulate --list
   npx celery-autoscaler simulate --trace flood
   npx celery-autoscaler simulate --trace my-export.csv --config autoscaler.config.yml --service default`)
-    .action((o: Options) => {
+    .action(async (o: Options) => {
       if (o.list) return listTraces();
       if (!o.trace) throw new Error('--trace is required (a reference trace or a CSV file; --list shows the reference traces)');
       const config = o.config ? { config: loadConfigFile(o.config), source: o.config } : undefined;
       outputDir(o.out); // before the work: a place that cannot hold the chart is said at once
-      const sim = simulate({
+      const sim = await simulate({
         trace: o.trace, config, service: o.service, seed: o.seed, policies: o.policies ? parsePolicies(o.policies) : undefined,
         concurrency: o.concurrency, prefetchMultiplier: o.prefetch, acksLate: o.acksLate,
       });

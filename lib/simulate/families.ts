@@ -7,6 +7,7 @@ import { mulberry32, type Trace, type TraceTask } from './trace';
  * Seeded families of the workloads real teams have. A seed draws the family's own parameters
  * (sizes, rates, durations, targets, start-ups) as well as its tasks, so five seeds are five
  * different workloads of one kind, none of them the reference traces the planner was tuned on.
+ * The planner was tuned on TUNING_SEEDS; the benchmark judges on JUDGING_SEEDS.
  */
 export interface WorkloadFamily {
   name: string;
@@ -164,7 +165,77 @@ export const WORKLOAD_FAMILIES: WorkloadFamily[] = [
       };
     },
   },
+  {
+    name: 'hourly-cron',
+    description: 'an hourly cron job: 500–3,000 tasks of 3–30 s at the top of each hour for 12 h, nothing in between',
+    build(seed) {
+      const p = mulberry32(seed * 179424673);
+      const size = 500 + Math.floor(p() * 2500);
+      const mean = 3 + p() * 27;
+      const spread = 10 + p() * 110;
+      return {
+        horizonSeconds: 12 * HOUR,
+        services: { default: { queues: ['cron'], concurrency: 2 + Math.floor(p() * 3), startupSeconds: 60 + Math.round(p() * 60), targetMinutes: 10 + Math.round(p() * 10), minWorkers: 0, maxWorkers: 150 } },
+        parts: Array.from({ length: 12 }, (_, i) => (r: Rand) => burst(r, 'cron', i * HOUR + 30, size, spread, logNormal(mean, 0.5, 1, 600))),
+      };
+    },
+  },
+  {
+    name: 'slow-ramp',
+    description: 'a slow ramp up and down: 1/min rising over 3–5 h to a peak of 60–240/min, then back down as slowly',
+    build(seed) {
+      const p = mulberry32(seed * 198491317);
+      const ramp = (3 + 2 * p()) * HOUR;
+      const peak = 60 + p() * 180;
+      const median = 2 + p() * 8;
+      const rate = (t: number) => 1 + (peak - 1) * Math.max(0, 1 - Math.abs(t - ramp) / ramp);
+      return {
+        horizonSeconds: 2 * ramp + HOUR,
+        services: { default: { queues: ['default'], concurrency: 2 + Math.floor(p() * 3), startupSeconds: 60 + Math.round(p() * 60), targetMinutes: 3 + Math.round(p() * 4), minWorkers: 0, maxWorkers: 60 } },
+        parts: [(r) => poisson(r, 'default', 0, 2 * ramp + HOUR, rate, peak, logNormal(median, 0.6, 0.2, 120))],
+      };
+    },
+  },
+  {
+    name: 'flash-crowd',
+    description: 'hours of near silence, then a flash crowd: 200–800 tasks a minute for 10–30 minutes, decaying',
+    build(seed) {
+      const p = mulberry32(seed * 236887691);
+      const at = (3 + 3 * p()) * HOUR;
+      const peak = 200 + p() * 600;
+      const length = (10 + 20 * p()) * MIN;
+      const mean = 1 + p() * 4;
+      const rate = (t: number) => (t < at ? 0.2 : peak * Math.exp(-(t - at) / length));
+      return {
+        horizonSeconds: at + 2 * HOUR,
+        services: { default: { queues: ['default'], concurrency: 1 + Math.floor(p() * 4), startupSeconds: 30 + Math.round(p() * 90), targetMinutes: 2 + Math.round(p() * 4), minWorkers: 0, maxWorkers: 100 } },
+        parts: [(r) => poisson(r, 'default', 0, at + 2 * HOUR, rate, peak, logNormal(mean, 0.5, 0.1, 60))],
+      };
+    },
+  },
+  {
+    name: 'long-clumps',
+    description: 'clumps of 10–40 long tasks (10–40 min) within a few minutes, every 1–3 h, with a 3–6 minute start-up',
+    build(seed) {
+      const p = mulberry32(seed * 256203161);
+      const clumps: [number, number][] = [];
+      for (let t = 10 * MIN; t < 10 * HOUR; t += (1 + 2 * p()) * HOUR) clumps.push([t, 10 + Math.floor(p() * 30)]);
+      const mean = (10 + 30 * p()) * MIN;
+      return {
+        horizonSeconds: 11 * HOUR,
+        services: { default: { queues: ['render'], concurrency: 1, acksLate: p() < 0.5, startupSeconds: 180 + Math.round(p() * 180), targetMinutes: 15 + Math.round(p() * 15), minWorkers: 0, maxWorkers: 40 } },
+        parts: clumps.map(([t, size]) => (r: Rand) => burst(r, 'render', t, size, 60 + 240 * r(), uniform(mean * 0.5, mean * 1.5))),
+      };
+    },
+  },
 ];
+
+/**
+ * Seeds for development (tuning the planner, trying changes): 1–5. Seeds the benchmark judges on,
+ * which no tuning used: 101–110. Each seed draws the family's parameters as well as its tasks.
+ */
+export const TUNING_SEEDS = [1, 2, 3, 4, 5];
+export const JUDGING_SEEDS = Array.from({ length: 10 }, (_, i) => 101 + i);
 
 export const familyNames = (): string[] => WORKLOAD_FAMILIES.map((f) => f.name);
 

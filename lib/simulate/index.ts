@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { AutoscalerConfig } from '../config';
 import { AutoscalerError } from '../errors';
+import { loadBoundSolver } from './bound';
 import { renderChart } from './chart';
 import type { PolicyName, SimSetup } from './policies/types';
 import { buildReference, findReferenceTrace, referenceTraceNames } from './reference';
@@ -11,6 +12,7 @@ import { buildFamily, familyNames, findFamily } from './families';
 import { readTraceCsv, traceFromTasks, type Trace } from './trace';
 
 export { REFERENCE_TRACES } from './reference';
+export { loadBoundSolver } from './bound';
 export { WORKLOAD_FAMILIES } from './families';
 export { goalVerdict, policyRows, TABLE_HEAD, verdictLine } from './report';
 export { POLICY_LABELS, POLICY_NAMES, type PolicyRun } from './run';
@@ -61,7 +63,9 @@ export function loadSimulation(req: SimulateRequest): { trace: Trace; setup: Sim
   return { trace, setup };
 }
 
-export function simulate(req: SimulateRequest): Simulation {
+/** Runs every policy on the trace; asynchronous only to load the bound's LP solver (WebAssembly). */
+export async function simulate(req: SimulateRequest): Promise<Simulation> {
+  await loadBoundSolver();
   const { trace, setup } = loadSimulation(req);
   if (trace.tasks.length === 0) throw new AutoscalerError(`the trace has no task for service ${req.service}`);
   return { trace, setup, runs: simulateTrace(trace, setup, req.policies ?? POLICY_NAMES) };

@@ -21,8 +21,12 @@ export interface PolicyMetrics {
   /** Tasks SIGKILLed while running (ECS stopped their worker before they finished). */
   interrupted: number;
   peakWorkers: number;
-  /** Paid worker-minutes over the oracle's on the same trace (set once the oracle has run). */
+  /** Paid worker-minutes over the best known schedule's (the hindsight search's) on the same trace (set once it has run). */
   xOracle?: number;
+  /** The certified lower bound (bound.ts): no schedule starting ≥ 99% of these tasks within the target pays less. */
+  bound?: number;
+  /** Paid worker-minutes over `bound`. */
+  xBound?: number;
 }
 
 /** Nearest-rank quantile of an ascending array. */

@@ -21,12 +21,12 @@ describe('celery-autoscaler simulate (starts no Redis: the simulator is pure)', 
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('a CSV with a config: one row per policy for the configured service (the oracle too), no project goal line, and the SVG chart', async () => {
+  test('a CSV with a config: one row per policy for the configured service (the best known schedule too), no project goal line, and the SVG chart', async () => {
     const { stdout } = await run('node', [BIN, 'simulate', '--trace', join(dir, 'tiny.csv'), '--config', join(dir, 'config.yml'), '--out', dir]);
     expect(stdout).toMatch(/^tiny: 60 tasks/);
     expect(stdout).toMatch(/^mail \(emails\): 12\/min\/worker, concurrency 1, prefetch 1, target 2 min, start-up 30 s, 0–5 workers$/m);
-    expect(stdout).toMatch(/^ {2}policy\s+paid w-min\s+× oracle\s+busy w-min\s+paid\/busy\s+in target\s+p95 wait\s+max wait\s+scale actions\s+reversals\s+interrupted\s+completed$/m);
-    for (const p of ['this planner', 'fixed fleet \\(peak\\) ×\\d+', 'seed threshold rule', 'KEDA-style', 'AWS target tracking', 'oracle \\(hindsight\\)']) expect(stdout).toMatch(new RegExp(`^  ${p}\\s+\\d`, 'm'));
+    expect(stdout).toMatch(/^ {2}policy\s+paid w-min\s+× best known\s+× bound\s+busy w-min\s+paid\/busy\s+in target\s+p95 wait\s+max wait\s+scale actions\s+reversals\s+interrupted\s+completed$/m);
+    for (const p of ['this planner', 'fixed fleet \\(peak\\) ×\\d+', 'seed threshold rule', 'KEDA-style', 'AWS target tracking', 'best known \\(hindsight\\)']) expect(stdout).toMatch(new RegExp(`^  ${p}\\s+\\d`, 'm'));
     expect(stdout).not.toMatch(/goal/);
     const chart = join(dir, 'simulate-tiny.svg');
     expect(stdout).toContain(`chart: ${chart}`);
@@ -35,12 +35,17 @@ describe('celery-autoscaler simulate (starts no Redis: the simulator is pure)', 
     expect(svg.match(/<g class="panel">/g)).toHaveLength(6);
   });
 
-  test('--json and --policies: the policies asked for and the oracle every cost is a ratio to; the goal only with --goal', async () => {
+  test('--json and --policies: the policies asked for, the hindsight search every cost is a ratio to, the certified bound per service; the goal only with --goal', async () => {
     const { stdout } = await run('node', [BIN, 'simulate', '--trace', join(dir, 'tiny.csv'), '--policies', 'planner,keda', '--json', '--out', dir]);
     const out = JSON.parse(stdout);
     expect(out.results.map((r: { policy: string }) => r.policy)).toEqual(['planner', 'keda', 'oracle']);
     expect(out.results[0].total.completed).toBe(60);
     expect(out.results[2].total.xOracle).toBe(1);
+    // Two minutes of tasks under a 5-minute target: the bound's slots end before any deadline, so it is 0 (no × bound).
+    for (const r of out.results) {
+      expect(r.byService.default.bound).toBe(0);
+      expect(r.byService.default.xBound).toBeUndefined();
+    }
     for (const r of out.results) expect(typeof r.total.reversals).toBe('number');
     expect(out.goal).toBeUndefined();
     const withGoal = JSON.parse((await run('node', [BIN, 'simulate', '--trace', join(dir, 'tiny.csv'), '--policies', 'planner', '--json', '--goal', '--out', dir])).stdout);
@@ -82,9 +87,9 @@ describe('celery-autoscaler simulate (starts no Redis: the simulator is pure)', 
     const list = (await run('node', [BIN, 'simulate', '--list'])).stdout.trim().split('\n');
     expect(list.slice(0, 6).map((l) => l.split(/\s+/)[0])).toEqual(['flood', 'bursts', 'daily', 'steady', 'mix', 'long']);
     expect(list).toContain('workload families (a different workload per --seed):');
-    expect(list.slice(-9).map((l) => l.split(/\s+/)[0])).toEqual(['quiet-bursts', 'mixed-durations', 'long-trickle', 'periodic-batches', 'diurnal', 'heavy-tail', 'idle-gaps', 'overload', 'two-services']);
+    expect(list.slice(-13).map((l) => l.split(/\s+/)[0])).toEqual(['quiet-bursts', 'mixed-durations', 'long-trickle', 'periodic-batches', 'diurnal', 'heavy-tail', 'idle-gaps', 'overload', 'two-services', 'hourly-cron', 'slow-ramp', 'flash-crowd', 'long-clumps']);
     const help = (await run('node', [BIN, 'simulate', '--help'])).stdout;
     expect(help).toMatch(/--trace <name\|file.csv>/);
-    expect(help).toMatch(/paid and busy worker-minutes/);
+    expect(help).toMatch(/over the certified lower bound/);
   });
 });
