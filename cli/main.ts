@@ -6,6 +6,8 @@ import { register as registerMeasure } from './commands/measure';
 import { register as registerSimulate } from './commands/simulate';
 import { register as registerPlan } from './commands/plan';
 import { register as registerRun } from './commands/run';
+import { register as registerRecord } from './commands/record';
+import { register as registerRelease } from './commands/release';
 
 /** Exit code of a usage error (unknown option, bad flag value) in every command. */
 export const EXIT_USAGE = 2;
@@ -23,6 +25,8 @@ registerPlan(program);
 registerRun(program);
 registerDemo(program);
 registerSimulate(program);
+registerRecord(program);
+registerRelease(program);
 for (const c of program.commands) c.showHelpAfterError(`(celery-autoscaler ${c.name()} --help lists the options)`);
 
 // A reader that went away (`| head -1`) ends the output, not the process with a stack trace.

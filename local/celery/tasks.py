@@ -55,3 +55,10 @@ def record(self, task_key, seconds):
     time.sleep(float(seconds))
     _count(lambda: _results.pipeline().hincrby(RESULTS_PREFIX + "completed", task_key, 1).hdel(RESULTS_PREFIX + "running", task_key).execute())
     return task_key
+
+
+@app.task(name="tasks.fail_after")
+def fail_after(seconds):
+    """Sleeps, then raises: a failed task whose duration is known (`record` reads it from the events)."""
+    time.sleep(float(seconds))
+    raise RuntimeError("failed on purpose after %s s" % seconds)

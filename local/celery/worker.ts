@@ -41,6 +41,8 @@ export interface WorkerOptions {
   pool?: 'prefork' | 'threads' | 'solo';
   prefetch?: number;
   globalKeyprefix?: string;
+  /** `-E`: send task events (task-received, task-started, task-succeeded, task-failed). */
+  events?: boolean;
   env?: Record<string, string>;
   /** How long to wait for the first `ping` answer. */
   readyTimeoutMs?: number;
@@ -69,6 +71,7 @@ export class CeleryWorker {
       '-Q', o.queues.join(','), '-n', o.nodeName,
       '-c', String(o.concurrency ?? 2), '-P', o.pool ?? 'prefork',
       '--without-heartbeat', '--without-gossip', '--without-mingle', '-l', 'WARNING',
+      ...(o.events ? ['-E'] : []),
     ];
     const child = spawnTracked('/usr/bin/python3', args, {
       cwd: FIXTURE_DIR,

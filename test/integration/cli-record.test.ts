@@ -1,0 +1,160 @@
+import { execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Redis from 'ioredis';
+import { publishTasks } from '../../lib/celery/publish';
+import { celeryPythonPath, CeleryWorker, FIXTURE_DIR } from '../../local/celery/worker';
+import { spawnTracked, stopProcess, waitFor } from '../../local/processes';
+import { RedisServer } from '../../local/redis-server';
+
+const run = promisify(execFile);
+const BIN = join(__dirname, '..', '..', 'bin', 'celery-autoscaler.js');
+
+/** A known workload: offsets from the first send, sleeps, one task that fails after sleeping. */
+interface Planned { at: number; queue: string; seconds: number; fail?: boolean }
+const SCHEDULE: Planned[] = [
+  { at: 0, queue: 'q1', seconds: 0.5 },
+  { at: 0.1, queue: 'q2', seconds: 0.4 },
+  { at: 0.3, queue: 'q1', seconds: 1.2 },
+  { at: 0.8, queue: 'q2', seconds: 1.5 },
+  { at: 1.0, queue: 'q1', seconds: 0.2 },
+  { at: 1.4, queue: 'q2', seconds: 0.1 },
+  { at: 2.0, queue: 'q1', seconds: 0.8, fail: true },
+  { at: 2.2, queue: 'q2', seconds: 0.6 },
+  { at: 2.6, queue: 'q1', seconds: 0.3 },
+];
+const taskOf = (p: Planned) => (p.fail ? 'tasks.fail_after' : 'tasks.sleep_task');
+
+/** The fixture app sending the schedule with task_send_sent_event on, as a user's producer would. */
+const SENDER = `
+import json, sys, time
+from tasks import app
+app.conf.task_send_sent_event = True
+schedule = json.loads(sys.argv[1])
+# A producer's first send connects and sets up (0.03-0.1 s, and its task-sent is that late): done
+# before the clock starts, to a queue no worker consumes, as a long-running producer has done it.
+app.send_task("tasks.sleep_task", args=[0], queue="warm-up")
+t0 = time.time()
+for s in schedule:
+    wait = t0 + s["at"] - time.time()
+    if wait > 0:
+        time.sleep(wait)
+    app.send_task(s["task"], args=[s["seconds"]], queue=s["queue"])
+`;
+
+interface Row { arrival: number; queue: string; duration: number }
+const rowsOf = (csv: string): Row[] => csv.split('\n').filter((l) => l && !l.startsWith('#') && !l.startsWith('arrival_s')).map((l) => {
+  const [a, q, d] = l.split(',');
+  return { arrival: Number(a), queue: q, duration: Number(d) };
+});
+
+/** Every planned task matched to a recorded row of its queue, in order: arrival (from the first) and duration within 0.1 s. */
+function expectMatches(rows: Row[]): { arrival: number; duration: number }[] {
+  expect(rows).toHaveLength(SCHEDULE.length);
+  const first = Math.min(...rows.map((r) => r.arrival));
+  const errors: { arrival: number; duration: number }[] = [];
+  for (const queue of ['q1', 'q2']) {
+    const got = rows.filter((r) => r.queue === queue).sort((a, b) => a.arrival - b.arrival);
+    const want = SCHEDULE.filter((p) => p.queue === queue);
+    expect(got).toHaveLength(want.length);
+    want.forEach((p, i) => {
+      const e = { arrival: Math.abs(got[i].arrival - first - p.at), duration: Math.abs(got[i].duration - p.seconds) };
+      errors.push(e);
+      expect(e.arrival).toBeLessThan(0.1);
+      expect(e.duration).toBeLessThan(0.1);
+    });
+  }
+  return errors;
+}
+
+describe('celery-autoscaler record (real workers with -E, the real CLI)', () => {
+  let server: RedisServer;
+  let workers: CeleryWorker[] = [];
+  let dir: string;
+  let recorder: ChildProcess | null = null;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    // One queue per worker: with task-received alone, a task's queue is the one its worker consumes.
+    workers = await Promise.all(['q1', 'q2'].map((q) => CeleryWorker.start({ brokerUrl: server.url, queues: [q], nodeName: `rec-${q}@test`, concurrency: 2, events: true })));
+    dir = mkdtempSync(join(tmpdir(), 'record-'));
+    writeFileSync(join(dir, 'config.yml'), [
+      `broker: { url: "${server.url}" }`,
+      'services:',
+      '  work: { cluster: c, service: s, queues: [q1, q2], maxWorkers: 5, tasksPerWorkerPerMinute: 60, targetMinutes: 1, startupSeconds: 30 }',
+    ].join('\n'));
+  });
+  afterAll(async () => {
+    if (recorder) await stopProcess(recorder, 'SIGKILL', 0);
+    await Promise.allSettled(workers.map((w) => w.stop('SIGKILL', 0)));
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Starts `record`, runs `send` once it listens, lets the tasks finish, stops it with Ctrl-C (SIGINT). */
+  async function record(out: string, send: () => Promise<void>): Promise<{ csv: string; stderr: string }> {
+    const child = spawnTracked('node', [BIN, 'record', '--config', join(dir, 'config.yml'), '--out', out, '--minutes', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    recorder = child;
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await waitFor('record to listen', () => stderr.includes('recording Celery events'), 20_000);
+    await send();
+    await new Promise((r) => setTimeout(r, 2500)); // the last task (0.3 s) ends and its events arrive
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    recorder = null;
+    return { csv: readFileSync(out, 'utf8'), stderr };
+  }
+
+  test('task-sent on: every task\'s arrival and duration within 0.1 s of the schedule, the file says where arrivals came from; simulate reads it', async () => {
+    const out = join(dir, 'sent.csv');
+    const { csv, stderr } = await record(out, async () => {
+      const schedule = SCHEDULE.map((p) => ({ ...p, task: taskOf(p) }));
+      await run('/usr/bin/python3', ['-c', SENDER, JSON.stringify(schedule)], { cwd: FIXTURE_DIR, env: { ...process.env, PYTHONPATH: celeryPythonPath(), CELERY_BROKER_URL: server.url, BROKER_URL: server.url } });
+    });
+    expect(csv.split('\n')[0]).toMatch(/^# recorded by celery-autoscaler record from redis:\/\/127\.0\.0\.1:\d+\/0, /);
+    expect(csv).toMatch(/^# arrival: when the task was sent \(task-sent\) for all 9 tasks$/m);
+    expect(csv).not.toMatch(/task_send_sent_event|-E/);
+    expect(csv).toMatch(/^arrival_s,queue,duration_s$/m);
+    const errors = expectMatches(rowsOf(csv));
+    process.stderr.write(`record (task-sent): worst arrival error ${Math.max(...errors.map((e) => e.arrival)).toFixed(3)} s, worst duration error ${Math.max(...errors.map((e) => e.duration)).toFixed(3)} s\n`);
+    // The warm-up task was seen (its task-sent), never run, so not recorded.
+    expect(stderr).toMatch(/stopped by Ctrl-C: +\d+ s {2}tasks seen 10, recorded 9/);
+
+    const { stdout } = await run('node', [BIN, 'simulate', '--trace', out, '--config', join(dir, 'config.yml'), '--out', dir]);
+    expect(stdout).toMatch(/^sent: 9 tasks/);
+    expect(stdout).toMatch(/^ {2}this planner\s+[\d.,]+\s.*\s9$/m);
+  });
+
+  test('task-sent off (tasks sent without it): arrival is when a worker received it, the queue its worker\'s, and the file says to set task_send_sent_event', async () => {
+    const out = join(dir, 'received.csv');
+    const redis = new Redis(server.url);
+    try {
+      const { csv } = await record(out, async () => {
+        const t0 = Date.now();
+        for (const p of SCHEDULE) {
+          const wait = t0 + p.at * 1000 - Date.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          await publishTasks(redis, { globalKeyprefix: '', prioritySteps: [0, 3, 6, 9] }, p.queue, [{ task: taskOf(p), args: [p.seconds] }]);
+        }
+      });
+      expect(csv).toMatch(/^# arrival: when a worker received the task \(task-received\) for all 9 tasks/m);
+      expect(csv).toMatch(/^# no task-sent events were seen: set task_send_sent_event = True/m);
+      const errors = expectMatches(rowsOf(csv));
+      process.stderr.write(`record (task-received): worst arrival error ${Math.max(...errors.map((e) => e.arrival)).toFixed(3)} s, worst duration error ${Math.max(...errors.map((e) => e.duration)).toFixed(3)} s\n`);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  test('an existing --out is not overwritten without --force', async () => {
+    writeFileSync(join(dir, 'keep.csv'), 'x');
+    const err = await run('node', [BIN, 'record', '--broker-url', server.url, '--out', join(dir, 'keep.csv'), '--minutes', '1']).catch((e) => e);
+    expect(err.code).toBe(1);
+    expect(err.stderr).toMatch(/exists: pass --force/);
+    expect(readFileSync(join(dir, 'keep.csv'), 'utf8')).toBe('x');
+  });
+});
