@@ -50,23 +50,22 @@ describe('celery-autoscaler plan (a dry run against the live broker and the ECS 
   });
 
   test.each([
-    ['an override above maxWorkers', ['--set', 'web.minWorkers=9', '--no-ecs', '--current', '0'], /^error: invalid execution input: services\.web\.minWorkers: 9 is above maxWorkers \(4\)$/],
+    ['an override above maxWorkers', ['--set', 'web.minWorkers=9', '--no-ecs', '--current', '0'], /^error: --set web\.minWorkers=9: services\.web\.minWorkers: 9 is above maxWorkers \(4\)$/],
     ['an unknown service in --set', ['--set', 'api.desired=1', '--no-ecs', '--current', '0'], /services\.api: unknown service \(configured: web, idle\)/],
-    ['--no-ecs without --current', ['--no-ecs'], /--current: --no-ecs needs the current workers/],
-    ['a count for an unknown service', ['--no-ecs', '--current', 'web=1,api=2'], /--current: api: unknown service/],
-  ])('%s: one line naming it, exit 1', async (_name, args, message) => {
+    ['--no-ecs without --current', ['--no-ecs'], /^error: --current is required with --no-ecs/],
+    ['a count for an unknown service', ['--no-ecs', '--current', 'web=1,api=2'], /^error: --current web=1,api=2: api: unknown service/],
+  ])('%s: a usage error, one line naming the flag and the hint, exit 2', async (_name, args, message) => {
     const err = await plan(...args).catch((e) => e);
-    expect(err.code).toBe(1);
-    expect(err.stderr.trim().split('\n')).toHaveLength(1);
-    expect(err.stderr.trim()).toMatch(message);
+    expect(err.code).toBe(2);
+    expect(err.stderr.trim().split('\n')).toEqual([expect.stringMatching(message), '(celery-autoscaler plan --help lists the options)']);
   });
 
-  test('an unreachable broker: one line, exit 1', async () => {
+  test('an unreachable broker: one line in the user\'s words (the URL given), exit 1', async () => {
     const port = await freePort();
     const err = await plan('--no-ecs', '--current', '1', '--broker-url', `redis://127.0.0.1:${port}/0`).catch((e) => e);
     expect(err.code).toBe(1);
     expect(err.stderr.trim().split('\n')).toHaveLength(1);
-    expect(err.stderr).toMatch(/^error: .*broker/);
+    expect(err.stderr).toMatch(new RegExp(`^error: the broker at redis://127\\.0\\.0\\.1:${port}/0 is not reachable: no connection after \\d+\\.\\d s`));
   });
 
   test('ECS that cannot be read: exit 1 naming what could not be read, no table', async () => {
