@@ -48,11 +48,21 @@ function ssmStatements() {
   return [{ Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${name}`)] }];
 }
 
+// To notice ECS Service Auto Scaling on a configured service (lib/ecs/other-autoscaling.ts). The
+// Service Authorization Reference lists no resource type and no condition key for
+// DescribeScalableTargets (as for every Application Auto Scaling Describe*), so "*" is the only
+// Resource it takes: this one read-only action, and only when some service does not allow another autoscaler.
+function otherAutoscalingStatements() {
+  if (services().every((s) => s.allowOtherAutoscaling)) return [];
+  return [{ Effect: 'Allow', Action: ['application-autoscaling:DescribeScalableTargets'], Resource: '*' }];
+}
+
 module.exports.iamStatements = () => [
   { Effect: 'Allow', Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Resource: module.exports.serviceArns() },
   { Effect: 'Allow', Action: ['ecs:DescribeTasks', 'ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'], Resource: module.exports.taskArns() },
   // ListTasks has no task resource to scope by; it is limited to the configured clusters.
   { Effect: 'Allow', Action: ['ecs:ListTasks'], Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': module.exports.clusterArns() } } },
+  ...otherAutoscalingStatements(),
   ...ssmStatements(),
 ];
 

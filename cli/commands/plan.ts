@@ -58,9 +58,9 @@ export function register(program: Command): void {
     .option('--current <counts>', 'with --no-ecs: N for every service, or NAME=N[,NAME=N]', currentFlag)
     .option('--json', 'print JSON');
   addOverrideOptions(cmd).action(async (opts: PlanOptions) => {
-    const [{ loadConfigFlag }, { executionInput }, { brokerUrl, reachBroker }, { measure }, { planCycle }, { runAsync }, { createEcsClient, EcsService }, { inFlightTotal, pendingTotal }, { assembleRuntime }, { envOf }] = await Promise.all([
+    const [{ loadConfigFlag }, { executionInput }, { brokerUrl, reachBroker }, { measure }, { planCycle }, { runAsync }, { createEcsClient, EcsService }, { inFlightTotal, pendingTotal }, { assembleRuntime }, { envOf }, { createAppAutoScalingClient }] = await Promise.all([
       import('../config-file'), import('../overrides'), import('../broker'), import('../../lib/cycle/measure-queues'), import('../../lib/cycle/compute-plan'), import('../../lib/cycle/ports'),
-      import('../../lib/ecs'), import('../../lib/observation'), import('../../lib/runtime'), import('../../lib/runtime-env'),
+      import('../../lib/ecs'), import('../../lib/observation'), import('../../lib/runtime'), import('../../lib/runtime-env'), import('../../lib/ecs/other-autoscaling'),
     ]);
     /** ECS as --current describes it: a dry run from a laptop with no AWS access. */
     class FixedCountEcs extends EcsService {
@@ -76,8 +76,8 @@ export function register(program: Command): void {
     const url = await brokerUrl(config, opts.brokerUrl);
     const countOf = new Map(Object.entries(config.services).map(([name, s]) => [`${s.cluster}/${s.service}`, current?.[name] ?? 0]));
     const rt = assembleRuntime(config, url, current
-      ? { stage: opts.stage, ecsService: (cluster, service) => new FixedCountEcs(cluster, service, countOf.get(`${cluster}/${service}`) ?? 0) }
-      : { stage: opts.stage, ecsClient: createEcsClient({ endpoint: opts.ecsEndpoint, region: opts.region }) });
+      ? { stage: opts.stage, ecsService: (cluster, service) => new FixedCountEcs(cluster, service, countOf.get(`${cluster}/${service}`) ?? 0), appAutoScalingClient: null }
+      : { stage: opts.stage, ecsClient: createEcsClient({ endpoint: opts.ecsEndpoint, region: opts.region }), appAutoScalingClient: createAppAutoScalingClient({ endpoint: opts.ecsEndpoint, region: opts.region }) });
     try {
       await reachBroker(rt.redis, url, rt.config);
       // Without ECS no running task shows a worker that did not answer: count the listeners on

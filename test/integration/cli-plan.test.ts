@@ -39,6 +39,22 @@ describe('celery-autoscaler plan (a dry run against the live broker and the ECS 
     expect(await stateKeys()).toEqual(before);
   });
 
+  test('a service ECS Service Auto Scaling also scales is not scaled, and the plan says why and what removes it', async () => {
+    stack.ecs.setScalableTarget('local', 'web', { min: 1, max: 4 });
+    try {
+      const { stdout } = await plan('--ecs-endpoint', stack.ecs.endpoint, '--json');
+      const web = JSON.parse(stdout).services.find((r: { service: string }) => r.service === 'web');
+      expect(web).toMatchObject({ pending: 150, current: 0, target: 0, change: 'none' });
+      expect(web.reason).toMatch(/^not scaled: ECS Service Auto Scaling \(Application Auto Scaling\) also scales service\/local\/web \(scalable target, min 1, max 4\): .*deregister-scalable-target .*--resource-id service\/local\/web\) or the service's config sets allowOtherAutoscaling: true$/);
+      expect(JSON.parse(stdout).holds).toEqual(expect.arrayContaining([{ service: 'web', reason: web.reason }]));
+      expect(stack.ecs.callsOf('DescribeScalableTargets').map((c) => c.params)).toEqual(expect.arrayContaining([
+        { ServiceNamespace: 'ecs', ResourceIds: ['service/local/web'], ScalableDimension: 'ecs:service:DesiredCount' },
+      ]));
+    } finally {
+      stack.ecs.setScalableTarget('local', 'web', null);
+    }
+  });
+
   test('--no-ecs with --current, overrides from flags, as JSON', async () => {
     const { stdout } = await plan('--no-ecs', '--current', 'web=2,idle=0', '--set', 'web.maxWorkers=2', '--json');
     const out = JSON.parse(stdout);

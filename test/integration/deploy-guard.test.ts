@@ -60,6 +60,17 @@ describe('serverless package: guard rails', () => {
       expect(r.stderr).toMatch(/Service packaged/);
       expect(new Set(vpcOf(template()))).toEqual(new Set([null]));
     }
+    // The one read that notices ECS Service Auto Scaling: "*" is the only Resource it takes, and check-iam refuses any other such action.
+    const t = template();
+    const statements = t.Resources.IamRoleLambdaExecution.Properties.Policies[0].PolicyDocument.Statement as { Action: string[]; Resource: unknown }[];
+    expect(statements.filter((st) => st.Action.some((a) => a.startsWith('application-autoscaling:')))).toEqual([{ Effect: 'Allow', Action: ['application-autoscaling:DescribeScalableTargets'], Resource: '*' }]);
+    const checkIam = (file: string) => exec(process.execPath, [join(ROOT, 'scripts', 'check-iam.js'), file]).then(() => 0, (e) => e.code as number);
+    const file = join(dir, 'template.json');
+    writeFileSync(file, JSON.stringify(t));
+    expect(await checkIam(file)).toBe(0);
+    statements.push({ Effect: 'Allow', Action: ['application-autoscaling:RegisterScalableTarget'], Resource: '*' } as never);
+    writeFileSync(file, JSON.stringify(t));
+    expect(await checkIam(file)).toBe(1);
     expect((await sls(config('urlParameter: /b'), 'brokerOutsideVpc=true')).code).toBe(0);
     const r = await sls(config('url: "redis://10.0.3.7:6379/0"'), 'subnetIds=subnet-1,subnet-2', 'securityGroupIds=sg-1');
     expect(r.code).toBe(0);
