@@ -17,7 +17,7 @@ const LOAD = 'const t = process.hrtime.bigint(); require(process.argv[1]); proce
  * the repository, so `@aws-sdk/*` (left to the Lambda runtime) resolves to node_modules here.
  */
 export async function lambdaBench(): Promise<string> {
-  await run('npx', ['serverless', 'package', '--stage', 'bench'], { cwd: ROOT, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' } });
+  await run('npx', ['serverless', 'package', '--stage', 'bench', '--param=brokerOutsideVpc=true'], { cwd: ROOT, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' } });
   const zips = readdirSync(join(ROOT, '.serverless')).filter((f) => f.endsWith('.zip')).sort();
   const unpacked = join(ROOT, '.bench-lambda');
   rmSync(unpacked, { recursive: true, force: true });

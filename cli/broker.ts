@@ -1,9 +1,10 @@
-import { brokerForUrl, resolveBrokerUrl } from '../lib/broker-url';
-import { connectBroker } from '../lib/celery/connection';
+import type Redis from 'ioredis';
+import { brokerForUrl, redactUrl, resolveBrokerUrl } from '../lib/broker-url';
+import { connectBroker, ensureReady } from '../lib/celery/connection';
 import { CeleryControl } from '../lib/celery/control';
 import type { AutoscalerConfig } from '../lib/config';
 import { brokerUrlProblem } from '../lib/config/broker-db';
-import { ValidationError } from '../lib/errors';
+import { BrokerUnavailableError, ValidationError } from '../lib/errors';
 
 /** The broker URL a command uses: --broker-url, else BROKER_URL, the config's url or its SSM parameter. */
 export async function brokerUrl(config: AutoscalerConfig, flag: string | undefined): Promise<string> {
@@ -11,6 +12,21 @@ export async function brokerUrl(config: AutoscalerConfig, flag: string | undefin
   const problem = process.env.BROKER_URL ? brokerUrlProblem(process.env.BROKER_URL) : null;
   if (problem) throw new ValidationError('BROKER_URL', [problem]);
   return resolveBrokerUrl(config.broker);
+}
+
+/**
+ * Waits for the broker before anything else reads it, so a broker that is not there is said in
+ * the user's words: the URL they gave (without its password) and why, not the first internal
+ * read that happened to fail.
+ */
+export async function reachBroker(redis: Redis, url: string, config: AutoscalerConfig): Promise<void> {
+  try {
+    await ensureReady(redis, config.broker.connectTimeoutMs);
+  } catch (e) {
+    const why = (e as Error).message;
+    if (e instanceof BrokerUnavailableError && /^broker authentication failed/.test(why)) throw e;
+    throw new BrokerUnavailableError(`the broker at ${redactUrl(url)} is not reachable: ${why.replace(/^broker not reachable: /, '')}`);
+  }
 }
 
 /** A connection and a control client on the db the URL decides. */

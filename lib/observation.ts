@@ -46,6 +46,8 @@ export interface ServiceObservation {
   ecs: EcsObservation | null;
   /** Anything that could not be read. Non-empty → the planner never scales this service down. */
   errors: string[];
+  /** Another autoscaler sets this service's desired count (why, and what removes it): the planner holds it. */
+  otherAutoscaling?: string;
 }
 
 export interface Observation {

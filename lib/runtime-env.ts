@@ -46,6 +46,7 @@ export function envOf(rt: Runtime): Env {
       protect: (name, arns, minutes) => svc(name).protect(arns, minutes),
       unprotect: (name, arns) => svc(name).unprotect(arns),
       setDesired: (name, n) => svc(name).setDesiredCount(n),
+      otherAutoscaling: (name) => rt.otherAutoscaling(rt.config.services[name].cluster, rt.config.services[name].service),
     },
     lease: rt.state,
     history: rt.state,

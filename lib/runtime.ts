@@ -6,7 +6,9 @@ import { connectBroker } from './celery/connection';
 import { CeleryControl } from './celery/control';
 import { loadConfigFile, type AutoscalerConfig } from './config';
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { createEcsClient, ecsConcurrency, EcsService } from './ecs';
+import { createAppAutoScalingClient, otherAutoscalingOf } from './ecs/other-autoscaling';
 import { StateStore, statePrefix } from './state/store';
 
 /** What every step needs, built once per Lambda container (or local process) and reused. */
@@ -16,12 +18,17 @@ export interface Runtime {
   control: CeleryControl;
   state: StateStore;
   ecs(cluster: string, service: string): EcsService;
+  /** ECS Service Auto Scaling on the service (why to leave it alone) or null; cached OTHER_AUTOSCALING_TTL_MS per service. */
+  otherAutoscaling(cluster: string, service: string): Promise<string | null>;
   now(): number;
   /** Closes every connection it opened (the control reader reconnects forever otherwise). */
   close(): void;
 }
 
 let cached: Promise<Runtime> | null = null;
+
+/** A scalable target is set up or removed by hand, rarely: read it once per service every few minutes, not every cycle. */
+export const OTHER_AUTOSCALING_TTL_MS = 5 * 60 * 1000;
 
 /** The config shipped in the bundle (Lambda), or AUTOSCALER_CONFIG_PATH, or ./autoscaler.config.yml. */
 export function configPath(): string {
@@ -34,13 +41,19 @@ export function configPath(): string {
  * A runtime over one broker URL: the Lambdas build it from the environment, the `plan`
  * command from its flags (and, with --no-ecs, its own ECS stand-in).
  */
-export function assembleRuntime(configIn: AutoscalerConfig, url: string, opts: { stage: string; ecsService?: (cluster: string, service: string) => EcsService; ecsClient?: ECSClient }): Runtime {
+export function assembleRuntime(configIn: AutoscalerConfig, url: string, opts: {
+  stage: string; ecsService?: (cluster: string, service: string) => EcsService; ecsClient?: ECSClient;
+  /** null: no Application Auto Scaling to ask (`plan --no-ecs`). */
+  appAutoScalingClient?: ApplicationAutoScalingClient | null;
+}): Runtime {
   // The URL's /N decides the db, for the queues and the pidbox channel alike.
   const config = { ...configIn, broker: brokerForUrl(configIn.broker, url) };
   const redis = connectBroker(config.broker, url);
   // Made on first use: a step that never calls ECS never loads the SDK.
   let ecsClient: ECSClient | null = opts.ecsClient ?? null;
   const services = new Map<string, EcsService>();
+  let aasClient: ApplicationAutoScalingClient | null | undefined = opts.appAutoScalingClient;
+  const others = new Map<string, { value: string | null; until: number }>();
   const control = new CeleryControl(redis, config.broker);
   return {
     config,
@@ -53,11 +66,21 @@ export function assembleRuntime(configIn: AutoscalerConfig, url: string, opts: {
       if (!s) services.set(k, (s = opts.ecsService ? opts.ecsService(cluster, service) : new EcsService((ecsClient ??= createEcsClient()), cluster, service, ecsConcurrency(Object.keys(config.services).length))));
       return s;
     },
+    async otherAutoscaling(cluster, service) {
+      if (aasClient === null) return null;
+      const k = `${cluster}/${service}`;
+      const hit = others.get(k);
+      if (hit && hit.until > Date.now()) return hit.value;
+      const value = await otherAutoscalingOf((aasClient ??= createAppAutoScalingClient()), cluster, service);
+      others.set(k, { value, until: Date.now() + OTHER_AUTOSCALING_TTL_MS });
+      return value;
+    },
     now: () => Date.now(),
     close() {
       control.close();
       redis.disconnect();
       ecsClient?.destroy();
+      aasClient?.destroy();
     },
   };
 }

@@ -44,6 +44,8 @@ interface EmuService {
   deployments: number;
   /** Service events, oldest first: the scheduler's "has started" line for every task it starts. */
   events: { id: string; createdAt: number; message: string }[];
+  /** An ECS Service Auto Scaling scalable target on its desired count, as DescribeScalableTargets gives it. */
+  scalableTarget: { min: number; max: number } | null;
 }
 
 export interface Fault { operation?: string; kind: 'throttle' | '5xx'; count: number }
@@ -55,6 +57,8 @@ export interface ActionCount { calls: number; items: number; largest: number }
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
+/** Application Auto Scaling's JSON target prefix: the emulator answers its DescribeScalableTargets too. */
+const AAS_PREFIX = 'AnyScaleFrontendService.';
 
 class ApiError extends Error {
   constructor(readonly type: string, message: string, readonly status = 400) {
@@ -92,7 +96,7 @@ export class EcsEmulator {
     const key = `${o.cluster}/${o.service}`;
     this.services.set(key, {
       cluster: o.cluster, name: o.service, arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${o.cluster}/${o.service}`,
-      desiredCount: o.desiredCount ?? 0, startupDelayMs: o.startupDelayMs ?? 0, stopGraceMs: o.stopGraceMs ?? 30_000, deployments: 1, events: [],
+      desiredCount: o.desiredCount ?? 0, startupDelayMs: o.startupDelayMs ?? 0, stopGraceMs: o.stopGraceMs ?? 30_000, deployments: 1, events: [], scalableTarget: null,
     });
     this.reconcile();
   }
@@ -109,6 +113,11 @@ export class EcsEmulator {
   /** As if the service's events so far were `ms` older: a fleet that has been up a while. */
   ageEvents(cluster: string, service: string, ms: number): void {
     for (const e of this.svc(cluster, service).events) e.createdAt -= ms;
+  }
+
+  /** Registers (or, with null, deregisters) an Application Auto Scaling scalable target on the service. */
+  setScalableTarget(cluster: string, service: string, target: { min: number; max: number } | null): void {
+    this.svc(cluster, service).scalableTarget = target;
   }
 
   setDeploymentInProgress(cluster: string, service: string, inProgress: boolean): void {
@@ -372,6 +381,18 @@ export class EcsEmulator {
         this.stopTask(t, p.reason ?? 'Task stopped by user');
         return { task: this.describeTask(t) };
       }
+      case 'DescribeScalableTargets': {
+        if (p.ServiceNamespace !== 'ecs') return { ScalableTargets: [] };
+        const ids: string[] | undefined = p.ResourceIds;
+        const ScalableTargets = [...this.services.values()]
+          .filter((s) => s.scalableTarget && (!ids || ids.includes(`service/${s.cluster}/${s.name}`)) && (!p.ScalableDimension || p.ScalableDimension === 'ecs:service:DesiredCount'))
+          .map((s) => ({
+            ServiceNamespace: 'ecs', ResourceId: `service/${s.cluster}/${s.name}`, ScalableDimension: 'ecs:service:DesiredCount',
+            MinCapacity: s.scalableTarget?.min, MaxCapacity: s.scalableTarget?.max, RoleARN: `arn:aws:iam::${ACCOUNT}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService`,
+            CreationTime: Date.now() / 1000,
+          }));
+        return { ScalableTargets };
+      }
       default:
         throw new ApiError('UnknownOperationException', `operation ${op} is not emulated`);
     }
@@ -381,7 +402,7 @@ export class EcsEmulator {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const target = String(req.headers['x-amz-target'] ?? '');
-    const op = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
+    const op = [TARGET_PREFIX, AAS_PREFIX].reduce((t, prefix) => (t.startsWith(prefix) ? t.slice(prefix.length) : t), target);
     let params: Record<string, unknown> = {};
     try {
       params = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};

@@ -45,6 +45,8 @@ export class LocalStack {
   private resultsServer: RedisServer | null = null;
   config!: AutoscalerConfig;
   private dir = '';
+  /** The config the stack's cycles run with (what `measure` and `plan` take with --config). */
+  configPath = '';
   private executions = 0;
 
   private constructor(readonly redis: RedisServer, readonly ecs: EcsEmulator, private readonly opts: LocalStackOptions) {}
@@ -75,6 +77,7 @@ export class LocalStack {
     });
     this.dir = mkdtempSync(join(tmpdir(), 'celery-autoscaler-'));
     const configPath = join(this.dir, 'autoscaler.config.yml');
+    this.configPath = configPath;
     writeFileSync(configPath, JSON.stringify({ ...this.config, broker: { ...this.config.broker } }, null, 2));
     Object.assign(process.env, {
       AUTOSCALER_CONFIG_PATH: configPath,

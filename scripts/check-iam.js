@@ -1,5 +1,6 @@
 // Fails when the packaged template grants an ECS write on "*" (least privilege is checked, not
-// hoped), or lacks the dashboard and the alarms an operator relies on.
+// hoped), any Application Auto Scaling action but the one read DescribeScalableTargets, or lacks
+// the dashboard and the alarms an operator relies on.
 const { readFileSync } = require('node:fs');
 const file = process.argv[2] || '.serverless/cloudformation-template-update-stack.json';
 const template = JSON.parse(readFileSync(file, 'utf8'));
@@ -17,6 +18,9 @@ for (const [name, res] of Object.entries(template.Resources)) {
         problems.push(`${name}: ${actions.join(',')} on "*"`);
       }
       if (actions.includes('*')) problems.push(`${name}: Action "*"`);
+      // Only the read that notices ECS Service Auto Scaling; no write could ever be needed.
+      const aas = actions.filter((a) => String(a).startsWith('application-autoscaling:'));
+      if (aas.some((a) => a !== 'application-autoscaling:DescribeScalableTargets')) problems.push(`${name}: ${aas.join(',')}: only application-autoscaling:DescribeScalableTargets is needed`);
     }
   }
 }

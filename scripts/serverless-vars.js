@@ -3,10 +3,27 @@
 // v3 loads it with require(); the config is validated with the same schema the Lambdas use.
 require('tsx/cjs');
 const { loadConfigFile } = require('../lib/config/load.ts');
+const { privateBrokerHost } = require('../lib/config/broker-reach.ts');
 const { METRICS_NAMESPACE, POWERTOOLS_SERVICE, MetricName, Dimension } = require('../lib/lambda/metric-names.ts');
 const { join } = require('node:path');
 
-const config = () => loadConfigFile(join(__dirname, '..', process.env.AUTOSCALER_CONFIG_FILE || 'autoscaler.config.yml'));
+// Under `serverless package|deploy` a mistake is one line and exit 1: thrown from here, Serverless
+// v3 wraps it with its banner and a stack trace per variable that used the config (63 lines).
+const underServerless = () => /[\\/](serverless|sls)(\.js)?$/.test(process.argv[1] || '');
+function fail(message) {
+  if (!underServerless()) throw new Error(message);
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(1);
+}
+
+let loaded = null;
+const config = () => {
+  try {
+    return (loaded ??= loadConfigFile(join(__dirname, '..', process.env.AUTOSCALER_CONFIG_FILE || 'autoscaler.config.yml')));
+  } catch (e) {
+    return fail(e.message);
+  }
+};
 
 const sub = (s) => ({ 'Fn::Sub': s });
 const clusterName = (c) => c.split('/').pop();
@@ -31,11 +48,21 @@ function ssmStatements() {
   return [{ Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${name}`)] }];
 }
 
+// To notice ECS Service Auto Scaling on a configured service (lib/ecs/other-autoscaling.ts). The
+// Service Authorization Reference lists no resource type and no condition key for
+// DescribeScalableTargets (as for every Application Auto Scaling Describe*), so "*" is the only
+// Resource it takes: this one read-only action, and only when some service does not allow another autoscaler.
+function otherAutoscalingStatements() {
+  if (services().every((s) => s.allowOtherAutoscaling)) return [];
+  return [{ Effect: 'Allow', Action: ['application-autoscaling:DescribeScalableTargets'], Resource: '*' }];
+}
+
 module.exports.iamStatements = () => [
   { Effect: 'Allow', Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Resource: module.exports.serviceArns() },
   { Effect: 'Allow', Action: ['ecs:DescribeTasks', 'ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'], Resource: module.exports.taskArns() },
   // ListTasks has no task resource to scope by; it is limited to the configured clusters.
   { Effect: 'Allow', Action: ['ecs:ListTasks'], Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': module.exports.clusterArns() } } },
+  ...otherAutoscalingStatements(),
   ...ssmStatements(),
 ];
 
@@ -43,13 +70,22 @@ module.exports.hardMaxWorkers = () => config().hardMaxWorkers;
 
 const list = (s) => String(s || '').split(',').map((x) => x.trim()).filter(Boolean);
 
-// VPC only when subnets are given: the broker (ElastiCache) is usually private.
+// VPC only when subnets are given. Without them the Lambdas run outside any VPC and reach only a
+// public broker: a broker that lives in a VPC (ElastiCache, a private address or name), or one whose
+// URL is in SSM and so cannot be checked here, stops the package with the fix, unless
+// brokerOutsideVpc=true says it is reachable from the internet.
 module.exports.vpc = async ({ resolveVariable }) => {
   const subnetIds = list(await resolveVariable('param:subnetIds'));
   const securityGroupIds = list(await resolveVariable('param:securityGroupIds'));
-  if (subnetIds.length === 0) return null;
-  if (securityGroupIds.length === 0) throw new Error('param securityGroupIds is required when subnetIds is set');
-  return { subnetIds, securityGroupIds };
+  if (subnetIds.length > 0 && securityGroupIds.length === 0) return fail('param securityGroupIds is required when subnetIds is set: --param="securityGroupIds=sg-…"');
+  if (subnetIds.length > 0) return { subnetIds, securityGroupIds };
+  if (String(await resolveVariable('param:brokerOutsideVpc')) === 'true') return null;
+  const { broker } = config();
+  const why = broker.url ? privateBrokerHost(broker.url) : `the broker URL is in SSM (${broker.urlParameter}), so its host cannot be checked at package time`;
+  if (why) {
+    fail(`${why}, and without subnetIds the Lambdas run outside any VPC and cannot reach it: deploy them into the broker's VPC with --param="subnetIds=subnet-a,subnet-b" --param="securityGroupIds=sg-…" (a security group the broker accepts on its port), or, for a broker reachable from the internet, --param="brokerOutsideVpc=true"`);
+  }
+  return null;
 };
 
 module.exports.scheduleState = async ({ resolveVariable }) =>

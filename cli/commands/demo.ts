@@ -4,6 +4,16 @@ import { numberFlag } from '../flags';
 
 const count = numberFlag({ int: true, min: 0 });
 
+/** The demo's broker, and `measure` and `plan` command lines ready to paste into another terminal. */
+export function demoCommands(brokerUrl: string, configPath: string, ecsEndpoint: string): string[] {
+  return [
+    `broker: ${brokerUrl}`,
+    'while it runs, in another terminal:',
+    `  npx celery-autoscaler measure --config ${configPath} --broker-url ${brokerUrl}`,
+    `  npx celery-autoscaler plan --config ${configPath} --broker-url ${brokerUrl} --ecs-endpoint ${ecsEndpoint} --stage local`,
+  ];
+}
+
 export function register(program: Command): void {
   program
     .command('demo')
@@ -24,7 +34,12 @@ export function register(program: Command): void {
           void (stack ? stack.stop() : Promise.resolve()).finally(() => stopAllTracked().finally(() => process.exit(code)));
         });
       }
-      const summary = await runDemo({ shortTasks: o.short, longTasks: o.long, cycleSeconds: o.cycleSeconds, maxSeconds: o.maxSeconds, log: (l) => process.stdout.write(`${l}\n`) }, (s) => { stack = s; });
+      const log = (l: string) => process.stdout.write(`${l}\n`);
+      const summary = await runDemo({ shortTasks: o.short, longTasks: o.long, cycleSeconds: o.cycleSeconds, maxSeconds: o.maxSeconds, log }, (s) => {
+        stack = s;
+        // What the other commands need to look at the demo's broker and ECS while it runs.
+        for (const l of demoCommands(s.redis.url, s.configPath, s.ecs.endpoint)) log(l);
+      });
       process.stdout.write(`${formatSummary(summary)}\n`);
       if (summary.lost > 0 || summary.runTwice > 0) process.exitCode = 1;
     });

@@ -21,11 +21,13 @@ export function register(program: Command): void {
     .option('--timeout <ms>', 'how long to wait for workers to answer (like broker.controlTimeoutMs)', numberFlag({ int: true, min: 1, max: 60_000 }))
     .option('--json', 'print JSON')
     .action(async (opts: { config: string; brokerUrl?: string; timeout?: number; json?: boolean }) => {
-      const [{ brokerUrl, openBroker }, { measureBroker }, { loadConfigFile }] = await Promise.all([import('../broker'), import('../../lib/celery/measure'), import('../../lib/config')]);
-      const config = loadConfigFile(opts.config);
+      const [{ brokerUrl, openBroker, reachBroker }, { measureBroker }, { loadConfigFlag }] = await Promise.all([import('../broker'), import('../../lib/celery/measure'), import('../config-file')]);
+      const config = loadConfigFlag(opts.config);
       if (opts.timeout !== undefined) config.broker.controlTimeoutMs = opts.timeout;
-      const { redis, control, broker } = openBroker(config, await brokerUrl(config, opts.brokerUrl));
+      const url = await brokerUrl(config, opts.brokerUrl);
+      const { redis, control, broker } = openBroker(config, url);
       try {
+        await reachBroker(redis, url, config);
         const m = await measureBroker(redis, { ...config, broker }, control);
         const services = measurementByService(config, m);
         if (opts.json) {

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import type { AutoscalerConfig } from '../../lib/config';
-import { AutoscalerError, ValidationError } from '../../lib/errors';
-import { brokerUrlFlag } from '../flags';
+import { InvalidArgumentError } from 'commander';
+import { AutoscalerError } from '../../lib/errors';
+import { brokerUrlFlag, endpointFlag, regionFlag, stageFlag } from '../flags';
+import { UsageError } from '../usage';
 import { round1, table } from '../format';
 import { addOverrideOptions, type OverrideOptions } from '../overrides';
 
@@ -19,10 +21,16 @@ interface PlanOptions extends OverrideOptions {
 /** ECS could not be read for a plan that needs it: the table's "current" would be a guess. */
 export class EcsUnreadableError extends AutoscalerError {}
 
+/** --current's shape, checked as the flag is read; the names are checked against the config later. */
+function currentFlag(v: string): string {
+  if (!/^\s*(\d+|[A-Za-z0-9_-]+=\d+(\s*,\s*[A-Za-z0-9_-]+=\d+)*)\s*$/.test(v)) throw new InvalidArgumentError('expected N (every service) or NAME=N[,NAME=N]');
+  return v;
+}
+
 /** "3" → every service 3; "default=2,reports=0" → each named (every service must be named). */
 export function parseCurrent(config: AutoscalerConfig, spec: string | undefined): Record<string, number> {
   const names = Object.keys(config.services);
-  if (spec === undefined) throw new ValidationError('--current', ['--no-ecs needs the current workers: --current N or --current NAME=N[,NAME=N]']);
+  if (spec === undefined) throw new UsageError('--current', 'is required with --no-ecs: the current workers, --current N or --current NAME=N[,NAME=N]');
   if (/^\d+$/.test(spec.trim())) return Object.fromEntries(names.map((n) => [n, Number(spec)]));
   const out: Record<string, number> = {};
   const issues: string[] = [];
@@ -33,7 +41,7 @@ export function parseCurrent(config: AutoscalerConfig, spec: string | undefined)
     else out[m[1]] = Number(m[2]);
   }
   for (const n of names) if (!(n in out) && issues.length === 0) issues.push(`${n}: no current count given`);
-  if (issues.length > 0) throw new ValidationError('--current', issues);
+  if (issues.length > 0) throw new UsageError('--current', `${spec}: ${issues.join('; ')}`);
   return out;
 }
 
@@ -43,16 +51,16 @@ export function register(program: Command): void {
     .description('dry run of one full cycle against the live broker (and ECS): what would it do right now? Changes nothing, not even the planner\'s history')
     .option('-c, --config <file>', 'autoscaler config', 'autoscaler.config.yml')
     .option('--broker-url <url>', 'broker URL (default: BROKER_URL, the config\'s url, or its SSM parameter)', brokerUrlFlag)
-    .option('--stage <stage>', 'whose history and cooldowns to read (Redis prefix celery-autoscaler:<stage>:)', 'dev')
-    .option('--region <region>', 'AWS region of the ECS services (default: AWS_REGION or us-east-1)')
-    .option('--ecs-endpoint <url>', 'ECS API endpoint (default: ECS_ENDPOINT, else AWS)')
+    .option('--stage <stage>', 'whose history and cooldowns to read (Redis prefix celery-autoscaler:<stage>:)', stageFlag, 'dev')
+    .option('--region <region>', 'AWS region of the ECS services (default: AWS_REGION or us-east-1)', regionFlag)
+    .option('--ecs-endpoint <url>', 'ECS API endpoint (default: ECS_ENDPOINT, else AWS)', endpointFlag)
     .option('--no-ecs', 'do not call ECS: take the current worker counts from --current')
-    .option('--current <counts>', 'with --no-ecs: N for every service, or NAME=N[,NAME=N]')
+    .option('--current <counts>', 'with --no-ecs: N for every service, or NAME=N[,NAME=N]', currentFlag)
     .option('--json', 'print JSON');
   addOverrideOptions(cmd).action(async (opts: PlanOptions) => {
-    const [{ loadConfigFile }, { executionInput }, { brokerUrl }, { measure }, { planCycle }, { runAsync }, { createEcsClient, EcsService }, { inFlightTotal, pendingTotal }, { assembleRuntime }, { envOf }] = await Promise.all([
-      import('../../lib/config'), import('../overrides'), import('../broker'), import('../../lib/cycle/measure-queues'), import('../../lib/cycle/compute-plan'), import('../../lib/cycle/ports'),
-      import('../../lib/ecs'), import('../../lib/observation'), import('../../lib/runtime'), import('../../lib/runtime-env'),
+    const [{ loadConfigFlag }, { executionInput }, { brokerUrl, reachBroker }, { measure }, { planCycle }, { runAsync }, { createEcsClient, EcsService }, { inFlightTotal, pendingTotal }, { assembleRuntime }, { envOf }, { createAppAutoScalingClient }] = await Promise.all([
+      import('../config-file'), import('../overrides'), import('../broker'), import('../../lib/cycle/measure-queues'), import('../../lib/cycle/compute-plan'), import('../../lib/cycle/ports'),
+      import('../../lib/ecs'), import('../../lib/observation'), import('../../lib/runtime'), import('../../lib/runtime-env'), import('../../lib/ecs/other-autoscaling'),
     ]);
     /** ECS as --current describes it: a dry run from a laptop with no AWS access. */
     class FixedCountEcs extends EcsService {
@@ -64,15 +72,16 @@ export function register(program: Command): void {
       override async taskArns() { return []; }
       override async describeTasks() { return []; }
     }
-    const config = loadConfigFile(opts.config);
+    const config = loadConfigFlag(opts.config);
     const { input } = executionInput(config, { ...opts, dryRun: true });
     const current = opts.ecs ? null : parseCurrent(config, opts.current);
     const url = await brokerUrl(config, opts.brokerUrl);
     const countOf = new Map(Object.entries(config.services).map(([name, s]) => [`${s.cluster}/${s.service}`, current?.[name] ?? 0]));
     const rt = assembleRuntime(config, url, current
-      ? { stage: opts.stage, ecsService: (cluster, service) => new FixedCountEcs(cluster, service, countOf.get(`${cluster}/${service}`) ?? 0) }
-      : { stage: opts.stage, ecsClient: createEcsClient({ endpoint: opts.ecsEndpoint, region: opts.region }) });
+      ? { stage: opts.stage, ecsService: (cluster, service) => new FixedCountEcs(cluster, service, countOf.get(`${cluster}/${service}`) ?? 0), appAutoScalingClient: null }
+      : { stage: opts.stage, ecsClient: createEcsClient({ endpoint: opts.ecsEndpoint, region: opts.region }), appAutoScalingClient: createAppAutoScalingClient({ endpoint: opts.ecsEndpoint, region: opts.region }) });
     try {
+      await reachBroker(rt.redis, url, rt.config);
       // Without ECS no running task shows a worker that did not answer: count the listeners on
       // the broker instead, and hold every service's scale-down on them as the cycle would.
       const env = envOf(rt);

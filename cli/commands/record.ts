@@ -1,6 +1,8 @@
-import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
-import { brokerUrlFlag, numberFlag } from '../flags';
+import { loadConfigFlag } from '../config-file';
+import { brokerUrlFlag, numberFlag, patternFlag } from '../flags';
+import { UsageError } from '../usage';
 
 interface RecordOptions {
   minutes: number;
@@ -13,12 +15,12 @@ interface RecordOptions {
 
 /** The config's broker settings; with only a URL (--broker-url or BROKER_URL), the schema's defaults. */
 async function brokerOf(o: RecordOptions) {
-  const [{ brokerSchema, loadConfigFile }, { brokerUrl }, { brokerForUrl }] = await Promise.all([import('../../lib/config'), import('../broker'), import('../../lib/broker-url')]);
+  const [{ brokerSchema }, { brokerUrl }, { brokerForUrl }] = await Promise.all([import('../../lib/config'), import('../broker'), import('../../lib/broker-url')]);
   const configFile = o.config ?? (o.brokerUrl || process.env.BROKER_URL ? undefined : 'autoscaler.config.yml');
   let url: string;
   let broker;
   if (configFile) {
-    const config = loadConfigFile(configFile);
+    const config = loadConfigFlag(configFile);
     url = await brokerUrl(config, o.brokerUrl);
     broker = config.broker;
   } else {
@@ -37,7 +39,7 @@ export function register(program: Command): void {
     .option('-o, --out <file>', 'the CSV to write', 'trace.csv')
     .option('-c, --config <file>', 'autoscaler config: its broker (URL, db, global_keyprefix) (default: autoscaler.config.yml unless --broker-url or BROKER_URL)')
     .option('--broker-url <url>', 'broker URL (default: BROKER_URL, the config\'s url, or its SSM parameter)', brokerUrlFlag)
-    .option('--global-keyprefix <prefix>', 'Celery\'s broker_transport_options.global_keyprefix, if the config does not say')
+    .option('--global-keyprefix <prefix>', 'Celery\'s broker_transport_options.global_keyprefix, if the config does not say', patternFlag(/^\S{1,200}$/, 'must be 1–200 characters without spaces'))
     .option('-f, --force', 'overwrite --out if it exists')
     .addHelpText('after', `
 Needs events from the workers (-E, or worker_send_task_events = True) and, for arrival = when a
@@ -49,24 +51,34 @@ Example:
   npx celery-autoscaler record --minutes 60 --out trace.csv --config autoscaler.config.yml
   npx celery-autoscaler simulate --trace trace.csv --config autoscaler.config.yml`)
     .action(async (o: RecordOptions) => {
-      if (existsSync(o.out) && !o.force) throw new Error(`--out ${o.out} exists: pass --force to overwrite it`);
+      if (existsSync(o.out) && !o.force) throw new UsageError('--out', `${o.out} exists: pass --force to overwrite it`);
+      // Before connecting: a place that cannot hold the file is the flag's mistake, said at once.
+      let fd: number;
+      try {
+        fd = openSync(o.out, 'w');
+      } catch (e) {
+        throw new UsageError('--out', `${o.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      writeSync(fd, `# recording (this line is replaced when the recording ends)\n`);
       const [{ connectBroker }, { CeleryControl }, { listenToEvents }, { TraceRecorder, recordHeader, traceRow }, { redactUrl }, { CSV_HEADER }] = await Promise.all([
         import('../../lib/celery/connection'), import('../../lib/celery/control'), import('../../lib/celery/events'),
         import('../../lib/simulate/recorder'), import('../../lib/broker-url'), import('../../lib/simulate/trace'),
       ]);
-      const { url, broker } = await brokerOf(o);
+      let url: string;
+      let broker: Awaited<ReturnType<typeof brokerOf>>['broker'];
+      try {
+        ({ url, broker } = await brokerOf(o));
+      } catch (e) {
+        closeSync(fd);
+        unlinkSync(o.out); // nothing was recorded
+        throw e;
+      }
       const redis = connectBroker(broker, url);
       const control = new CeleryControl(redis, broker);
       const startedAt = Date.now() / 1000;
       const recorder = new TraceRecorder(startedAt);
       const where = `${redactUrl(url)}${broker.globalKeyprefix ? ` (global_keyprefix ${broker.globalKeyprefix})` : ''}`;
-      let fd: number;
-      try {
-        fd = openSync(o.out, 'w');
-      } catch (e) {
-        throw new Error(`--out ${o.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
-      writeSync(fd, `# recording (this line is replaced when the recording ends)\n${CSV_HEADER}\n`);
+      writeSync(fd, `${CSV_HEADER}\n`);
 
       // The queues each worker consumes (active_queues), asked once per worker the first time it is seen.
       const queues = new Map<string, Promise<string[] | undefined>>();

@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { ValidationError } from '../../lib/errors';
-import { numberFlag } from '../flags';
+import { endpointFlag, executionNameFlag, numberFlag, regionFlag, stageFlag, stateMachineArnFlag } from '../flags';
 import { addOverrideOptions, type OverrideOptions } from '../overrides';
 
-/** 0 succeeded; 1 failed, timed out or aborted; 2 the input was invalid and nothing was started (as a bad flag, cli/main.ts). */
+/** 0 succeeded; 1 failed, timed out or aborted; 2 the input was invalid and nothing was started (a usage error, cli/main.ts). */
 export const EXIT_FAILED = 1;
-export const EXIT_INVALID = 2;
 
 interface RunOptions extends OverrideOptions {
   config: string;
@@ -26,25 +24,21 @@ export function register(program: Command): void {
     .command('run')
     .description('start an execution of the deployed state machine with overrides, follow it to the end, print the decisions and the console link')
     .option('-c, --config <file>', 'the config the stack was deployed with: overrides are checked against it before anything is sent', 'autoscaler.config.yml')
-    .option('--stage <stage>', 'find the state machine celery-autoscaler-<stage>', 'dev')
-    .option('--state-machine-arn <arn>', 'the state machine to start (default: found by name from --stage)')
-    .option('--region <region>', 'AWS region (default: AWS_REGION or us-east-1)')
-    .option('--endpoint <url>', 'Step Functions API endpoint (default: SFN_ENDPOINT, else AWS)')
-    .option('--name <name>', 'execution name (default: run-<time>-<random>)')
+    .option('--stage <stage>', 'find the state machine celery-autoscaler-<stage>', stageFlag, 'dev')
+    .option('--state-machine-arn <arn>', 'the state machine to start (default: found by name from --stage)', stateMachineArnFlag)
+    .option('--region <region>', 'AWS region (default: AWS_REGION or us-east-1)', regionFlag)
+    .option('--endpoint <url>', 'Step Functions API endpoint (default: SFN_ENDPOINT, else AWS)', endpointFlag)
+    .option('--name <name>', 'execution name (default: run-<time>-<random>)', executionNameFlag)
     .option('--dry-run', 'measure and plan only; nothing is scaled, no history is written')
     .option('--no-wait', 'print the execution ARN and return at once')
     .option('--poll-interval <s>', 'seconds between status polls', numberFlag({ min: 0, minExclusive: true }), 2);
   addOverrideOptions(cmd).action(async (opts: RunOptions) => {
-    const [{ loadConfigFile }, { executionInput }, { consoleLink, createSfnClient, findStateMachine, follow, outcomeLines, startExecution }] = await Promise.all([
-      import('../../lib/config'), import('../overrides'), import('../sfn'),
+    const [{ loadConfigFlag }, { executionInput }, { consoleLink, createSfnClient, findStateMachine, follow, outcomeLines, startExecution }] = await Promise.all([
+      import('../config-file'), import('../overrides'), import('../sfn'),
     ]);
-    let input: Record<string, unknown>;
-    try {
-      ({ input } = executionInput(loadConfigFile(opts.config), opts));
-    } catch (e) {
-      if (e instanceof ValidationError) process.exitCode = EXIT_INVALID;
-      throw e;
-    }
+    // A refused override is a usage error (exit 2) and nothing is started; a config file whose
+    // contents are invalid cannot be run (exit 1), as at deploy.
+    const { input } = executionInput(loadConfigFlag(opts.config), opts);
     const client = createSfnClient({ endpoint: opts.endpoint, region: opts.region });
     const machine = opts.stateMachineArn ?? (await findStateMachine(client, `celery-autoscaler-${opts.stage}`));
     const executionArn = await startExecution(client, machine, input, opts.name ?? executionName());

@@ -1,11 +1,14 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfigFile } from '../../lib/config';
-import { chartOf, goalVerdict, parsePolicies, policyRows, REFERENCE_TRACES, simulate, TABLE_HEAD, verdictLine, WORKLOAD_FAMILIES, type Simulation } from '../../lib/simulate';
+import { InvalidArgumentError } from 'commander';
+import { chartOf, goalVerdict, parsePolicies, policyRows, REFERENCE_TRACES, simulate, TABLE_HEAD, UnknownServiceError, UnknownTraceError, verdictLine, WORKLOAD_FAMILIES, type Simulation } from '../../lib/simulate';
 import type { GoalVerdict } from '../../lib/simulate/report';
 import { policyLabel } from '../../lib/simulate/report';
+import { loadConfigFlag } from '../config-file';
+import { numberFlag } from '../flags';
 import { table } from '../format';
+import { UsageError } from '../usage';
 
 interface Options {
   trace?: string;
@@ -22,10 +25,16 @@ interface Options {
   acksLate?: boolean;
 }
 
-const int = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`"${v}" is not a whole number`);
-  return n;
+const seed = numberFlag({ int: true, min: 0, max: 2 ** 32 - 1 });
+// A worker with no slot, or no prefetch, runs nothing (paid/busy would be Infinity).
+const atLeastOne = numberFlag({ int: true, min: 1, max: 10_000 });
+const policies = (v: string) => {
+  try {
+    parsePolicies(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return v;
 };
 
 function listTraces(): void {
@@ -43,10 +52,10 @@ export function register(program: Command): void {
     .option('-t, --trace <name|file.csv>', 'a reference trace or workload family (see --list), or a CSV of arrival_s,queue,duration_s')
     .option('-c, --config <file>', 'take the services (queues, bounds, μ, target, start-up, knobs) from this autoscaler config')
     .option('-s, --service <name>', 'simulate only this service')
-    .option('-p, --policies <list>', 'comma-separated: planner,fixed,threshold,keda,aws,oracle (default: all; the hindsight search always runs, every cost is shown × its cost, the best known, and × the certified lower bound)')
-    .option('--seed <n>', 'seed of a reference trace or workload family', int, 1)
-    .option('--concurrency <n>', 'with a CSV or --config: worker concurrency (default: what makes the configured μ match the trace\'s durations, or 1 without a config); a reference trace keeps its own', int)
-    .option('--prefetch <n>', 'with a CSV or --config: worker_prefetch_multiplier (default 1)', int)
+    .option('-p, --policies <list>', 'comma-separated: planner,fixed,threshold,keda,aws,oracle (default: all; the hindsight search always runs, every cost is shown × its cost, the best known, and × the certified lower bound)', policies)
+    .option('--seed <n>', 'seed of a reference trace or workload family', seed, 1)
+    .option('--concurrency <n>', 'with a CSV or --config: worker concurrency (default: what makes the configured μ match the trace\'s durations, or 1 without a config); a reference trace keeps its own', atLeastOne)
+    .option('--prefetch <n>', 'with a CSV or --config: worker_prefetch_multiplier (default 1)', atLeastOne)
     .option('--acks-late', 'with a CSV or --config: workers use task_acks_late (a started task stays unacked)')
     .option('-o, --out <dir>', 'where to write the chart', 'simulate-out')
     .option('--json', 'print the results as JSON')
@@ -66,13 +75,13 @@ Examples:
   npx celery-autoscaler simulate --trace my-export.csv --config autoscaler.config.yml --service default`)
     .action(async (o: Options) => {
       if (o.list) return listTraces();
-      if (!o.trace) throw new Error('--trace is required (a reference trace or a CSV file; --list shows the reference traces)');
-      const config = o.config ? { config: loadConfigFile(o.config), source: o.config } : undefined;
+      if (!o.trace) throw new UsageError('--trace', 'is required: a reference trace or workload family (--list shows them) or a CSV file');
+      const config = o.config ? { config: loadConfigFlag(o.config), source: o.config } : undefined;
       outputDir(o.out); // before the work: a place that cannot hold the chart is said at once
-      const sim = await simulate({
-        trace: o.trace, config, service: o.service, seed: o.seed, policies: o.policies ? parsePolicies(o.policies) : undefined,
+      const sim = await asUsage(() => simulate({
+        trace: o.trace as string, config, service: o.service, seed: o.seed, policies: o.policies ? parsePolicies(o.policies) : undefined,
         concurrency: o.concurrency, prefetchMultiplier: o.prefetch, acksLate: o.acksLate,
-      });
+      }));
       const chart = join(o.out, `simulate-${sim.trace.name}.svg`);
       writeFileSync(chart, chartOf(sim, (r) => policyLabel(r)));
       const verdict = goalVerdict(sim.runs);
@@ -116,12 +125,23 @@ function outputDir(dir: string): void {
     if (dirname(at) === at) break;
     at = dirname(at);
   }
-  if (existsSync(at) && !statSync(at).isDirectory()) throw new Error(`--out ${dir}: ${at} is not a directory`);
+  if (existsSync(at) && !statSync(at).isDirectory()) throw new UsageError('--out', `${dir}: ${at} is not a directory`);
   for (const d of missing) {
     try {
       mkdirSync(d);
     } catch (e) {
-      throw new Error(`--out ${dir}: cannot create ${d} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new UsageError('--out', `${dir}: cannot create ${d} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
+  }
+}
+
+/** A trace or service that does not exist is the flag's mistake: said naming it. */
+async function asUsage<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof UnknownTraceError) throw new UsageError('--trace', `: ${e.message}`);
+    if (e instanceof UnknownServiceError) throw new UsageError('--service', `: ${e.message}`);
+    throw e;
   }
 }

@@ -64,6 +64,8 @@ export const serviceSchema = z
       .describe('A drain not finished within this long gives the still-busy workers their queues back; only the drained ones are removed. Default 600 s: the bench ran with it; it bounds how long one slow task holds the service\'s lock.'),
     idleMinutes: nonNegative.default(2)
       .describe('With minWorkers 0: no work and no arrivals for this long before scaling to zero. Default 2 min, measured: keeping an idle worker costs a worker-minute a minute, bringing one back costs its start-up, so hold about one start-up (ski rental); 10 min cost more than the start-ups it saved on every bursty workload.'),
+    allowOtherAutoscaling: z.boolean().default(false)
+      .describe('A service with an ECS Service Auto Scaling (Application Auto Scaling) scalable target or policy on its desired count is not scaled, and every cycle and `plan` say why: two autoscalers undo each other. true scales it anyway (the other one, e.g. a scheduled action, is known not to fight).'),
   })
   .strict()
   .describe('One ECS service of Celery workers and how to size it.');

@@ -12,6 +12,8 @@ export interface EcsRead {
   ecs: EcsObservation | null;
   tasks: EcsTask[];
   error?: string;
+  /** ECS Service Auto Scaling on the service (ports.ts, otherAutoscaling), when found. */
+  otherAutoscaling?: string;
 }
 
 export interface MeasureReadings {
@@ -70,6 +72,7 @@ export function decide(config: AutoscalerConfig, r: MeasureReadings): { services
       missingNodes: missingOf(name, read, mine, r.inspection.missing, ownerOf),
       ecs: read.ecs,
       errors: read.error ? [read.error] : [],
+      ...(read.otherAutoscaling ? { otherAutoscaling: read.otherAutoscaling } : {}),
     };
   }
   return { services, missingQueues };
@@ -135,6 +138,8 @@ export function* measure(env: Env, rawInput: unknown, execution: string): Step<M
     ...names.map((n) => attempt(() => together<[EcsObservation, EcsTask[]]>([env.ecs.describe(n), env.ecs.tasks(n)]))),
   ]);
   const [inspection, depths, ...ecsReads] = reads;
+  // Another autoscaler on a service (the runtime caches the answer for minutes): one read per service not allowed one.
+  const others = yield* all<Attempt<string | null>[]>(names.map((n) => attempt(() => (env.config.services[n].allowOtherAutoscaling || !env.ecs.otherAutoscaling ? null : env.ecs.otherAutoscaling(n)))));
   // Read after the inspection: a drain records its nodes before it cancels them, so any cancel the
   // inspection saw has its record here, and a node being drained is never given its queues back.
   const drains = yield* call(env.history.drainRecords(names));
@@ -143,6 +148,10 @@ export function* measure(env: Env, rawInput: unknown, execution: string): Step<M
     const read = ecsReads[i];
     const cfg = env.config.services[n];
     ecs[n] = read.ok ? { ecs: read.value[0], tasks: read.value[1] } : { ecs: null, tasks: [], error: `ECS ${cfg.cluster}/${cfg.service}: ${read.error.name}: ${read.error.message}` };
+    const other = others[i];
+    if (other.ok && other.value) ecs[n].otherAutoscaling = other.value;
+    // Unread is not absent: an error, so no scale-down on it, as for an ECS read that failed.
+    if (!other.ok) ecs[n] = { ...ecs[n], error: [ecs[n].error, `${other.error.name}: ${other.error.message}`].filter(Boolean).join('; ') };
   });
   const { services, missingQueues } = decide(env.config, { inspection, depths, ecs, drains });
   let queuesRestored = 0;

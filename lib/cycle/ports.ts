@@ -49,6 +49,11 @@ export interface EcsPort {
   protect(service: string, taskArns: string[], expiresInMinutes: number): Maybe<void>;
   unprotect(service: string, taskArns: string[]): Maybe<void>;
   setDesired(service: string, desired: number): Maybe<void>;
+  /**
+   * Another autoscaler on the service's desired count (ECS Service Auto Scaling), said as the
+   * reason to leave it alone, or null. Hosts that have none (the simulator) leave it out.
+   */
+  otherAutoscaling?(service: string): Maybe<string | null>;
 }
 
 /** One cycle at a time per service: a lease with the execution's name as its token. */

@@ -254,6 +254,9 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
     history: next,
   });
 
+  // Two autoscalers on one desired count undo each other's changes: this one holds, by hand too.
+  if (obs.otherAutoscaling) return decide(from, `not scaled: ${obs.otherAutoscaling}`, 'none');
+
   if (opts.desired !== undefined) {
     const to = Math.min(cfg.maxWorkers, Math.max(cfg.minWorkers, opts.desired));
     return decide(to, `set by hand to ${to} (plan would be ${recommended}: ${why}${bound})`);

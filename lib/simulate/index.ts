@@ -7,7 +7,7 @@ import { renderChart } from './chart';
 import type { PolicyName, SimSetup } from './policies/types';
 import { buildReference, findReferenceTrace, referenceTraceNames } from './reference';
 import { POLICY_NAMES, simulateTrace, type PolicyRun } from './run';
-import { defaultSetup, onlyService, setupFromConfig, type WorkerOptions } from './setup';
+import { defaultSetup, onlyService, setupFromConfig, UnknownServiceError, type WorkerOptions } from './setup';
 import { buildFamily, familyNames, findFamily } from './families';
 import { readTraceCsv, traceFromTasks, type Trace } from './trace';
 
@@ -16,6 +16,10 @@ export { loadBoundSolver } from './bound';
 export { WORKLOAD_FAMILIES } from './families';
 export { goalVerdict, policyRows, TABLE_HEAD, verdictLine } from './report';
 export { POLICY_LABELS, POLICY_NAMES, type PolicyRun } from './run';
+
+/** The trace asked for is no reference trace, family or file. */
+export class UnknownTraceError extends AutoscalerError {}
+export { UnknownServiceError } from './setup';
 
 export interface SimulateRequest extends WorkerOptions {
   /** A reference trace's or a workload family's name, or a CSV file. */
@@ -54,7 +58,7 @@ export function loadSimulation(req: SimulateRequest): { trace: Trace; setup: Sim
     trace = traceFromTasks(basename(req.trace, extname(req.trace)), tasks);
     setup = req.config ? setupFromConfig(req.config.config, tasks, req.config.source, req) : defaultSetup(tasks, req);
   } else {
-    throw new AutoscalerError(`no reference trace, workload family or file "${req.trace}" (reference traces: ${referenceTraceNames().join(', ')}; families: ${familyNames().join(', ')})`);
+    throw new UnknownTraceError(`no reference trace, workload family or file "${req.trace}" (reference traces: ${referenceTraceNames().join(', ')}; families: ${familyNames().join(', ')})`);
   }
   if (req.service) {
     const one = onlyService(setup, trace.tasks, req.service);
@@ -67,7 +71,7 @@ export function loadSimulation(req: SimulateRequest): { trace: Trace; setup: Sim
 export async function simulate(req: SimulateRequest): Promise<Simulation> {
   await loadBoundSolver();
   const { trace, setup } = loadSimulation(req);
-  if (trace.tasks.length === 0) throw new AutoscalerError(`the trace has no task for service ${req.service}`);
+  if (trace.tasks.length === 0) throw new UnknownServiceError(`the trace has no task for service ${req.service}`);
   return { trace, setup, runs: simulateTrace(trace, setup, req.policies ?? POLICY_NAMES) };
 }
 

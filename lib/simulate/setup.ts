@@ -50,9 +50,12 @@ export function defaultSetup(tasks: TraceTask[], o: WorkerOptions = {}): SimSetu
   return { services: [{ name: 'default', config, worker: workerModel({ concurrency, prefetchMultiplier: o.prefetchMultiplier, acksLate: o.acksLate, startupSeconds: 60 }) }], cycleSeconds: CYCLE_SECONDS };
 }
 
+/** The service asked for is not in the simulation. */
+export class UnknownServiceError extends AutoscalerError {}
+
 /** Keeps one service and the tasks of its queues. */
 export function onlyService(setup: SimSetup, tasks: TraceTask[], service: string): { setup: SimSetup; tasks: TraceTask[] } {
   const s = setup.services.find((x) => x.name === service);
-  if (!s) throw new AutoscalerError(`no service "${service}" in this simulation (services: ${setup.services.map((x) => x.name).join(', ')})`);
+  if (!s) throw new UnknownServiceError(`no service "${service}" in this simulation (services: ${setup.services.map((x) => x.name).join(', ')})`);
   return { setup: { ...setup, services: [s] }, tasks: tasks.filter((t) => s.config.queues.includes(t.queue)) };
 }

@@ -75,7 +75,7 @@ describe('broker access: ACL user, TLS (rediss://), the URL from SSM', () => {
       const err = await measure(dir, server.url).catch((e) => e);
       expect(err.code).toBe(1);
       expect(err.stderr.trim().split('\n')).toHaveLength(1);
-      expect(err.stderr).toMatch(/^error: broker not reachable .*certificate/);
+      expect(err.stderr).toMatch(/^error: the broker at rediss:\/\/autoscaler:\*\*\*@localhost:\d+\/0 is not reachable: .*certificate/);
       expect(err.stderr).not.toContain(PASSWORD);
     });
   });

@@ -1,8 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { spawnTracked, stopProcess, waitFor } from '../../local/processes';
 import { runScenario } from '../../local/scenario';
 
+const exec = promisify(execFile);
 const BIN = join(__dirname, '..', '..', 'bin', 'celery-autoscaler.js');
 
 /** Every process below `pid` right now (redis-server, Celery workers and their pool children). */
@@ -44,6 +47,15 @@ describe('npm start (the demo)', () => {
     demo.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
     try {
       await waitFor('the demo to print its first cycle', () => /#\s+1 /.test(out), 60_000, 100);
+      // It says where its broker is, and the measure and plan lines it prints work as printed.
+      expect(out).toMatch(/^broker: redis:\/\/127\.0\.0\.1:\d+\/0$/m);
+      const lines = out.split('\n').filter((l) => l.startsWith('  npx celery-autoscaler ')).map((l) => l.trim().split(' ').slice(2));
+      expect(lines.map((a) => a[0])).toEqual(['measure', 'plan']);
+      for (const args of lines) {
+        const { services } = JSON.parse((await exec(process.execPath, [BIN, ...args, '--json'])).stdout);
+        // measure: by service name; plan: a row per service.
+        expect(Array.isArray(services) ? services.map((x: { service: string }) => x.service) : Object.keys(services)).toEqual(['fast', 'reports']);
+      }
       const started = await waitFor('workers to be running', () => {
         const pids = descendants(demo.pid as number);
         const cmdlines = pids.map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8'); } catch { return ''; } });

@@ -39,6 +39,22 @@ describe('celery-autoscaler plan (a dry run against the live broker and the ECS 
     expect(await stateKeys()).toEqual(before);
   });
 
+  test('a service ECS Service Auto Scaling also scales is not scaled, and the plan says why and what removes it', async () => {
+    stack.ecs.setScalableTarget('local', 'web', { min: 1, max: 4 });
+    try {
+      const { stdout } = await plan('--ecs-endpoint', stack.ecs.endpoint, '--json');
+      const web = JSON.parse(stdout).services.find((r: { service: string }) => r.service === 'web');
+      expect(web).toMatchObject({ pending: 150, current: 0, target: 0, change: 'none' });
+      expect(web.reason).toMatch(/^not scaled: ECS Service Auto Scaling \(Application Auto Scaling\) also scales service\/local\/web \(scalable target, min 1, max 4\): .*deregister-scalable-target .*--resource-id service\/local\/web\) or the service's config sets allowOtherAutoscaling: true$/);
+      expect(JSON.parse(stdout).holds).toEqual(expect.arrayContaining([{ service: 'web', reason: web.reason }]));
+      expect(stack.ecs.callsOf('DescribeScalableTargets').map((c) => c.params)).toEqual(expect.arrayContaining([
+        { ServiceNamespace: 'ecs', ResourceIds: ['service/local/web'], ScalableDimension: 'ecs:service:DesiredCount' },
+      ]));
+    } finally {
+      stack.ecs.setScalableTarget('local', 'web', null);
+    }
+  });
+
   test('--no-ecs with --current, overrides from flags, as JSON', async () => {
     const { stdout } = await plan('--no-ecs', '--current', 'web=2,idle=0', '--set', 'web.maxWorkers=2', '--json');
     const out = JSON.parse(stdout);
@@ -50,23 +66,22 @@ describe('celery-autoscaler plan (a dry run against the live broker and the ECS 
   });
 
   test.each([
-    ['an override above maxWorkers', ['--set', 'web.minWorkers=9', '--no-ecs', '--current', '0'], /^error: invalid execution input: services\.web\.minWorkers: 9 is above maxWorkers \(4\)$/],
+    ['an override above maxWorkers', ['--set', 'web.minWorkers=9', '--no-ecs', '--current', '0'], /^error: --set web\.minWorkers=9: services\.web\.minWorkers: 9 is above maxWorkers \(4\)$/],
     ['an unknown service in --set', ['--set', 'api.desired=1', '--no-ecs', '--current', '0'], /services\.api: unknown service \(configured: web, idle\)/],
-    ['--no-ecs without --current', ['--no-ecs'], /--current: --no-ecs needs the current workers/],
-    ['a count for an unknown service', ['--no-ecs', '--current', 'web=1,api=2'], /--current: api: unknown service/],
-  ])('%s: one line naming it, exit 1', async (_name, args, message) => {
+    ['--no-ecs without --current', ['--no-ecs'], /^error: --current is required with --no-ecs/],
+    ['a count for an unknown service', ['--no-ecs', '--current', 'web=1,api=2'], /^error: --current web=1,api=2: api: unknown service/],
+  ])('%s: a usage error, one line naming the flag and the hint, exit 2', async (_name, args, message) => {
     const err = await plan(...args).catch((e) => e);
-    expect(err.code).toBe(1);
-    expect(err.stderr.trim().split('\n')).toHaveLength(1);
-    expect(err.stderr.trim()).toMatch(message);
+    expect(err.code).toBe(2);
+    expect(err.stderr.trim().split('\n')).toEqual([expect.stringMatching(message), '(celery-autoscaler plan --help lists the options)']);
   });
 
-  test('an unreachable broker: one line, exit 1', async () => {
+  test('an unreachable broker: one line in the user\'s words (the URL given), exit 1', async () => {
     const port = await freePort();
     const err = await plan('--no-ecs', '--current', '1', '--broker-url', `redis://127.0.0.1:${port}/0`).catch((e) => e);
     expect(err.code).toBe(1);
     expect(err.stderr.trim().split('\n')).toHaveLength(1);
-    expect(err.stderr).toMatch(/^error: .*broker/);
+    expect(err.stderr).toMatch(new RegExp(`^error: the broker at redis://127\\.0\\.0\\.1:${port}/0 is not reachable: no connection after \\d+\\.\\d s`));
   });
 
   test('ECS that cannot be read: exit 1 naming what could not be read, no table', async () => {

@@ -150,11 +150,11 @@ describe('celery-autoscaler record (real workers with -E, the real CLI)', () => 
     }
   });
 
-  test('an existing --out is not overwritten without --force', async () => {
+  test('an existing --out is not overwritten without --force: a usage error (exit 2) naming --out', async () => {
     writeFileSync(join(dir, 'keep.csv'), 'x');
     const err = await run('node', [BIN, 'record', '--broker-url', server.url, '--out', join(dir, 'keep.csv'), '--minutes', '1']).catch((e) => e);
-    expect(err.code).toBe(1);
-    expect(err.stderr).toMatch(/exists: pass --force/);
+    expect(err.code).toBe(2);
+    expect(err.stderr).toMatch(/^error: --out .*exists: pass --force/);
     expect(readFileSync(join(dir, 'keep.csv'), 'utf8')).toBe('x');
   });
 });

@@ -76,14 +76,14 @@ describe('celery-autoscaler run (Step Functions emulator over the local stack)',
   });
 
   test.each([
-    ['an unknown service', ['--set', 'api.desired=1'], /^error: invalid execution input: services\.api: unknown service \(configured: web\)$/],
+    ['an unknown service', ['--set', 'api.desired=1'], /^error: --set api\.desired=1: services\.api: unknown service \(configured: web\)$/],
     ['above hardMaxWorkers', ['--set', 'web.maxWorkers=99'], /services\.web\.maxWorkers: 99 is above hardMaxWorkers \(20\)/],
     ['minWorkers above maxWorkers', ['--set', 'web.minWorkers=4,web.maxWorkers=2'], /services\.web\.minWorkers: 4 is above maxWorkers \(2\)/],
     ['a value that is not a number', ['--set', 'web.desired=two'], /services\.web\.desired: Expected number, received string/],
-    ['a malformed --set', ['--set', 'web=2'], /--set: "web=2": expected SERVICE\.KEY=VALUE/],
-    ['a file that is not JSON', ['--input', 'bad.json'], /^error: invalid input .*bad\.json: not valid JSON/],
+    ['a malformed --set', ['--set', 'web=2'], /^error: option '--set <service\.key=value>' argument 'web=2' is invalid\. expected SERVICE\.KEY=VALUE/],
+    ['a file that is not JSON', ['--input', 'bad.json'], /^error: --input .*bad\.json: not valid JSON/],
     ['a wrong type in the file', ['--input', 'type.json'], /dryRun: Expected boolean, received string/],
-    ['a missing file', ['--input', 'missing.json'], /cannot read file: ENOENT/],
+    ['a missing file', ['--input', 'missing.json'], /^error: --input .*missing\.json: no such file$/],
     ['an unknown flag', ['--bogus'], /^error: unknown option '--bogus'/],
     ['a bad poll interval', ['--poll-interval', '0'], /^error: option '--poll-interval <s>' argument '0' is invalid\. must be a number > 0$/],
   ])('bad input (%s): one clear line, exit 2, nothing started', async (_name, args, message) => {

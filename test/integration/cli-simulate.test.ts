@@ -70,7 +70,7 @@ describe('celery-autoscaler simulate (starts no Redis: the simulator is pure)', 
     writeFileSync(join(dir, 'a-file'), '');
     for (const [out, why] of [['/proc/nope', /cannot create \/proc\/nope \(E[A-Z]+\)/], [join(dir, 'a-file', 'sub'), /a-file is not a directory/]] as const) {
       const err = await run('node', [BIN, 'simulate', '--trace', 'bursts', '--out', out], { timeout: 20_000 }).catch((e) => e);
-      expect(err.code).toBe(1);
+      expect(err.code).toBe(2);
       expect(err.stderr).toMatch(new RegExp(`^error: --out ${out.replace(/[/.]/g, '\\$&')}: .*${why.source}`));
     }
   });

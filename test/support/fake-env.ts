@@ -68,6 +68,8 @@ export interface World {
   tasks: Record<string, EcsTask[]>;
   /** Nodes that never confirm cancel_consumer / add_consumer. */
   silent: string[];
+  /** Services ECS Service Auto Scaling also scales: what `ecs.otherAutoscaling` says about them. */
+  otherAutoscaling: Record<string, string>;
 }
 
 export interface Call {
@@ -97,7 +99,7 @@ const fmt = (v: unknown): string => (Array.isArray(v) ? `[${v.map(fmt).join(',')
 export function fakeEnv(opts: { config?: AutoscalerConfig; world?: Partial<World>; now?: number; holding?: boolean } = {}): FakeEnv {
   const clock = { now: opts.now ?? T0 };
   const store = new MemoryStore(() => clock.now);
-  const world: World = { nodes: [], missing: [], held: {}, pending: {}, ecs: {}, tasks: {}, silent: [], ...opts.world };
+  const world: World = { nodes: [], missing: [], held: {}, pending: {}, ecs: {}, tasks: {}, silent: [], otherAutoscaling: {}, ...opts.world };
   const recorded: Call[] = [];
   const failures = new Map<string, Error>();
   const answers = new Map<string, (...args: never[]) => unknown>();
@@ -130,6 +132,7 @@ export function fakeEnv(opts: { config?: AutoscalerConfig; world?: Partial<World
     setDesired: (service, desired) => {
       world.ecs[service] = { ...(world.ecs[service] ?? ecsObs(0)), desired };
     },
+    otherAutoscaling: (service) => world.otherAutoscaling[service] ?? null,
   };
 
   /** Records each call, then throws a configured failure or answers (overridden, or the real one). */

@@ -40,6 +40,8 @@ describe('ComputePlan decide: the planner’s decisions as changes and holds', (
     times?: ScaleTimes;
     skipCooldown?: boolean;
     desired?: number;
+    /** ECS Service Auto Scaling on the service, as MeasureQueues records it. */
+    other?: string;
     /** The one change, or the hold's reason. */
     expected: { from: number; to: number; direction: 'up' | 'down'; perWorkerPerMinute: number } | RegExp;
   }
@@ -50,11 +52,15 @@ describe('ComputePlan decide: the planner’s decisions as changes and holds', (
     { name: 'an operator’s desired count is the change', pending: 0, workers: 0, desired: 3, expected: { from: 0, to: 3, direction: 'up', perWorkerPerMinute: 60 } },
     { name: 'no work and no workers is no change', pending: 0, workers: 0, expected: /no change/ },
     { name: 'an idle fleet past its window and idle time is a scale-down', cfg: { stabilizationSeconds: 0, idleMinutes: 0, scaleDownCooldownSeconds: 0 }, pending: 0, workers: 3, expected: { from: 3, to: 0, direction: 'down', perWorkerPerMinute: 60 } },
+    { name: 'a service another autoscaler scales is held with its reason, a backlog notwithstanding', pending: 3000, workers: 1, other: 'ECS Service Auto Scaling (Application Auto Scaling) also scales service/c/web-svc', expected: /^not scaled: ECS Service Auto Scaling \(Application Auto Scaling\) also scales service\/c\/web-svc$/ },
+    { name: 'and by hand too', pending: 0, workers: 1, desired: 3, other: 'ECS Service Auto Scaling also scales it', expected: /^not scaled: ECS Service Auto Scaling also scales it$/ },
     { name: 'the throughput travels rounded to hundredths', cfg: { tasksPerWorkerPerMinute: 1 / 3 }, pending: 10, workers: 0, expected: { from: 0, to: 8, direction: 'up', perWorkerPerMinute: 0.33 } },
   ];
   test.each(rows)('$name', (r) => {
     const services = { [SERVICE]: serviceConfig(r.cfg) };
-    const { output } = decide(services, { cycle: cycle() }, observation(r.pending, r.workers), { skipCooldown: r.skipCooldown ?? false, dryRun: false, desired: r.desired === undefined ? undefined : { [SERVICE]: r.desired } }, { histories: {}, times: { [SERVICE]: r.times ?? {} } });
+    const o = observation(r.pending, r.workers);
+    if (r.other) o.services[SERVICE].otherAutoscaling = r.other;
+    const { output } = decide(services, { cycle: cycle() }, o, { skipCooldown: r.skipCooldown ?? false, dryRun: false, desired: r.desired === undefined ? undefined : { [SERVICE]: r.desired } }, { histories: {}, times: { [SERVICE]: r.times ?? {} } });
     if (r.expected instanceof RegExp) {
       expect(output.changes).toEqual([]);
       expect(output.holds).toEqual([{ service: SERVICE, reason: expect.stringMatching(r.expected) }]);

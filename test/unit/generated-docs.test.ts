@@ -23,6 +23,19 @@ describe('generated docs: the config reference and the cost table', () => {
     expect(lines(section)).toEqual(lines(payloadSection()));
   });
 
+  test('the shipped autoscaler.config.yml sets no measured default to another value (one docs/config.md calls worse)', () => {
+    // From the same descriptions docs/config.md is generated from: "Default X, measured: …" says
+    // X was measured against the other values, so the example config carries X or leaves the key out.
+    const service = (configJsonSchema().properties as Record<string, { additionalProperties: { properties: Record<string, { description?: string; default?: unknown }> } }>).services.additionalProperties.properties;
+    const measured = Object.entries(service).filter(([, p]) => /\bDefault [^,]*, measured\b/.test(p.description ?? ''));
+    expect(measured.map(([k]) => k)).toEqual(expect.arrayContaining(['scaleDownThreshold', 'scaleDownCooldownSeconds', 'stabilizationSeconds', 'idleMinutes']));
+    const shipped = parseYaml(read(join(__dirname, '..', '..', 'autoscaler.config.yml'))) as { services: Record<string, Record<string, unknown>> };
+    const worse = Object.entries(shipped.services).flatMap(([name, s]) => measured
+      .filter(([key, p]) => key in s && s[key] !== p.default)
+      .map(([key, p]) => `services.${name}.${key}: ${JSON.stringify(s[key])}, measured default ${JSON.stringify(p.default)}`));
+    expect(worse).toEqual([]);
+  });
+
   test('every key of the schema has a meaning in the reference', () => {
     const docs = renderConfigDocs();
     expect(docs).not.toMatch(/\| \|\n/);

@@ -65,7 +65,23 @@ describe('MeasureQueues step: the measurement and the self-healing of queues', (
     expect(queuesRestored).toBe(0);
     expect(env.calls('workers', 'ecs')).toEqual([
       'workers.inspect {"withQueues":true}', 'workers.pending [q1,q2,q3]', `ecs.describe ${SERVICE}`, `ecs.tasks ${SERVICE}`, 'ecs.describe api', 'ecs.tasks api',
+      `ecs.otherAutoscaling ${SERVICE}`, 'ecs.otherAutoscaling api',
     ]);
+  });
+
+  const OTHER_AS = 'ECS Service Auto Scaling (Application Auto Scaling) also scales service/c/web-svc (scalable target, min 1, max 10): …';
+  test.each([
+    ['a service another autoscaler scales: recorded for the planner to hold', {}, undefined, { otherAutoscaling: OTHER_AS, errors: [] }, 2],
+    ['one whose config allows it: not even asked', { allowOtherAutoscaling: true }, undefined, { errors: [] }, 1],
+    ['one that cannot be asked: an error (no scale-down), not assumed absent', {}, new Error('AccessDeniedException: not authorized'), { errors: ['Error: AccessDeniedException: not authorized'] }, 2],
+  ])('another autoscaler: %s', (_name, over, failure, expected, asked) => {
+    const env = fakeEnv({ config: configOf({ [SERVICE]: serviceConfig(over), api: serviceConfig({ service: 'api-svc', queues: ['q3'] }) }), world: { ecs: { [SERVICE]: ecsObs(2), api: ecsObs(0) }, tasks: { [SERVICE]: [] }, otherAutoscaling: { [SERVICE]: OTHER_AS } } });
+    if (failure) env.fail('ecs.otherAutoscaling', failure);
+    const { observation } = runSync(measureQueues(env, {}, EXEC));
+    const web = observation.services[SERVICE];
+    expect({ otherAutoscaling: web.otherAutoscaling, errors: web.errors }).toEqual({ otherAutoscaling: undefined, ...expected });
+    expect(observation.services.api.otherAutoscaling).toBeUndefined();
+    expect(env.calls('ecs.otherAutoscaling')).toHaveLength(asked);
   });
 
   const healing: [string, { dryRun?: boolean }, string[], string[], number, string][] = [
