@@ -94,6 +94,45 @@ describe('BRANCH_FLOW routes every payload as the ASL does', () => {
     expect(simulator).toBe(aslNext(branch, state, doc));
   });
 
+  // What each outcome must lead to, written from the design (docs/architecture.md), not read off
+  // either copy: a route that is wrong in both the ASL and BRANCH_FLOW fails here.
+  const INTENT: [BranchState, Record<string, unknown>, string, string][] = [
+    ['CheckCooldown', { allowed: false, direction: 'up' }, 'HeldByCooldown', 'a held service does nothing'],
+    ['CheckCooldown', { allowed: false, direction: 'down' }, 'HeldByCooldown', 'a held service does nothing'],
+    ['CheckCooldown', { allowed: true, direction: 'up' }, 'ScaleUp', 'a scale-up raises the count at once'],
+    ['CheckCooldown', { allowed: true, direction: 'down' }, 'DrainWorkers', 'a scale-down drains first'],
+    ['ScaleUp', { status: 'scaledUp' }, 'End', 'a scale-up ends its branch'],
+    ['DrainWorkers', { status: 'nothing' }, 'NothingToDrain', 'nobody to drain ends the branch'],
+    ['DrainWorkers', { status: 'draining' }, 'WaitForDrain', 'cancelled workers are polled'],
+    ['CheckDrain', { status: 'waiting' }, 'WaitForDrain', 'still busy: poll again'],
+    ['CheckDrain', { status: 'draining' }, 'WaitForDrain', 'still busy: poll again'],
+    ['CheckDrain', { status: 'release' }, 'ScaleDown', 'an emptied worker is removed at once'],
+    ['CheckDrain', { status: 'timedOut' }, 'RestoreConsumers', 'a drain out of time gives the queues back'],
+    ['CheckDrain', { status: 'abandoned' }, 'RestoreConsumers', 'a drain overtaken by new work gives the queues back'],
+    ['ScaleDown', { status: 'draining' }, 'WaitForDrain', 'others still drain: poll them'],
+    ['ScaleDown', { status: 'abandoned' }, 'RestoreConsumers', 'new work at the last look: the rest get their queues back'],
+    ['ScaleDown', { status: 'stopping' }, 'WaitForTasksToStop', 'all removed: wait for ECS to stop them'],
+    ['RestoreConsumers', { status: 'stopping' }, 'ReleaseProtection', 'queues given back: then protection is cleared'],
+    ['RestoreConsumers', { status: 'done' }, 'ReleaseProtection', 'queues given back: then protection is cleared'],
+    ['WaitForDrain', { status: 'draining' }, 'CheckDrain', 'a wait ends in a poll'],
+    ['WaitForTasksToStop', { status: 'stopping' }, 'ReleaseProtection', 'a wait ends in a look at the stopping tasks'],
+    ['ReleaseProtection', { status: 'stopping' }, 'WaitForTasksToStop', 'removed tasks still up: wait again'],
+    ['ReleaseProtection', { status: 'done' }, 'ScaledDown', 'protection cleared: the branch ends'],
+  ];
+  test.each(INTENT)('%s with %j goes to %s (%s), in the ASL and in BRANCH_FLOW', (state, out, to) => {
+    const doc = state === 'CheckCooldown' ? cooldownOutput(out as never) : state === 'DrainWorkers' && out.status === 'nothing' ? { service: 'web', ...out } : { ...drain(), ...out };
+    expect(aslNext(branch, state, doc)).toBe(to);
+    expect((BRANCH_FLOW[state] as (o: unknown) => string)(doc)).toBe(to);
+  });
+
+  test('the intent table covers every status a drain can have after each drain state', () => {
+    for (const state of ['CheckDrain', 'ScaleDown', 'ReleaseProtection'] as const) {
+      const covered = INTENT.filter(([s]) => s === state).map(([, o]) => o.status);
+      const possible = { CheckDrain: ['waiting', 'draining', 'release', 'timedOut', 'abandoned'], ScaleDown: ['draining', 'abandoned', 'stopping'], ReleaseProtection: ['stopping', 'done'] }[state];
+      expect(covered.sort()).toEqual([...possible].sort());
+    }
+  });
+
   test('every Task and Wait state of a branch, but the error path, is in BRANCH_FLOW, and no other', () => {
     const steps = Object.entries(branch).filter(([name, s]) => (s.Type === 'Task' || s.Type === 'Wait') && name !== 'ReleaseAfterError').map(([name]) => name);
     expect(Object.keys(BRANCH_FLOW).sort()).toEqual(steps.sort());
