@@ -1,7 +1,7 @@
 // The autoscaler's own AWS bill per month, from list prices and the counts the project measured
 // (transitions per cycle from local runs of the real ASL, handler durations, log bytes).
-// `npm run docs:cost` writes docs/cost.md; test/unit/cost-docs.test.ts keeps it current.
-import { writeFileSync } from 'node:fs';
+// `npm run docs:cost` writes docs/cost.md; test/unit/generated-docs.test.ts keeps it current.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** us-east-1 list prices, read 2026-11-25 (sources in docs/cost.md). */
@@ -20,8 +20,25 @@ export const FREE = { stateTransitions: 4000, lambdaRequests: 1e6, lambdaGbSecon
 
 const CYCLES = 60 * 24 * 30; // rate(1 minute), a 30-day month
 const MEMORY_GB = 256 / 1024;
-/** Billed ms per invocation: measured locally (MeasureQueues median 30 ms, ComputePlan 1 ms, 2 services) plus AWS API and network round trips. */
-const MS = { MeasureQueues: 150, ComputePlan: 20, other: 60 };
+/**
+ * A figure a bench section measured, read from docs/benchmarks.md: the cost follows the latest run,
+ * and a run that changes it makes docs/cost.md stale (test/unit/generated-docs.test.ts).
+ */
+function measured(section: string, row: RegExp, column: number): number {
+  const doc = readFileSync(join(__dirname, '..', 'docs', 'benchmarks.md'), 'utf8');
+  const body = new RegExp(`<!-- bench:${section} -->([\\s\\S]*?)<!-- /bench:${section} -->`).exec(doc)?.[1] ?? '';
+  const line = body.split('\n').find((l) => row.test(l));
+  const value = Number(line?.split('|')[column + 1]?.trim().replace(/[^\d.]/g, ''));
+  if (!line || !Number.isFinite(value)) throw new Error(`docs/benchmarks.md, section ${section}: no row ${row} (run npx tsx bench/run.ts ${section})`);
+  return value;
+}
+
+/** AWS API and VPC round trips a step makes beyond what the local benchmarks measure. */
+const NETWORK_MS = 70;
+/** MeasureQueues' median for 20 workers and 50 queues (bench section measure). */
+const MEASURE_MS = measured('measure', /^\| a cycle's measurement/, 2);
+/** Billed ms per invocation: the measured step plus its AWS round trips. */
+const MS = { MeasureQueues: Math.round(MEASURE_MS + NETWORK_MS), ComputePlan: 20, other: 60 };
 /** Measured: 4.1 KB of JSON logs and EMF per no-change cycle, plus Lambda's START/END/REPORT lines. */
 const LOG_KB = { noChange: 4.8, perExtraInvocation: 1.5 };
 
@@ -36,10 +53,14 @@ interface Month {
 }
 
 /**
- * 1,000 workers × 200 task names, from docs/benchmarks.md: MeasureQueues 1,424 ms (measure-fleet,
- * median on one core, as at 1,769 MB, one vCPU), ComputePlan 678 ms (plan-fleet, 512 MB).
+ * 1,000 workers × 200 task names, from docs/benchmarks.md: MeasureQueues (measure-fleet, median on
+ * one core, as at 1,769 MB, one vCPU) and ComputePlan (plan-fleet, 512 MB), plus round trips.
  */
-const FLEET_MS = { MeasureQueues: 1424, ComputePlan: 678, other: 100 };
+const FLEET_MS = {
+  MeasureQueues: Math.round(measured('measure-fleet', /^\| 1000 \| 200 \|/, 3) + NETWORK_MS),
+  ComputePlan: Math.round(measured('plan-fleet', /^\| [\d.]+ MB →/, 2) + NETWORK_MS),
+  other: 100,
+};
 const FLEET_MEMORY_GB = { MeasureQueues: 1769 / 1024, ComputePlan: 512 / 1024, other: MEMORY_GB };
 
 /** 2 services (default: 2 queues, reports: 1) as in autoscaler.config.yml. */
@@ -116,7 +137,7 @@ export function renderCostDocs(): string {
     '  `ComputePlan`, `AnyChanges?`, `NoChange`); a scale-up 10; a drained scale-down 13 + 3 per drain poll',
     '  (`WaitForDrain`, `CheckDrain`, `Drained?`, every 5 s) + 3 per wait for the tasks to stop. Retries count too.',
     `- **Lambda**: 256 MB arm64; billed ms per invocation assumed ${MS.MeasureQueues} (MeasureQueues), ${MS.ComputePlan} (ComputePlan),`,
-    `  ${MS.other} (other steps): measured locally at a 30 ms median for MeasureQueues and 1 ms for ComputePlan with`,
+    `  ${MS.other} (other steps): MeasureQueues is the ${MEASURE_MS} ms median the measure benchmark measured (20 workers, 50 queues) plus ${NETWORK_MS} ms for AWS API and VPC round trips; ComputePlan took about 1 ms with`,
     '  two services, plus AWS API and VPC round trips. Cold starts are rare at one cycle a minute (containers stay warm).',
     '- **Metrics**: PendingMessages per queue (3) + InFlightTasks, DesiredWorkers, RunningWorkers per service (6) +',
     '  MeasureLatency = 10; ScaleActions, DrainDuration and DrainTimeouts per service add 6 once they are emitted.',

@@ -131,8 +131,8 @@ describe('every crash point of the cycle, on the simulator\'s world', () => {
   });
 
   test('docs/reliability.md ends with the crash points section these runs write (npm run crashpoints:report)', () => {
-    if (results.size !== cases.length) return; // some rows were filtered out: nothing to compare
-    const ordered = cases.map((c) => results.get(c.label) as CrashPointResult);
+    // Rows filtered out of this run (jest -t) are run here, so the check never passes by skipping.
+    const ordered = cases.map((c) => results.get(c.label) ?? { case: c, run: runCrashScenario(c.scenario, [c.fault]) });
     const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'reliability.md'), 'utf8');
     expect(doc).toBe(withCrashPointsSection(doc, renderCrashPoints(ordered)));
   });

@@ -16,3 +16,11 @@ test('every measured figure in the README\'s Limits section appears in docs/benc
   const missing = figures.filter((f) => !new RegExp(`(^|[^\\d.,])(${f.replace(/[.]/g, '\\.')}|${f.replace(/,/g, '').replace(/[.]/g, '\\.')})([^\\d]|$)`, 'm').test(bench));
   expect(missing).toEqual([]);
 });
+
+test('every dollar figure in the README\'s Cost section is a total in the generated docs/cost.md', () => {
+  const cost = /## Cost\n([\s\S]*?)\n## /.exec(read('README.md'))?.[1] ?? '';
+  const figures = [...cost.matchAll(/\$(\d[\d,]*\.\d\d)/g)].map((m) => m[1]);
+  expect(figures.length).toBeGreaterThanOrEqual(6);
+  const totals = read('docs/cost.md');
+  expect(figures.filter((f) => !totals.includes(`$${f}`))).toEqual([]);
+});
