@@ -19,9 +19,12 @@ export interface FailedResult {
  * it worked: otherwise the next cycle finishes the job from it), the lock is released. A service
  * another cycle holds now is left to that cycle.
  */
-export function decide(input: FailedBranch, holder: string | null): { restore: string[]; cleanups: Cleanup[]; leftTo: string | null } {
+export function decide(input: FailedBranch, holder: string | null, recorded: string[] = []): { restore: string[]; cleanups: Cleanup[]; leftTo: string | null } {
   if (holder !== null && holder !== input.cycle.execution) return { restore: [], cleanups: [], leftTo: holder };
-  const restore = [...(input.draining ?? []), ...(input.empty ?? [])].map((d) => d.node);
+  // The payload's nodes, and the drain record's: a DrainWorkers that died after cancel_consumer
+  // hands its Catch only its own input, with no node in it. Removed ones stay removed.
+  const released = new Set((input.released ?? []).map((d) => d.node));
+  const restore = [...new Set([...(input.draining ?? []), ...(input.empty ?? [])].map((d) => d.node).concat(recorded))].filter((n) => !released.has(n));
   return { restore, cleanups: [...(restore.length > 0 ? ['restore' as const] : []), 'unprotect', 'forget-drain', 'release'], leftTo: null };
 }
 
@@ -47,7 +50,16 @@ export function* releaseAfterError(env: Env, input: FailedBranch): Step<FailedRe
   } catch {
     holder = input.cycle.execution; // unreadable: try to undo our own part anyway
   }
-  const plan = decide(input, holder);
+  let recorded: string[] = [];
+  if (holder === null || holder === input.cycle.execution) {
+    try {
+      const record = (yield* call(env.history.drainRecords([service])))[service];
+      if (record && record.execution === input.cycle.execution) recorded = record.nodes.map((n) => n.node);
+    } catch {
+      /* unreadable: the payload's nodes, and the next cycle's repair from the record */
+    }
+  }
+  const plan = decide(input, holder, recorded);
   const cleanup: string[] = plan.leftTo ? [`left to ${plan.leftTo}, which holds the service now`] : [];
   let undone = true;
   const steps: Record<Cleanup, [string, () => Step<unknown>]> = {

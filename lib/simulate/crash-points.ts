@@ -196,7 +196,10 @@ function runWorld(scenario: CrashScenario, all: Fault[], target: Fault | undefin
       }
       if ((call === 'history.saveProtected' || call === 'history.want') && !Number.isFinite(args[2] as number)) violate(`${call} without an expiry`);
     },
-    onStep: () => look(),
+    onStep: (r) => {
+      look();
+      if (r.outcome.ok) afterCleanup(r.state, r.outcome.value);
+    },
   });
   const store = (): MemoryStore | null => (faultsRun.env?.history instanceof MemoryStore ? faultsRun.env.history : null);
   const queueless = new Map<string, number>();
@@ -210,6 +213,30 @@ function runWorld(scenario: CrashScenario, all: Fault[], target: Fault | undefin
     name: scenario.name,
     tasks: scenario.tasks,
     horizonSeconds: Math.max(...scenario.tasks.map((t) => t.arrival + t.duration)) + bound + lockLeaseMs() / 1000 + 2 * CYCLE_SECONDS,
+  };
+  /**
+   * A cleanup path must leave every worker it touched consuming its queues the moment it ends:
+   * the next cycle's self-healing (counted apart, in `queueless`) never excuses one that forgot.
+   */
+  const afterCleanup = (state: string, out: unknown) => {
+    const world = cloudRef;
+    const s = store();
+    if (!world || !s) return;
+    const cancelled = new Set(faultsRun.env?.workers ? (faultsRun.env.workers.inspect() as { nodes: { node: string; queues?: string[] }[] }).nodes.filter((n) => (n.queues ?? []).length === 0).map((n) => n.node) : []);
+    const working = (node: string) => world.workers.some((w) => w.node === node && w.status === 'RUNNING' && !w.stopping);
+    const withoutQueues = (node: string) => working(node) && (cancelled.has(node) || !world.workers.some((w) => w.node === node && w.consuming));
+    let touched: string[] = [];
+    if (state === 'RestoreConsumers') touched = (out as { restored?: string[] }).restored ?? [];
+    const ended = (state === 'ReleaseProtection' && (out as { status?: string }).status === 'done')
+      || (state === 'ReleaseAfterError' && !/cleanup incomplete/.test((out as { result?: string }).result ?? '') && !((out as { cleanup?: string[] }).cleanup ?? []).some((c) => c.startsWith('left to')));
+    if (ended) {
+      // The service is free again: no worker outside another cycle's live drain may lack its queues.
+      const holder = s.lockHolder(svc.name);
+      const drain = s.drainRecords([svc.name])[svc.name];
+      const live = drain !== null && holder === drain.execution ? new Set(drain.nodes.map((n) => n.node)) : new Set<string>();
+      touched = world.workers.map((w) => w.node).filter((n) => !live.has(n));
+    }
+    for (const node of touched) if (withoutQueues(node)) violate(`${state} ended at ${world.now} s with ${node} still without its queues`);
   };
   const look = () => {
     const world = cloudRef;
@@ -399,7 +426,7 @@ export function renderCrashPoints(results: CrashPointResult[]): string {
     '',
     `Scenarios (${scenarios.length}): ${scenarios.join('; ')}. The points of each are found by running it without faults: every distinct run of each state (its port calls and where it routes) and each of its calls. \`npm run crashpoints:report -- --every-run\` crashes every run of each state instead (a few thousand runs, ~15 s) and prints what broke.`,
     '',
-    'Checked in every run: every task completes exactly once and none is interrupted; ECS never stops a worker while it runs a task (SIGTERM would let a short one finish, so this is checked apart); desired stays within [minWorkers, maxWorkers]; no lock is held past its lease; no worker outside a live drain goes without its queues for more than 2 cycles; at the end no drain record, protection record, lock or ECS protection remains, every live worker consumes its queues, and the fleet was back at minWorkers within stabilization + drain timeout + 3 cycles of the last task.',
+    'Checked in every run: every task completes exactly once and none is interrupted; ECS never stops a worker while it runs a task (SIGTERM would let a short one finish, so this is checked apart); desired stays within [minWorkers, maxWorkers]; no lock is held past its lease; a cleanup path (RestoreConsumers, ReleaseProtection, ReleaseAfterError) leaves every worker it touched consuming its queues the moment it ends, so the next cycle\'s self-healing never excuses one; no other worker outside a live drain goes without its queues for more than 2 cycles (a dead cycle\'s repair); at the end no drain record, protection record, lock or ECS protection remains, every live worker consumes its queues, and the fleet was back at minWorkers within stabilization + drain timeout + 3 cycles of the last task.',
     '',
     `**${held} of ${total} held every invariant.**`,
     '',

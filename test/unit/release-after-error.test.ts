@@ -15,6 +15,15 @@ describe('ReleaseAfterError decide: what to undo after a failure', () => {
   test.each(rows)('%s', (_name, input, holder, restore, cleanups, leftTo) => {
     expect(decide(failed(input), holder)).toEqual({ restore: restore.map(nodeName), cleanups, leftTo });
   });
+
+  const recordRows: [string, Partial<FailedBranch>, number[], number[]][] = [
+    ['a DrainWorkers that died after cancel_consumer: the payload names nobody, its drain record does', {}, [1, 2], [1, 2]],
+    ['the record and the payload together, each node once', { draining: [drainNode(1)] }, [1, 2], [1, 2]],
+    ['a node the drain already removed stays removed, whatever the record says', { released: [drainNode(2)] }, [1, 2], [1]],
+  ];
+  test.each(recordRows)('%s', (_name, input, recorded, restore) => {
+    expect(decide(failed(input), EXEC, recorded.map(nodeName)).restore).toEqual(restore.map(nodeName));
+  });
 });
 
 describe('causeOf: the message a person needs from a Lambda error', () => {
@@ -69,6 +78,21 @@ describe('ReleaseAfterError step over fake ports', () => {
     env.fail('workers.add');
     const out = runSync(releaseAfterError(env, input));
     expect(out.cleanup).toEqual([`consumers restored to ${nodeName(1)}, ${nodeName(2)} failed: Error`, 'protection cleared', 'lock released']);
+  });
+
+  test('gives the nodes of its own drain record their queues back (a DrainWorkers that died after cancelling)', () => {
+    const env = fakeEnv({ holding: true, world: { tasks: { [SERVICE]: [task(1), task(2)] } } });
+    env.store.saveDrain(SERVICE, { execution: EXEC, nodes: [{ node: nodeName(1), taskId: 'task0001' }, { node: nodeName(2), taskId: 'task0002' }], queues: QUEUES, at: T0 });
+    runSync(releaseAfterError(env, failed()));
+    expect(env.calls('workers')).toEqual([`workers.add [${QUEUES.join(',')}] [${nodeName(1)},${nodeName(2)}]`]);
+    expect(env.store.drainRecords([SERVICE])[SERVICE]).toBeNull();
+  });
+
+  test('another cycle\'s drain record is not ours to give back', () => {
+    const env = fakeEnv({ holding: true, world: { tasks: { [SERVICE]: [task(1)] } } });
+    env.store.saveDrain(SERVICE, { execution: OTHER, nodes: [{ node: nodeName(1), taskId: 'task0001' }], queues: QUEUES, at: T0 });
+    runSync(releaseAfterError(env, failed()));
+    expect(env.calls('workers')).toEqual([]);
   });
 
   test('a service another cycle holds is left alone', () => {
