@@ -178,9 +178,11 @@ export interface FleetCycle {
 /**
  * One cycle through the real steps, as statemachines/autoscaler.asl.json shapes the data between
  * them (the Map's ItemSelector, the branch ends' Pass, the Map's results under `results`).
- * `empty(service, poll)` says which nodes hold nothing at a drain's n-th poll.
+ * `empty(service, poll, draining, elapsedMs)` says which nodes hold nothing at a drain's n-th poll,
+ * `elapsedMs` into its branch (the branches run one after another here, each on its own timeline,
+ * as Step Functions runs them side by side).
  */
-export function runFleetCycle(fleet: Fleet, input: Record<string, unknown>, empty: (service: string, poll: number, draining: string[]) => string[] = (_s, _p, d) => d): FleetCycle {
+export function runFleetCycle(fleet: Fleet, input: Record<string, unknown>, empty: (service: string, poll: number, draining: string[], elapsedMs: number) => string[] = (_s, _p, d) => d): FleetCycle {
   const env = fleet.env();
   const sizes: Sizes = {};
   const weigh = (state: string, i: unknown, o: unknown) => {
@@ -204,6 +206,7 @@ export function runFleetCycle(fleet: Fleet, input: Record<string, unknown>, empt
     let payload: unknown = item;
     const path: string[] = [];
     let polls = 0;
+    const branchStart = fleet.now();
     while (state in STEPS || state.startsWith('Wait')) {
       path.push(state);
       if (state.startsWith('Wait')) {
@@ -211,7 +214,7 @@ export function runFleetCycle(fleet: Fleet, input: Record<string, unknown>, empt
         if (state === 'WaitForDrain') {
           polls += 1;
           const d = payload as { draining: { node: string }[] };
-          for (const n of empty(change.service, polls, d.draining.map((x) => x.node))) fleet.emptied.add(n);
+          for (const n of empty(change.service, polls, d.draining.map((x) => x.node), fleet.now() - branchStart)) fleet.emptied.add(n);
         }
         state = (BRANCH_FLOW[state as BranchState] as (o: unknown) => string)(payload);
         continue;
