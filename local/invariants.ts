@@ -1,5 +1,5 @@
 /**
- * The soak's invariants (issue 12), as pure checks over what the soak observes: one snapshot
+ * The soak's invariants, as pure checks over what the soak observes: one snapshot
  * per cycle (a tick of the schedule), and the task accounting at the end. No processes here,
  * so the checker has its own fast table test.
  */
@@ -131,6 +131,35 @@ export interface TaskAccount {
   /** Waiting in kombu's `unacked` for redelivery after visibility_timeout, when a fault took their worker or broker. */
   waitingInUnacked: string[];
   runTwice: string[];
+}
+
+/**
+ * What killed workers destroyed, decided from the fixture's record of the last worker to take each
+ * task (`received`, written in the worker's main process before the task can be acknowledged):
+ * a task never completed, not already blamed on a broker fault and not waiting in `unacked`
+ * (taken but not acknowledged: delivered again later) was destroyed by the fault that killed the
+ * worker that took it last. A task no worker ever received is the fault's only if it left the
+ * queues while that fault's worker was being stopped (`popped`). Anything else stays the
+ * autoscaler's loss: a task taken by a worker that no fault killed, or taken after the kill by
+ * another worker, is never blamed on the kill.
+ */
+export function destroyedByKills(o: {
+  sent: string[];
+  completions: Record<string, number>;
+  lostToFault: LostToFault;
+  received: Record<string, string>;
+  killed: ReadonlyMap<string, string>;
+  popped: ReadonlyMap<string, string>;
+  inUnacked: ReadonlySet<string>;
+}): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const k of o.sent) {
+    if ((o.completions[k] ?? 0) >= 1 || o.lostToFault.has(k) || o.inUnacked.has(k)) continue;
+    const by = o.received[k];
+    const fault = by !== undefined ? o.killed.get(by) : o.popped.get(k);
+    if (fault) out.set(k, fault);
+  }
+  return out;
 }
 
 /**

@@ -4,7 +4,7 @@ import { statePrefix } from '../lib/state/store';
 import type { CeleryWorker } from './celery/worker';
 import { mulberry32 } from '../lib/simulate/trace';
 import { FAULT_KINDS, faultSchedule, taskKeysIn, tasksInBroker, type FaultEnv, type FaultKind, type ScheduledFault, type Wrap } from './faults';
-import { accountTasks, InvariantChecker, type ServiceView, type Snapshot, type TaskAccount, type Violation } from './invariants';
+import { accountTasks, destroyedByKills, InvariantChecker, type ServiceView, type Snapshot, type TaskAccount, type Violation } from './invariants';
 import { LocalStack, type LocalStackOptions } from './local-stack';
 import type { LocalCycleResult } from './run-cycle';
 
@@ -50,6 +50,19 @@ export interface SoakResult {
 
 const CYCLE_SECONDS = 2;
 const LOCK_LEASE_SECONDS = 6;
+/**
+ * Seconds of a run kept after the load and the faults for the last tasks (15 s at most), a frozen
+ * worker's health check (30 s) and the return to the minimum: `--minutes N` lasts about N minutes.
+ */
+const TAIL_SECONDS = 30;
+/** After the load phase, the run ends at most this much later, whatever is still pending. */
+const MAX_TAIL_SECONDS = 120;
+
+/** How a run of `minutes` splits: load and faults, then the tail; the most it can last. */
+export function soakPlan(minutes: number): { loadSeconds: number; expectedSeconds: number; maxSeconds: number } {
+  const loadSeconds = Math.max(30, minutes * 60 - TAIL_SECONDS);
+  return { loadSeconds, expectedSeconds: loadSeconds + TAIL_SECONDS, maxSeconds: loadSeconds + MAX_TAIL_SECONDS };
+}
 
 /** Seconds instead of minutes, so a soak of a few minutes sees many scale-ups, drains and faults. */
 const svc = (queues: string[], o: Partial<LocalStackOptions['services'][string]> = {}): LocalStackOptions['services'][string] => ({
@@ -123,27 +136,32 @@ async function inUnacked(stack: LocalStack): Promise<Set<string>> {
   return taskKeysIn(Object.values(await stack.client.hgetall('unacked')));
 }
 
+/** Task keys the fixture saw each worker take last (`fixture:received`). */
+async function receivedBy(stack: LocalStack): Promise<Record<string, string>> {
+  return stack.results.hgetall('fixture:received');
+}
+
 /** A killed worker's prefetched message, or one held across a broker restart, waits in unacked for visibility_timeout (1 h). */
 const unackedExcused = (outcomes: Record<string, FaultOutcome>): boolean =>
   ['worker-sigkill', 'worker-sigstop-forever', 'redis-restart', 'redis-wiped'].some((k) => (outcomes[k]?.landed ?? 0) > 0);
 
 /**
- * The seeded fault soak (issue 12): the local stack (real redis-server, real Celery workers, the
+ * The seeded fault soak: the local stack (real redis-server, real Celery workers, the
  * ECS emulator, the real state machine started every 2 s, overlapping as the schedule does)
  * under waves of load, with faults drawn from the seed. Invariants are checked every cycle and
  * at the end; the same seed replays the same schedule of load and faults.
  */
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const kinds = o.kinds ?? FAULT_KINDS;
-  const totalSeconds = o.minutes * 60;
-  const loadSeconds = Math.max(20, totalSeconds * 0.6);
+  const plan = soakPlan(o.minutes);
+  const { loadSeconds } = plan;
   const stack = await LocalStack.start(SOAK_STACK);
   const services = Object.keys(stack.config.services);
   const queues = services.flatMap((s) => stack.config.services[s].queues);
   const waves = loadSchedule(o.seed, loadSeconds, queues);
   const schedule = faultSchedule(o.seed, loadSeconds, 6, kinds);
   const command = `npm run soak -- --minutes ${o.minutes} --seed ${o.seed}`;
-  o.log(`soak: seed ${o.seed}, ${o.minutes} min (load and faults for ${Math.round(loadSeconds)} s), replay: ${command}`);
+  o.log(`soak: seed ${o.seed}, ${o.minutes} min: load and faults for ${loadSeconds} s, then the last tasks and the return to the minimum; about ${plan.expectedSeconds} s, at most ${plan.maxSeconds} s; replay: ${command}`);
   o.log(`fault schedule: ${schedule.map((f) => `${f.at}s ${f.kind}`).join(', ')}`);
 
   const started = Date.now();
@@ -151,6 +169,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const control = new CeleryControl(stack.client, stack.config.broker);
   const checker = new InvariantChecker({ lockLeaseMs: LOCK_LEASE_SECONDS * 1000, graceCycles: 2 });
   const lostToFault = new Map<string, string>();
+  const killed = new Map<string, string>();
+  const popped = new Map<string, string>();
   const frozen = new Set<CeleryWorker>();
   const timers = new Set<NodeJS.Timeout>();
   const armed = new Set<Wrap>();
@@ -178,7 +198,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     return run;
   };
   const env: FaultEnv = {
-    stack, lostToFault, frozen, cycleSeconds: CYCLE_SECONDS, log: o.log, withoutPublishing: inTurn,
+    stack, lostToFault, killed, popped, frozen, cycleSeconds: CYCLE_SECONDS, log: o.log, withoutPublishing: inTurn,
     later: (ms, fn) => {
       const timer = setTimeout(() => {
         timers.delete(timer);
@@ -228,6 +248,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const pendingWaves = [...waves];
   const pendingFaults = [...schedule];
   let quietSince: number | null = null;
+  // Keys pending but found nowhere (no queue, no unacked, no live worker running them) at the previous check.
+  let nowhereBefore = new Set<string>();
   let reachedMinimumAt: number | null = null;
   const allowedMs = Math.max(...services.map((s) => stack.config.services[s].stabilizationSeconds + stack.config.services[s].drainTimeoutSeconds)) * 1000 + 3 * CYCLE_SECONDS * 1000;
   try {
@@ -287,15 +309,31 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
       if (quietSince !== null) {
         const counts = await stack.completed().catch(() => ({} as Record<string, number>));
-        const waiting = unackedExcused(outcomes) ? await inUnacked(stack).catch(() => new Set<string>()) : new Set<string>();
-        const settled = sent.every((k) => (counts[k] ?? 0) >= 1 || lostToFault.has(k) || waiting.has(k));
+        const unacked = await inUnacked(stack).catch(() => new Set<string>());
+        const waiting = unackedExcused(outcomes) ? unacked : new Set<string>();
+        const received = await receivedBy(stack).catch(() => ({} as Record<string, string>));
+        const byKills = destroyedByKills({ sent, completions: counts, lostToFault, received, killed, popped, inUnacked: unacked });
+        const pending = sent.filter((k) => !((counts[k] ?? 0) >= 1 || lostToFault.has(k) || byKills.has(k) || waiting.has(k)));
+        // A pending task found nowhere twice in a row (2 s apart) will not complete: it is lost, and
+        // waiting for it only stretches the run to its cap. Moving between places takes milliseconds.
+        let nowhere = new Set<string>();
+        if (pending.length > 0) {
+          const [queued, running] = await Promise.all([tasksInBroker(stack).catch(() => null), stack.results.hgetall('fixture:running').catch(() => null)]);
+          const live = new Set([...stack.workers.values()].filter((w) => !w.exited).map((w) => w.node));
+          if (queued && running) {
+            const where = new Set(queued);
+            nowhere = new Set(pending.filter((k) => !where.has(k) && !(k in running && live.has(running[k]))));
+          }
+        }
+        const settled = pending.every((k) => nowhere.has(k) && nowhereBefore.has(k));
+        nowhereBefore = nowhere;
         const atMinimum = services.every((s) => stack.ecs.liveTasks('local', s).length === stack.config.services[s].minWorkers);
         // The clock starts when the last task has run (or the faults ended, if later).
         if (!settled) quietSince = Math.max(quietSince, Date.now());
         if (settled && atMinimum && reachedMinimumAt === null) reachedMinimumAt = Date.now();
         if (!atMinimum) reachedMinimumAt = null;
         if (settled && reachedMinimumAt !== null && inFlight.size === 0) break;
-        if (Date.now() - quietSince > allowedMs || elapsed > totalSeconds + 120) break;
+        if (Date.now() - quietSince > allowedMs || elapsed > plan.maxSeconds) break;
       }
       await sleep(CYCLE_SECONDS * 1000 - (Date.now() - tickStart));
     }
@@ -304,7 +342,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
     await Promise.allSettled([...inFlight]);
     const counts = await stack.completed();
-    const tasks = accountTasks(sent, counts, lostToFault, await inUnacked(stack), unackedExcused(outcomes));
+    const unacked = await inUnacked(stack);
+    const received = await receivedBy(stack);
+    for (const [k, fault] of destroyedByKills({ sent, completions: counts, lostToFault, received, killed, popped, inUnacked: unacked })) lostToFault.set(k, fault);
+    const tasks = accountTasks(sent, counts, lostToFault, unacked, unackedExcused(outcomes));
     for (const [fault, keys] of Object.entries(tasks.lostToFault)) outcomes[fault].destroyed = keys.length;
     const account: Violation[] = [];
     if (tasks.lost.length > 0) {
@@ -313,7 +354,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const stillQueued = tasks.lost.filter((k) => queued.has(k)).length;
       const running = await stack.results.hgetall('fixture:running');
       const started = tasks.lost.filter((k) => k in running).map((k) => `${k} on ${running[k]}`);
-      account.push({ cycle: -1, invariant: 'no task lost', detail: `${tasks.lost.length} task(s) never completed: ${tasks.lost.slice(0, 8).join(', ')} (${stillQueued} still in the broker, no worker consumed them; ${started.length ? `started and never finished: ${started.join(', ')}; ` : ''}${tasks.lost.length - stillQueued - started.length} gone without starting)` });
+      const takenBy = tasks.lost.filter((k) => k in received).map((k) => `${k} by ${received[k]}${killed.has(received[k]) ? ` (killed by ${killed.get(received[k])})` : ''}`);
+      account.push({ cycle: -1, invariant: 'no task lost', detail: `${tasks.lost.length} task(s) never completed: ${tasks.lost.slice(0, 8).join(', ')} (${stillQueued} still in the broker, no worker consumed them; ${started.length ? `started and never finished: ${started.join(', ')}; ` : ''}${takenBy.length ? `last taken: ${takenBy.slice(0, 8).join(', ')}; ` : ''}${tasks.lost.length - stillQueued - started.length} gone without starting)` });
     }
     if (tasks.runTwice.length > 0) account.push({ cycle: -1, invariant: 'no task run twice', detail: `${tasks.runTwice.length} task(s) run twice: ${tasks.runTwice.slice(0, 8).join(', ')}` });
     for (const v of account) o.log(`VIOLATION ${v.invariant}: ${v.detail}`);

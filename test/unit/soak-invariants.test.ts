@@ -1,6 +1,6 @@
 import { FAULT_KINDS, faultSchedule, taskKeysIn } from '../../local/faults';
-import { accountTasks, InvariantChecker, type ServiceView, type Snapshot } from '../../local/invariants';
-import { loadSchedule } from '../../local/soak';
+import { accountTasks, destroyedByKills, InvariantChecker, type ServiceView, type Snapshot } from '../../local/invariants';
+import { loadSchedule, soakPlan } from '../../local/soak';
 
 const LEASE = 6000;
 const view = (o: Partial<ServiceView> = {}): ServiceView => ({
@@ -85,7 +85,36 @@ describe('the soak task accounting', () => {
   });
 });
 
+describe('what a killed worker destroyed', () => {
+  const killed = new Map([['worker@k', 'worker-sigkill']]);
+  const base = { sent: ['a', 'b', 'c', 'd', 'e', 'f'], completions: { a: 1 }, lostToFault: new Map([['f', 'redis-wiped']]), killed, popped: new Map<string, string>(), inUnacked: new Set<string>() };
+
+  test('the tasks the killed worker took last and never finished, whether it had started them or not', () => {
+    // a completed; b taken last by the killed worker (started, or acknowledged before it started);
+    // c taken first by it, then again by a live worker (redelivered): not the kill's;
+    // d taken by a worker no fault killed: the autoscaler's; e taken by nobody; f already a broker fault's.
+    const received = { a: 'worker@k', b: 'worker@k', c: 'worker@live', d: 'worker@drained' };
+    expect([...destroyedByKills({ ...base, received })]).toEqual([['b', 'worker-sigkill']]);
+  });
+
+  test('a task taken but not acknowledged waits in unacked: not destroyed', () => {
+    expect([...destroyedByKills({ ...base, received: { b: 'worker@k' }, inUnacked: new Set(['b']) })]).toEqual([]);
+  });
+
+  test('a task no worker received is the kill\'s only if it left the queues while the worker was being struck', () => {
+    expect([...destroyedByKills({ ...base, received: {}, popped: new Map([['e', 'worker-sigstop-forever']]) })]).toEqual([['e', 'worker-sigstop-forever']]);
+    // Received by a live worker in that window: it is that worker's, never the kill's.
+    expect([...destroyedByKills({ ...base, received: { e: 'worker@live' }, popped: new Map([['e', 'worker-sigkill']]) })]).toEqual([]);
+  });
+});
+
 describe('the soak schedule', () => {
+  test('--minutes N lasts about N minutes: load and faults, then a fixed tail', () => {
+    expect(soakPlan(4)).toEqual({ loadSeconds: 210, expectedSeconds: 240, maxSeconds: 330 });
+    expect(soakPlan(2).expectedSeconds).toBe(120);
+    expect(soakPlan(1).loadSeconds).toBe(30);
+  });
+
   test('a seed replays the same faults and load; another seed does not', () => {
     expect(faultSchedule(7, 120, 6)).toEqual(faultSchedule(7, 120, 6));
     expect(loadSchedule(7, 120, ['a', 'b'])).toEqual(loadSchedule(7, 120, ['a', 'b']));
