@@ -1,6 +1,7 @@
 import { mulberry32 } from '../lib/simulate/trace';
 import type { CeleryWorker } from './celery/worker';
 import type { LocalStack } from './local-stack';
+import type { BrokerStop } from './invariants';
 import { waitFor } from './processes';
 import type { LocalCycleOptions } from './run-cycle';
 
@@ -21,6 +22,8 @@ export interface FaultEnv {
   killed: Map<string, string>;
   /** Task key → the fault whose worker stopped while the key left the queues (see `strike`). */
   popped: Map<string, string>;
+  /** Every broker stop, when it began and when the broker answered again (local/invariants.ts `destroyedByFaults`). */
+  brokerStops: BrokerStop[];
   /** Workers frozen by SIGSTOP, resumed (SIGCONT) before the stack stops. */
   frozen: Set<CeleryWorker>;
   /** Runs `fn` after `ms` unless the soak ends first. */
@@ -205,13 +208,16 @@ export const FAULT_KINDS: FaultKind[] = [
       // just before the stop is in neither afterwards, and no worker has it (docs/celery-facts.md).
       const before = await env.withoutPublishing(async () => {
         const inBroker = new Set(await tasksInBroker(env.stack));
+        const stop: BrokerStop = { fault: 'redis-restart', at: Date.now(), upAt: Number.POSITIVE_INFINITY, wiped: false };
+        env.brokerStops.push(stop);
         await env.stack.redis.stop();
-        return inBroker;
+        return { inBroker, stop };
       });
       env.later(downMs, async () => {
         await env.stack.redis.restart();
+        before.stop.upAt = Date.now();
         const after = new Set(await tasksInBroker(env.stack));
-        for (const k of before) if (!after.has(k) && !env.lostToFault.has(k)) env.lostToFault.set(k, 'redis-restart');
+        for (const k of before.inBroker) if (!after.has(k) && !env.lostToFault.has(k)) env.lostToFault.set(k, 'redis-restart');
       });
       return `redis-server down for ${downMs} ms, data kept`;
     },
@@ -224,7 +230,10 @@ export const FAULT_KINDS: FaultKind[] = [
       const wipe = async (when: string) => env.withoutPublishing(async () => {
         const destroyed = await tasksInBroker(env.stack);
         for (const k of destroyed) if (!env.lostToFault.has(k)) env.lostToFault.set(k, 'redis-wiped');
+        const stop: BrokerStop = { fault: 'redis-wiped', at: Date.now(), upAt: Number.POSITIVE_INFINITY, wiped: true };
+        env.brokerStops.push(stop);
         await env.stack.redis.restartWithoutData();
+        stop.upAt = Date.now();
         env.landed('redis-wiped', `restarted empty ${when}: ${destroyed.length} queued or prefetched task(s), drain records, locks and history gone`);
       });
       if (pick < 0.5) {

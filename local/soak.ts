@@ -4,7 +4,7 @@ import { statePrefix } from '../lib/state/store';
 import type { CeleryWorker } from './celery/worker';
 import { mulberry32 } from '../lib/simulate/trace';
 import { FAULT_KINDS, faultSchedule, taskKeysIn, tasksInBroker, type FaultEnv, type FaultKind, type ScheduledFault, type Wrap } from './faults';
-import { accountTasks, destroyedByKills, InvariantChecker, type ServiceView, type Snapshot, type TaskAccount, type Violation } from './invariants';
+import { accountTasks, destroyedByFaults, InvariantChecker, type BrokerStop, type ServiceView, type Snapshot, type TaskAccount, type Violation } from './invariants';
 import { LocalStack, type LocalStackOptions } from './local-stack';
 import type { LocalCycleResult } from './run-cycle';
 
@@ -136,9 +136,10 @@ async function inUnacked(stack: LocalStack): Promise<Set<string>> {
   return taskKeysIn(Object.values(await stack.client.hgetall('unacked')));
 }
 
-/** Task keys the fixture saw each worker take last (`fixture:received`). */
-async function receivedBy(stack: LocalStack): Promise<Record<string, string>> {
-  return stack.results.hgetall('fixture:received');
+/** The fixture's records: the last worker to take each task and when, and the tasks started and not finished. */
+async function fixtureRecords(stack: LocalStack): Promise<{ received: Record<string, string>; receivedAt: Record<string, string>; running: Record<string, string> }> {
+  const [received, receivedAt, running] = await Promise.all(['received', 'received_at', 'running'].map((h) => stack.results.hgetall(`fixture:${h}`)));
+  return { received, receivedAt, running };
 }
 
 /** A killed worker's prefetched message, or one held across a broker restart, waits in unacked for visibility_timeout (1 h). */
@@ -171,6 +172,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const lostToFault = new Map<string, string>();
   const killed = new Map<string, string>();
   const popped = new Map<string, string>();
+  const brokerStops: BrokerStop[] = [];
+  const publishedAt = new Map<string, number>();
   const frozen = new Set<CeleryWorker>();
   const timers = new Set<NodeJS.Timeout>();
   const armed = new Set<Wrap>();
@@ -198,7 +201,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     return run;
   };
   const env: FaultEnv = {
-    stack, lostToFault, killed, popped, frozen, cycleSeconds: CYCLE_SECONDS, log: o.log, withoutPublishing: inTurn,
+    stack, lostToFault, killed, popped, brokerStops, frozen, cycleSeconds: CYCLE_SECONDS, log: o.log, withoutPublishing: inTurn,
     later: (ms, fn) => {
       const timer = setTimeout(() => {
         timers.delete(timer);
@@ -259,8 +262,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       for (const w of pendingWaves.filter((x) => x.at <= elapsed)) {
         const keys = Array.from({ length: w.count }, (_, i) => `${w.prefix}${i}`);
         try {
+          const at = Date.now();
           await inTurn(() => stack.publishRecorded(w.queue, keys, (i) => w.seconds[i]));
           sent.push(...keys);
+          for (const k of keys) publishedAt.set(k, at);
           pendingWaves.splice(pendingWaves.indexOf(w), 1);
         } catch {
           /* the broker is down (a fault): published at a later tick */
@@ -311,8 +316,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const counts = await stack.completed().catch(() => ({} as Record<string, number>));
         const unacked = await inUnacked(stack).catch(() => new Set<string>());
         const waiting = unackedExcused(outcomes) ? unacked : new Set<string>();
-        const received = await receivedBy(stack).catch(() => ({} as Record<string, string>));
-        const byKills = destroyedByKills({ sent, completions: counts, lostToFault, received, killed, popped, inUnacked: unacked });
+        const records = await fixtureRecords(stack).catch(() => ({ received: {}, receivedAt: {}, running: {} }));
+        const byKills = destroyedByFaults({ sent, completions: counts, lostToFault, ...records, publishedAt, killed, popped, brokerStops, inUnacked: unacked });
         const pending = sent.filter((k) => !((counts[k] ?? 0) >= 1 || lostToFault.has(k) || byKills.has(k) || waiting.has(k)));
         // A pending task found nowhere twice in a row (2 s apart) will not complete: it is lost, and
         // waiting for it only stretches the run to its cap. Moving between places takes milliseconds.
@@ -343,8 +348,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await Promise.allSettled([...inFlight]);
     const counts = await stack.completed();
     const unacked = await inUnacked(stack);
-    const received = await receivedBy(stack);
-    for (const [k, fault] of destroyedByKills({ sent, completions: counts, lostToFault, received, killed, popped, inUnacked: unacked })) lostToFault.set(k, fault);
+    const records = await fixtureRecords(stack);
+    const { received } = records;
+    for (const [k, fault] of destroyedByFaults({ sent, completions: counts, lostToFault, ...records, publishedAt, killed, popped, brokerStops, inUnacked: unacked })) lostToFault.set(k, fault);
     const tasks = accountTasks(sent, counts, lostToFault, unacked, unackedExcused(outcomes));
     for (const [fault, keys] of Object.entries(tasks.lostToFault)) outcomes[fault].destroyed = keys.length;
     const account: Violation[] = [];

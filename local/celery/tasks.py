@@ -60,7 +60,7 @@ def record(self, task_key, seconds):
 
 @task_received.connect
 def _record_received(sender=None, request=None, **_):
-    """With FIXTURE_RECORD_RECEIVED=1, `received` maps each `record` task to the last worker that took its message.
+    """With FIXTURE_RECORD_RECEIVED=1, `received` maps each `record` task to the last worker that took its message (`received_at`: when).
 
     celery/worker/strategy.py sends `task_received` in the worker's main process before it hands the
     request to the pool, and celery/worker/request.py `on_accepted` acknowledges (acks on start) only
@@ -71,4 +71,5 @@ def _record_received(sender=None, request=None, **_):
         return
     args = request.args or []
     if args:
-        _count(lambda: _results.hset(RESULTS_PREFIX + "received", str(args[0]), request.hostname or ""))
+        key = str(args[0])
+        _count(lambda: _results.pipeline().hset(RESULTS_PREFIX + "received", key, request.hostname or "").hset(RESULTS_PREFIX + "received_at", key, repr(time.time())).execute())
