@@ -16,7 +16,7 @@ export interface FaultEnv {
   lostToFault: Map<string, string>;
   /**
    * Node → the fault that killed it. What a killed worker destroyed is decided at the end of the run
-   * from the fixture's `received` record (local/invariants.ts `destroyedByKills`): the tasks it was the
+   * from the fixture's `received` record (local/invariants.ts `destroyedByFaults`): the tasks it was the
    * last worker to take and that never completed nor wait in `unacked`.
    */
   killed: Map<string, string>;

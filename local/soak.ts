@@ -317,8 +317,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const unacked = await inUnacked(stack).catch(() => new Set<string>());
         const waiting = unackedExcused(outcomes) ? unacked : new Set<string>();
         const records = await fixtureRecords(stack).catch(() => ({ received: {}, receivedAt: {}, running: {} }));
-        const byKills = destroyedByFaults({ sent, completions: counts, lostToFault, ...records, publishedAt, killed, popped, brokerStops, inUnacked: unacked });
-        const pending = sent.filter((k) => !((counts[k] ?? 0) >= 1 || lostToFault.has(k) || byKills.has(k) || waiting.has(k)));
+        const byFaults = destroyedByFaults({ sent, completions: counts, lostToFault, ...records, publishedAt, killed, popped, brokerStops, inUnacked: unacked });
+        const pending = sent.filter((k) => !((counts[k] ?? 0) >= 1 || lostToFault.has(k) || byFaults.has(k) || waiting.has(k)));
         // A pending task found nowhere twice in a row (2 s apart) will not complete: it is lost, and
         // waiting for it only stretches the run to its cap. Moving between places takes milliseconds.
         let nowhere = new Set<string>();
@@ -384,7 +384,7 @@ export function formatSoak(s: SoakResult): string {
   const lost = Object.entries(s.tasks.lostToFault).map(([f, k]) => `${k.length} by ${f}`).join(', ');
   return [
     '',
-    `soak summary (seed ${s.seed}, ${s.minutes} min, ${s.seconds} s)`,
+    `soak summary (seed ${s.seed}, ${s.minutes} min: ran ${s.seconds} s, planned about ${soakPlan(s.minutes).expectedSeconds} s)`,
     '  faults by kind:',
     ...Object.values(s.faults).map((f) => `    ${f.kind.padEnd(24)} injected ${f.injected}, landed ${f.landed}, tasks destroyed ${f.destroyed}, violations after it ${f.violations.length}`),
     `  tasks sent ${s.tasks.sent}, completed ${s.tasks.completed}, lost ${s.tasks.lost.length}, run twice ${s.tasks.runTwice.length}` +
