@@ -1,7 +1,8 @@
 import { mulberry32 } from '../lib/simulate/trace';
-import { CeleryControl } from '../lib/celery/control';
 import type { CeleryWorker } from './celery/worker';
 import type { LocalStack } from './local-stack';
+import type { BrokerStop } from './invariants';
+import { waitFor } from './processes';
 import type { LocalCycleOptions } from './run-cycle';
 
 type Handler = (input: unknown) => Promise<unknown>;
@@ -11,8 +12,18 @@ export type Wrap = NonNullable<LocalCycleOptions['wrap']>;
 /** What a fault may do to the running stack. */
 export interface FaultEnv {
   stack: LocalStack;
-  /** Task key → the fault that destroyed it (a killed worker's running task, a wiped broker's messages). */
+  /** Task key → the broker fault that destroyed it (a wiped broker's messages, one popped across a restart). */
   lostToFault: Map<string, string>;
+  /**
+   * Node → the fault that killed it. What a killed worker destroyed is decided at the end of the run
+   * from the fixture's `received` record (local/invariants.ts `destroyedByFaults`): the tasks it was the
+   * last worker to take and that never completed nor wait in `unacked`.
+   */
+  killed: Map<string, string>;
+  /** Task key → the fault whose worker stopped while the key left the queues (see `strike`). */
+  popped: Map<string, string>;
+  /** Every broker stop, when it began and when the broker answered again (local/invariants.ts `destroyedByFaults`). */
+  brokerStops: BrokerStop[];
   /** Workers frozen by SIGSTOP, resumed (SIGCONT) before the stack stops. */
   frozen: Set<CeleryWorker>;
   /** Runs `fn` after `ms` unless the soak ends first. */
@@ -56,30 +67,54 @@ function pickWorker(env: FaultEnv, pick: number, except: Set<CeleryWorker> = env
   return { taskId, worker };
 }
 
-/** Task keys a worker runs now, by its own `active` answer: a task acked on start but not yet recorded by the fixture is in it. */
-async function activeKeys(env: FaultEnv, node: string): Promise<string[]> {
-  const control = new CeleryControl(env.stack.client, env.stack.config.broker);
-  try {
-    const r = await control.active({ destination: [node], timeoutMs: 500 });
-    return [...taskKeysIn([JSON.stringify(r.replies[node] ?? [])])];
-  } finally {
-    control.close();
-  }
+/** Task keys in the broker's queue lists: messages no worker has taken yet. */
+async function queuedKeys(stack: LocalStack): Promise<Set<string>> {
+  const c = stack.client;
+  const lists: string[] = [];
+  for (const k of await c.keys('*')) if ((await c.type(k)) === 'list') lists.push(k);
+  const m = c.multi();
+  for (const k of lists) m.lrange(k, 0, -1);
+  const res = (await m.exec()) ?? [];
+  return taskKeysIn(res.flatMap(([, v]) => (v as string[]) ?? []));
 }
 
 /**
- * SIGKILL to a worker and its pool: the tasks it was running are the fault's own loss (acks on
- * start). `held`: what a frozen worker, which cannot answer, was running when it froze.
+ * Sends SIGKILL or SIGSTOP to a worker and its pool, waits until it has landed (the main process
+ * exited; every process stopped), and returns the task keys that left the broker's queues in
+ * between. kombu takes a message with BRPOP and records it in `unacked` with a second command
+ * (kombu/transport/redis.py `Channel._brpop_read`, then `QoS.append`): a worker stopped between
+ * the two holds the only copy, found nowhere afterwards. A live worker that took one of these keys
+ * meanwhile records it as received, so only a key no worker ever received is the fault's.
  */
-async function killWorker(env: FaultEnv, worker: CeleryWorker, fault: string, held?: string[]): Promise<string[]> {
-  const running = await env.stack.results.hgetall('fixture:running');
-  const recorded = Object.entries(running).filter(([, host]) => host === worker.node).map(([k]) => k);
-  const keys = [...new Set([...recorded, ...(held ?? (await activeKeys(env, worker.node)))])];
-  worker.signal('SIGKILL');
-  const done = await env.stack.completed();
-  const lost = keys.filter((k) => !(done[k] >= 1));
-  for (const k of lost) env.lostToFault.set(k, fault);
-  return lost;
+async function strike(env: FaultEnv, worker: CeleryWorker, signal: 'SIGKILL' | 'SIGSTOP'): Promise<Set<string>> {
+  // A broker down (another fault) leaves nothing to compare: the strike still lands.
+  const before = await queuedKeys(env.stack).catch(() => new Set<string>());
+  worker.signal(signal);
+  if (signal === 'SIGKILL') await worker.whenExited();
+  else await waitFor(`${worker.node} to be stopped`, () => worker.isFrozen(), 5000, 5);
+  const after = await queuedKeys(env.stack).catch(() => new Set<string>());
+  return new Set([...before].filter((k) => !after.has(k)));
+}
+
+/**
+ * SIGKILL to a worker and its pool (with `popped`: a frozen worker, whose freeze was the strike).
+ * The fault destroyed what the worker had taken and acknowledged (acks on start), decided at the
+ * end of the run; read now, once it is dead, the fixture's records say what it had started and
+ * taken: a task that started after the kill cannot be among them.
+ */
+async function killWorker(env: FaultEnv, worker: CeleryWorker, fault: string, popped?: Set<string>): Promise<string> {
+  const inBracket = popped ?? (await strike(env, worker, 'SIGKILL'));
+  if (popped) {
+    worker.signal('SIGKILL');
+    await worker.whenExited();
+  }
+  env.killed.set(worker.node, fault);
+  for (const k of inBracket) if (!env.popped.has(k)) env.popped.set(k, fault);
+  const [running, received, done] = await Promise.all([env.stack.results.hgetall('fixture:running'), env.stack.results.hgetall('fixture:received'), env.stack.completed()]);
+  const on = (h: Record<string, string>) => Object.entries(h).filter(([k, host]) => host === worker.node && !(done[k] >= 1)).map(([k]) => k);
+  const started = on(running);
+  const taken = on(received).filter((k) => !started.includes(k));
+  return [started.length ? `running ${started.join(', ')}` : '', taken.length ? `holding ${taken.join(', ')} not started` : ''].filter(Boolean).join('; ');
 }
 
 /** The soak's task keys (`w<wave>-<queue>-<i>`) in raw Celery messages, whose bodies are base64 JSON. */
@@ -93,14 +128,13 @@ export function taskKeysIn(raw: string[]): Set<string> {
 }
 
 /** SIGSTOP to a worker and its pool; after `ms`, unless the soak ended first, `then` resumes or kills it. */
-async function freeze(env: FaultEnv, pick: number, ms: number, ending: string, then: (w: CeleryWorker, held: string[]) => Promise<void>): Promise<string | null> {
+async function freeze(env: FaultEnv, pick: number, ms: number, ending: string, then: (w: CeleryWorker, popped: Set<string>) => Promise<void>): Promise<string | null> {
   const t = pickWorker(env, pick);
   if (!t) return null;
-  const held = await activeKeys(env, t.worker.node).catch(() => []);
-  t.worker.signal('SIGSTOP');
+  const popped = await strike(env, t.worker, 'SIGSTOP');
   env.frozen.add(t.worker);
   env.later(ms, async () => {
-    if (env.frozen.delete(t.worker)) await then(t.worker, held);
+    if (env.frozen.delete(t.worker)) await then(t.worker, popped);
   });
   return `SIGSTOP ${t.worker.node}, ${ending} after ${Math.round(ms / 1000)} s`;
 }
@@ -144,8 +178,8 @@ export const FAULT_KINDS: FaultKind[] = [
     inject: async (env, pick) => {
       const t = pickWorker(env, pick);
       if (!t) return null;
-      const keys = await killWorker(env, t.worker, 'worker-sigkill');
-      return `SIGKILL ${t.worker.node}${keys.length ? ` running ${keys.join(', ')}` : ''}`;
+      const held = await killWorker(env, t.worker, 'worker-sigkill');
+      return `SIGKILL ${t.worker.node}${held ? `: ${held}` : ''}`;
     },
   },
   {
@@ -160,9 +194,9 @@ export const FAULT_KINDS: FaultKind[] = [
     name: 'worker-sigstop-forever',
     title: 'a worker frozen for good (SIGSTOP), killed 30 s later by its ECS health check',
     // A frozen worker never answers, which holds every scale-down: a container health check is what ends it.
-    inject: (env, pick) => freeze(env, pick, 30_000, 'killed by its health check', async (w, held) => {
-      const keys = await killWorker(env, w, 'worker-sigstop-forever', held);
-      env.log(`  fault: health check kills frozen ${w.node}${keys.length ? ` (was running ${keys.join(', ')})` : ''}`);
+    inject: (env, pick) => freeze(env, pick, 30_000, 'killed by its health check', async (w, popped) => {
+      const held = await killWorker(env, w, 'worker-sigstop-forever', popped);
+      env.log(`  fault: health check kills frozen ${w.node}${held ? ` (${held})` : ''}`);
     }),
   },
   {
@@ -174,13 +208,16 @@ export const FAULT_KINDS: FaultKind[] = [
       // just before the stop is in neither afterwards, and no worker has it (docs/celery-facts.md).
       const before = await env.withoutPublishing(async () => {
         const inBroker = new Set(await tasksInBroker(env.stack));
+        const stop: BrokerStop = { fault: 'redis-restart', at: Date.now(), upAt: Number.POSITIVE_INFINITY, wiped: false };
+        env.brokerStops.push(stop);
         await env.stack.redis.stop();
-        return inBroker;
+        return { inBroker, stop };
       });
       env.later(downMs, async () => {
         await env.stack.redis.restart();
+        before.stop.upAt = Date.now();
         const after = new Set(await tasksInBroker(env.stack));
-        for (const k of before) if (!after.has(k) && !env.lostToFault.has(k)) env.lostToFault.set(k, 'redis-restart');
+        for (const k of before.inBroker) if (!after.has(k) && !env.lostToFault.has(k)) env.lostToFault.set(k, 'redis-restart');
       });
       return `redis-server down for ${downMs} ms, data kept`;
     },
@@ -193,7 +230,10 @@ export const FAULT_KINDS: FaultKind[] = [
       const wipe = async (when: string) => env.withoutPublishing(async () => {
         const destroyed = await tasksInBroker(env.stack);
         for (const k of destroyed) if (!env.lostToFault.has(k)) env.lostToFault.set(k, 'redis-wiped');
+        const stop: BrokerStop = { fault: 'redis-wiped', at: Date.now(), upAt: Number.POSITIVE_INFINITY, wiped: true };
+        env.brokerStops.push(stop);
         await env.stack.redis.restartWithoutData();
+        stop.upAt = Date.now();
         env.landed('redis-wiped', `restarted empty ${when}: ${destroyed.length} queued or prefetched task(s), drain records, locks and history gone`);
       });
       if (pick < 0.5) {

@@ -133,6 +133,58 @@ export interface TaskAccount {
   runTwice: string[];
 }
 
+/** A broker fault's stop: when it began, when the broker answered again, and whether it came back empty. */
+export interface BrokerStop { fault: string; at: number; upAt: number; wiped: boolean }
+
+/**
+ * What killed workers and stopped brokers destroyed beyond what a fault read at its instant,
+ * decided from the fixture's record of the last worker to take each task (`received`, written in
+ * the worker's main process before the task can be acknowledged) once the run is over. A task
+ * never completed, not already blamed on a fault and not waiting in `unacked` (taken, not
+ * acknowledged: delivered again later) is destroyed by:
+ * - the fault that killed the worker that took it last;
+ * - a broker that came back empty after a worker took it but before it started: the worker drops
+ *   what it holds unstarted when its connection breaks (celery/worker/consumer/consumer.py
+ *   `on_close`), and its `unacked` entry was wiped;
+ * - when no worker ever took it yet it left the queues: the fault whose worker was stopped
+ *   meanwhile (`popped`), else a broker stop after it was published. kombu takes a message with
+ *   BRPOP and records it in `unacked` with a second command (kombu/transport/redis.py
+ *   `Channel._brpop_read`, `QoS.append`); a broker or worker stopped between the two leaves it
+ *   nowhere, and the autoscaler never takes messages.
+ * Anything else stays the autoscaler's loss: a task taken by a worker no fault killed, or started
+ * and never finished, or taken after a kill by another worker, is never blamed on a fault.
+ */
+export function destroyedByFaults(o: {
+  sent: string[];
+  completions: Record<string, number>;
+  lostToFault: LostToFault;
+  received: Record<string, string>;
+  receivedAt: Record<string, string>;
+  running: Record<string, string>;
+  publishedAt: ReadonlyMap<string, number>;
+  killed: ReadonlyMap<string, string>;
+  popped: ReadonlyMap<string, string>;
+  brokerStops: readonly BrokerStop[];
+  inUnacked: ReadonlySet<string>;
+}): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const k of o.sent) {
+    if ((o.completions[k] ?? 0) >= 1 || o.lostToFault.has(k) || o.inUnacked.has(k)) continue;
+    const by = o.received[k];
+    let fault: string | undefined;
+    if (by !== undefined) {
+      fault = o.killed.get(by);
+      // Taken before the wiped broker answered again: it came from the data the wipe destroyed.
+      const at = Number(o.receivedAt[k]) * 1000;
+      if (!fault && !(k in o.running)) fault = o.brokerStops.find((s) => s.wiped && at < s.upAt && (o.publishedAt.get(k) ?? Infinity) <= s.at)?.fault;
+    } else {
+      fault = o.popped.get(k) ?? o.brokerStops.find((s) => (o.publishedAt.get(k) ?? Infinity) <= s.at)?.fault;
+    }
+    if (fault) out.set(k, fault);
+  }
+  return out;
+}
+
 /**
  * The end-of-run accounting: every task sent either completed once, or was destroyed by a fault
  * (named), or waits in `unacked` because a fault took the worker or broker that held it.

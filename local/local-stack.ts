@@ -40,7 +40,7 @@ export interface LocalStackOptions {
 export class LocalStack {
   readonly workers = new Map<string, CeleryWorker>();
   client!: Redis;
-  /** Where the fixture counts completions (`fixture:completed`) and running tasks (`fixture:running`). */
+  /** Where the fixture counts completions (`fixture:completed`), running tasks (`fixture:running`) and, with separateResults, the worker that took each task (`fixture:received`). */
   results!: Redis;
   private resultsServer: RedisServer | null = null;
   config!: AutoscalerConfig;
@@ -105,7 +105,8 @@ export class LocalStack {
     const w = await CeleryWorker.start({
       brokerUrl: this.redis.url, queues: svc.queues, nodeName: `worker@${t.taskId}`,
       concurrency: this.opts.concurrency ?? 2, pool: this.opts.pool ?? 'prefork',
-      env: this.resultsServer ? { FIXTURE_RESULTS_URL: this.resultsServer.url } : {},
+      // With a results server of its own, the fixture also records which worker took each task (`fixture:received`).
+      env: this.resultsServer ? { FIXTURE_RESULTS_URL: this.resultsServer.url, FIXTURE_RECORD_RECEIVED: '1' } : {},
     });
     this.workers.set(t.taskId, w);
     // An essential container that exits stops its ECS task (and ECS replaces it).

@@ -4,7 +4,7 @@ import { statePrefix } from '../lib/state/store';
 import type { CeleryWorker } from './celery/worker';
 import { mulberry32 } from '../lib/simulate/trace';
 import { FAULT_KINDS, faultSchedule, taskKeysIn, tasksInBroker, type FaultEnv, type FaultKind, type ScheduledFault, type Wrap } from './faults';
-import { accountTasks, InvariantChecker, type ServiceView, type Snapshot, type TaskAccount, type Violation } from './invariants';
+import { accountTasks, destroyedByFaults, InvariantChecker, type BrokerStop, type ServiceView, type Snapshot, type TaskAccount, type Violation } from './invariants';
 import { LocalStack, type LocalStackOptions } from './local-stack';
 import type { LocalCycleResult } from './run-cycle';
 
@@ -50,6 +50,19 @@ export interface SoakResult {
 
 const CYCLE_SECONDS = 2;
 const LOCK_LEASE_SECONDS = 6;
+/**
+ * Seconds of a run kept after the load and the faults for the last tasks (15 s at most), a frozen
+ * worker's health check (30 s) and the return to the minimum: `--minutes N` lasts about N minutes.
+ */
+const TAIL_SECONDS = 30;
+/** After the load phase, the run ends at most this much later, whatever is still pending. */
+const MAX_TAIL_SECONDS = 120;
+
+/** How a run of `minutes` splits: load and faults, then the tail; the most it can last. */
+export function soakPlan(minutes: number): { loadSeconds: number; expectedSeconds: number; maxSeconds: number } {
+  const loadSeconds = Math.max(30, minutes * 60 - TAIL_SECONDS);
+  return { loadSeconds, expectedSeconds: loadSeconds + TAIL_SECONDS, maxSeconds: loadSeconds + MAX_TAIL_SECONDS };
+}
 
 /** Seconds instead of minutes, so a soak of a few minutes sees many scale-ups, drains and faults. */
 const svc = (queues: string[], o: Partial<LocalStackOptions['services'][string]> = {}): LocalStackOptions['services'][string] => ({
@@ -123,6 +136,12 @@ async function inUnacked(stack: LocalStack): Promise<Set<string>> {
   return taskKeysIn(Object.values(await stack.client.hgetall('unacked')));
 }
 
+/** The fixture's records: the last worker to take each task and when, and the tasks started and not finished. */
+async function fixtureRecords(stack: LocalStack): Promise<{ received: Record<string, string>; receivedAt: Record<string, string>; running: Record<string, string> }> {
+  const [received, receivedAt, running] = await Promise.all(['received', 'received_at', 'running'].map((h) => stack.results.hgetall(`fixture:${h}`)));
+  return { received, receivedAt, running };
+}
+
 /** A killed worker's prefetched message, or one held across a broker restart, waits in unacked for visibility_timeout (1 h). */
 const unackedExcused = (outcomes: Record<string, FaultOutcome>): boolean =>
   ['worker-sigkill', 'worker-sigstop-forever', 'redis-restart', 'redis-wiped'].some((k) => (outcomes[k]?.landed ?? 0) > 0);
@@ -135,15 +154,15 @@ const unackedExcused = (outcomes: Record<string, FaultOutcome>): boolean =>
  */
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const kinds = o.kinds ?? FAULT_KINDS;
-  const totalSeconds = o.minutes * 60;
-  const loadSeconds = Math.max(20, totalSeconds * 0.6);
+  const plan = soakPlan(o.minutes);
+  const { loadSeconds } = plan;
   const stack = await LocalStack.start(SOAK_STACK);
   const services = Object.keys(stack.config.services);
   const queues = services.flatMap((s) => stack.config.services[s].queues);
   const waves = loadSchedule(o.seed, loadSeconds, queues);
   const schedule = faultSchedule(o.seed, loadSeconds, 6, kinds);
   const command = `npm run soak -- --minutes ${o.minutes} --seed ${o.seed}`;
-  o.log(`soak: seed ${o.seed}, ${o.minutes} min (load and faults for ${Math.round(loadSeconds)} s), replay: ${command}`);
+  o.log(`soak: seed ${o.seed}, ${o.minutes} min: load and faults for ${loadSeconds} s, then the last tasks and the return to the minimum; about ${plan.expectedSeconds} s, at most ${plan.maxSeconds} s; replay: ${command}`);
   o.log(`fault schedule: ${schedule.map((f) => `${f.at}s ${f.kind}`).join(', ')}`);
 
   const started = Date.now();
@@ -151,6 +170,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const control = new CeleryControl(stack.client, stack.config.broker);
   const checker = new InvariantChecker({ lockLeaseMs: LOCK_LEASE_SECONDS * 1000, graceCycles: 2 });
   const lostToFault = new Map<string, string>();
+  const killed = new Map<string, string>();
+  const popped = new Map<string, string>();
+  const brokerStops: BrokerStop[] = [];
+  const publishedAt = new Map<string, number>();
   const frozen = new Set<CeleryWorker>();
   const timers = new Set<NodeJS.Timeout>();
   const armed = new Set<Wrap>();
@@ -178,7 +201,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     return run;
   };
   const env: FaultEnv = {
-    stack, lostToFault, frozen, cycleSeconds: CYCLE_SECONDS, log: o.log, withoutPublishing: inTurn,
+    stack, lostToFault, killed, popped, brokerStops, frozen, cycleSeconds: CYCLE_SECONDS, log: o.log, withoutPublishing: inTurn,
     later: (ms, fn) => {
       const timer = setTimeout(() => {
         timers.delete(timer);
@@ -228,6 +251,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const pendingWaves = [...waves];
   const pendingFaults = [...schedule];
   let quietSince: number | null = null;
+  // Keys pending but found nowhere (no queue, no unacked, no live worker running them) at the previous check.
+  let nowhereBefore = new Set<string>();
   let reachedMinimumAt: number | null = null;
   const allowedMs = Math.max(...services.map((s) => stack.config.services[s].stabilizationSeconds + stack.config.services[s].drainTimeoutSeconds)) * 1000 + 3 * CYCLE_SECONDS * 1000;
   try {
@@ -237,8 +262,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       for (const w of pendingWaves.filter((x) => x.at <= elapsed)) {
         const keys = Array.from({ length: w.count }, (_, i) => `${w.prefix}${i}`);
         try {
+          const at = Date.now();
           await inTurn(() => stack.publishRecorded(w.queue, keys, (i) => w.seconds[i]));
           sent.push(...keys);
+          for (const k of keys) publishedAt.set(k, at);
           pendingWaves.splice(pendingWaves.indexOf(w), 1);
         } catch {
           /* the broker is down (a fault): published at a later tick */
@@ -287,15 +314,31 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
       if (quietSince !== null) {
         const counts = await stack.completed().catch(() => ({} as Record<string, number>));
-        const waiting = unackedExcused(outcomes) ? await inUnacked(stack).catch(() => new Set<string>()) : new Set<string>();
-        const settled = sent.every((k) => (counts[k] ?? 0) >= 1 || lostToFault.has(k) || waiting.has(k));
+        const unacked = await inUnacked(stack).catch(() => new Set<string>());
+        const waiting = unackedExcused(outcomes) ? unacked : new Set<string>();
+        const records = await fixtureRecords(stack).catch(() => ({ received: {}, receivedAt: {}, running: {} }));
+        const byFaults = destroyedByFaults({ sent, completions: counts, lostToFault, ...records, publishedAt, killed, popped, brokerStops, inUnacked: unacked });
+        const pending = sent.filter((k) => !((counts[k] ?? 0) >= 1 || lostToFault.has(k) || byFaults.has(k) || waiting.has(k)));
+        // A pending task found nowhere twice in a row (2 s apart) will not complete: it is lost, and
+        // waiting for it only stretches the run to its cap. Moving between places takes milliseconds.
+        let nowhere = new Set<string>();
+        if (pending.length > 0) {
+          const [queued, running] = await Promise.all([tasksInBroker(stack).catch(() => null), stack.results.hgetall('fixture:running').catch(() => null)]);
+          const live = new Set([...stack.workers.values()].filter((w) => !w.exited).map((w) => w.node));
+          if (queued && running) {
+            const where = new Set(queued);
+            nowhere = new Set(pending.filter((k) => !where.has(k) && !(k in running && live.has(running[k]))));
+          }
+        }
+        const settled = pending.every((k) => nowhere.has(k) && nowhereBefore.has(k));
+        nowhereBefore = nowhere;
         const atMinimum = services.every((s) => stack.ecs.liveTasks('local', s).length === stack.config.services[s].minWorkers);
         // The clock starts when the last task has run (or the faults ended, if later).
         if (!settled) quietSince = Math.max(quietSince, Date.now());
         if (settled && atMinimum && reachedMinimumAt === null) reachedMinimumAt = Date.now();
         if (!atMinimum) reachedMinimumAt = null;
         if (settled && reachedMinimumAt !== null && inFlight.size === 0) break;
-        if (Date.now() - quietSince > allowedMs || elapsed > totalSeconds + 120) break;
+        if (Date.now() - quietSince > allowedMs || elapsed > plan.maxSeconds) break;
       }
       await sleep(CYCLE_SECONDS * 1000 - (Date.now() - tickStart));
     }
@@ -304,7 +347,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
     await Promise.allSettled([...inFlight]);
     const counts = await stack.completed();
-    const tasks = accountTasks(sent, counts, lostToFault, await inUnacked(stack), unackedExcused(outcomes));
+    const unacked = await inUnacked(stack);
+    const records = await fixtureRecords(stack);
+    const { received } = records;
+    for (const [k, fault] of destroyedByFaults({ sent, completions: counts, lostToFault, ...records, publishedAt, killed, popped, brokerStops, inUnacked: unacked })) lostToFault.set(k, fault);
+    const tasks = accountTasks(sent, counts, lostToFault, unacked, unackedExcused(outcomes));
     for (const [fault, keys] of Object.entries(tasks.lostToFault)) outcomes[fault].destroyed = keys.length;
     const account: Violation[] = [];
     if (tasks.lost.length > 0) {
@@ -313,7 +360,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const stillQueued = tasks.lost.filter((k) => queued.has(k)).length;
       const running = await stack.results.hgetall('fixture:running');
       const started = tasks.lost.filter((k) => k in running).map((k) => `${k} on ${running[k]}`);
-      account.push({ cycle: -1, invariant: 'no task lost', detail: `${tasks.lost.length} task(s) never completed: ${tasks.lost.slice(0, 8).join(', ')} (${stillQueued} still in the broker, no worker consumed them; ${started.length ? `started and never finished: ${started.join(', ')}; ` : ''}${tasks.lost.length - stillQueued - started.length} gone without starting)` });
+      const takenBy = tasks.lost.filter((k) => k in received).map((k) => `${k} by ${received[k]}${killed.has(received[k]) ? ` (killed by ${killed.get(received[k])})` : ''}`);
+      account.push({ cycle: -1, invariant: 'no task lost', detail: `${tasks.lost.length} task(s) never completed: ${tasks.lost.slice(0, 8).join(', ')} (${stillQueued} still in the broker, no worker consumed them; ${started.length ? `started and never finished: ${started.join(', ')}; ` : ''}${takenBy.length ? `last taken: ${takenBy.slice(0, 8).join(', ')}; ` : ''}${tasks.lost.length - stillQueued - started.length} gone without starting)` });
     }
     if (tasks.runTwice.length > 0) account.push({ cycle: -1, invariant: 'no task run twice', detail: `${tasks.runTwice.length} task(s) run twice: ${tasks.runTwice.slice(0, 8).join(', ')}` });
     for (const v of account) o.log(`VIOLATION ${v.invariant}: ${v.detail}`);
@@ -336,7 +384,7 @@ export function formatSoak(s: SoakResult): string {
   const lost = Object.entries(s.tasks.lostToFault).map(([f, k]) => `${k.length} by ${f}`).join(', ');
   return [
     '',
-    `soak summary (seed ${s.seed}, ${s.minutes} min, ${s.seconds} s)`,
+    `soak summary (seed ${s.seed}, ${s.minutes} min: ran ${s.seconds} s, planned about ${soakPlan(s.minutes).expectedSeconds} s)`,
     '  faults by kind:',
     ...Object.values(s.faults).map((f) => `    ${f.kind.padEnd(24)} injected ${f.injected}, landed ${f.landed}, tasks destroyed ${f.destroyed}, violations after it ${f.violations.length}`),
     `  tasks sent ${s.tasks.sent}, completed ${s.tasks.completed}, lost ${s.tasks.lost.length}, run twice ${s.tasks.runTwice.length}` +

@@ -4,6 +4,7 @@ import time
 
 import redis
 from celery import Celery
+from celery.signals import task_received
 
 BROKER = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 PREFIX = os.environ.get("CELERY_GLOBAL_KEYPREFIX", "")
@@ -62,3 +63,20 @@ def fail_after(seconds):
     """Sleeps, then raises: a failed task whose duration is known (`record` reads it from the events)."""
     time.sleep(float(seconds))
     raise RuntimeError("failed on purpose after %s s" % seconds)
+
+
+@task_received.connect
+def _record_received(sender=None, request=None, **_):
+    """With FIXTURE_RECORD_RECEIVED=1, `received` maps each `record` task to the last worker that took its message (`received_at`: when).
+
+    celery/worker/strategy.py sends `task_received` in the worker's main process before it hands the
+    request to the pool, and celery/worker/request.py `on_accepted` acknowledges (acks on start) only
+    after the pool started it: so a task a worker acknowledged is always recorded here first, and a
+    test knows every task a killed worker had taken, including one acknowledged but not yet started.
+    """
+    if os.environ.get("FIXTURE_RECORD_RECEIVED") != "1" or request is None or request.name != "tasks.record":
+        return
+    args = request.args or []
+    if args:
+        key = str(args[0])
+        _count(lambda: _results.pipeline().hset(RESULTS_PREFIX + "received", key, request.hostname or "").hset(RESULTS_PREFIX + "received_at", key, repr(time.time())).execute())

@@ -129,6 +129,24 @@ export class CeleryWorker {
     }
   }
 
+  /** Resolves once the worker's main process has exited (at once if it already has). */
+  whenExited(): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise((resolve) => this.process.once('exit', () => resolve()));
+  }
+
+  /** True when the worker and every pool process are stopped (state T in /proc), as after SIGSTOP lands. */
+  isFrozen(): boolean {
+    return [this.pid, ...childPids(this.pid)].every((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return /^[Tt]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+      } catch {
+        return true; // gone
+      }
+    });
+  }
+
   output(): string {
     return this.stderrTail;
   }

@@ -76,6 +76,11 @@ describe('least-privilege broker access: the autoscaler under its own ACL', () =
     const control = new CeleryControl(admin, stack.config.broker);
     try {
       await control.cancelConsumers(['q1', 'q2'], [node]);
+      // cancel_consumer replies before it takes effect (docs/celery-facts.md): the cycle must find the worker without its queues.
+      await waitFor('the worker to stop consuming q1 and q2', async () => {
+        const q = await control.activeQueues({ destination: [node] });
+        return node in q.replies && q.replies[node].length === 0;
+      }, 10_000, 20);
       await admin.set('celery-autoscaler:local:draining:web', JSON.stringify({ execution: 'dead-cycle', nodes: [{ node, taskId: node.split('@')[1] }], queues: ['q1', 'q2'], at: Date.now() }), 'PX', 60_000);
       const r = await stack.cycle();
       expect(r.status).toBe('SUCCEEDED');

@@ -85,6 +85,12 @@ describe('Celery over Redis from Node (real redis-server, real workers)', () => 
 
   test('a drain finishes while the messages still queued stay in Redis', async () => {
     for (const q of ['q1', 'q2']) await control.cancelConsumer(q, { destination: ['w1@test', 'w2@test'] });
+    // cancel_consumer replies before it takes effect (docs/celery-facts.md): publish only once
+    // neither worker lists a queue in active_queues, or a worker still consuming takes a message.
+    await waitFor('both workers to stop consuming q1 and q2', async () => {
+      const r = await control.activeQueues({ destination: ['w1@test', 'w2@test'] });
+      return ['w1@test', 'w2@test'].every((n) => n in r.replies && r.replies[n].length === 0);
+    }, 10_000, 20);
     await publishTasks(redis, broker, 'q1', ['d1', 'd2', 'd3'].map((k) => ({ task: 'tasks.record', args: [k, 0.1] })));
     await waitFor('drained', async () => (await inspectNodes(control)).nodes.every((n) => n.active + n.reserved + n.scheduled === 0), 10_000, 100);
     expect((await readQueueDepths(redis, broker, ['q1'])).pending.q1).toBe(3);

@@ -1,6 +1,6 @@
 import { FAULT_KINDS, faultSchedule, taskKeysIn } from '../../local/faults';
-import { accountTasks, InvariantChecker, type ServiceView, type Snapshot } from '../../local/invariants';
-import { loadSchedule } from '../../local/soak';
+import { accountTasks, destroyedByFaults, InvariantChecker, type ServiceView, type Snapshot } from '../../local/invariants';
+import { loadSchedule, soakPlan } from '../../local/soak';
 
 const LEASE = 6000;
 const view = (o: Partial<ServiceView> = {}): ServiceView => ({
@@ -85,7 +85,54 @@ describe('the soak task accounting', () => {
   });
 });
 
+describe('what a killed worker or a stopped broker destroyed', () => {
+  const killed = new Map([['worker@k', 'worker-sigkill']]);
+  const base = {
+    sent: ['a', 'b', 'c', 'd', 'e', 'f'], completions: { a: 1 }, lostToFault: new Map([['f', 'redis-wiped']]), killed, popped: new Map<string, string>(),
+    inUnacked: new Set<string>(), receivedAt: {} as Record<string, string>, running: {} as Record<string, string>, publishedAt: new Map<string, number>(), brokerStops: [],
+  };
+  const wipe = { fault: 'redis-wiped', at: 10_000, upAt: 11_000, wiped: true };
+  const restart = { fault: 'redis-restart', at: 10_000, upAt: 12_000, wiped: false };
+
+  test('the tasks the killed worker took last and never finished, whether it had started them or not', () => {
+    // a completed; b taken last by the killed worker (started, or acknowledged before it started);
+    // c taken first by it, then again by a live worker (redelivered): not the kill's;
+    // d taken by a worker no fault killed: the autoscaler's; e taken by nobody; f already a broker fault's.
+    const received = { a: 'worker@k', b: 'worker@k', c: 'worker@live', d: 'worker@drained' };
+    expect([...destroyedByFaults({ ...base, received })]).toEqual([['b', 'worker-sigkill']]);
+  });
+
+  test('a task taken but not acknowledged waits in unacked: not destroyed', () => {
+    expect([...destroyedByFaults({ ...base, received: { b: 'worker@k' }, inUnacked: new Set(['b']) })]).toEqual([]);
+  });
+
+  test('a task no worker received is a kill\'s only if it left the queues while the worker was being struck', () => {
+    expect([...destroyedByFaults({ ...base, received: {}, popped: new Map([['e', 'worker-sigstop-forever']]) })]).toEqual([['e', 'worker-sigstop-forever']]);
+    // Received by a live worker in that window: it is that worker's, never the kill's.
+    expect([...destroyedByFaults({ ...base, received: { e: 'worker@live' }, popped: new Map([['e', 'worker-sigkill']]) })]).toEqual([]);
+  });
+
+  test('a task no worker received, published before a broker stop: popped between BRPOP and its unacked write', () => {
+    expect([...destroyedByFaults({ ...base, received: { b: 'x', c: 'x', d: 'x' }, publishedAt: new Map([['e', 9_000]]), brokerStops: [restart] })]).toEqual([['e', 'redis-restart']]);
+    // Published after the stop: nothing excuses it.
+    expect([...destroyedByFaults({ ...base, received: { b: 'x', c: 'x', d: 'x' }, publishedAt: new Map([['e', 10_500]]), brokerStops: [restart] })]).toEqual([]);
+  });
+
+  test('taken, never started, and its broker came back empty before it ran: the wipe\'s; started, or taken after: not', () => {
+    const o = { ...base, received: { b: 'worker@drained', c: 'worker@drained', d: 'worker@drained' }, publishedAt: new Map([['b', 9_000], ['c', 9_000], ['d', 9_000]]), brokerStops: [wipe] };
+    expect([...destroyedByFaults({ ...o, receivedAt: { b: '10.5', c: '10.5', d: '11.5' }, running: { c: 'worker@drained' } })]).toEqual([['b', 'redis-wiped']]);
+    // A restart that kept its data keeps the unacked entry: no excuse there.
+    expect([...destroyedByFaults({ ...o, receivedAt: { b: '10.5' }, brokerStops: [restart] })]).toEqual([]);
+  });
+});
+
 describe('the soak schedule', () => {
+  test('--minutes N lasts about N minutes: load and faults, then a fixed tail', () => {
+    expect(soakPlan(4)).toEqual({ loadSeconds: 210, expectedSeconds: 240, maxSeconds: 330 });
+    expect(soakPlan(2).expectedSeconds).toBe(120);
+    expect(soakPlan(1).loadSeconds).toBe(30);
+  });
+
   test('a seed replays the same faults and load; another seed does not', () => {
     expect(faultSchedule(7, 120, 6)).toEqual(faultSchedule(7, 120, 6));
     expect(loadSchedule(7, 120, ['a', 'b'])).toEqual(loadSchedule(7, 120, ['a', 'b']));
