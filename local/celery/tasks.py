@@ -58,6 +58,20 @@ def record(self, task_key, seconds):
     return task_key
 
 
+@app.task(name="tasks.timed")
+def timed(key, seconds, fail=False):
+    """Sleeps, keeps its own start and end (epoch seconds) under `timed`, then returns or raises:
+    the duration a recording of it must match, as the task itself measured it (a loaded machine
+    wakes a sleeper late)."""
+    start = time.time()
+    time.sleep(float(seconds))
+    end = time.time()
+    _results.hset(RESULTS_PREFIX + "timed", str(key), "%r %r" % (start, end))
+    if fail:
+        raise RuntimeError("failed on purpose after %s s" % seconds)
+    return seconds
+
+
 @app.task(name="tasks.fail_after")
 def fail_after(seconds):
     """Sleeps, then raises: a failed task whose duration is known (`record` reads it from the events)."""

@@ -25,7 +25,8 @@ const SCHEDULE: Planned[] = [
   { at: 2.2, queue: 'q2', seconds: 0.6 },
   { at: 2.6, queue: 'q1', seconds: 0.3 },
 ];
-const taskOf = (p: Planned) => (p.fail ? 'tasks.fail_after' : 'tasks.sleep_task');
+/** Each planned task, its key (its place in the schedule), and whether it fails: the fixture's `tasks.timed` keeps its own start and end. */
+const argsOf = (p: Planned, i: number): unknown[] => [`t${i}`, p.seconds, p.fail === true];
 
 /** The fixture app sending the schedule with task_send_sent_event on, as a user's producer would. */
 const SENDER = `
@@ -42,12 +43,27 @@ for s in schedule:
     wait = t0 + s["at"] - time.time()
     if wait > 0:
         time.sleep(wait)
-    app.send_task(s["task"], args=[s["seconds"]], queue=s["queue"])
+    app.send_task("tasks.timed", args=s["args"], queue=s["queue"])
     sent.append(time.time())
 print(json.dumps(sent))
 `;
 
 interface Row { arrival: number; queue: string; duration: number }
+
+/** How long each planned task really ran, as `tasks.timed` measured itself; the record is then cleared for the next test. */
+async function ranOf(url: string): Promise<number[]> {
+  const r = new Redis(url);
+  try {
+    const h = await r.hgetall('fixture:timed');
+    await r.del('fixture:timed');
+    return SCHEDULE.map((_, i) => {
+      const [start, end] = (h[`t${i}`] ?? '').split(' ').map(Number);
+      return end - start;
+    });
+  } finally {
+    r.disconnect();
+  }
+}
 const rowsOf = (csv: string): Row[] => csv.split('\n').filter((l) => l && !l.startsWith('#') && !l.startsWith('arrival_s')).map((l) => {
   const [a, q, d] = l.split(',');
   return { arrival: Number(a), queue: q, duration: Number(d) };
@@ -56,17 +72,18 @@ const rowsOf = (csv: string): Row[] => csv.split('\n').filter((l) => l && !l.sta
 /**
  * Every planned task matched to a recorded row of its queue, in order: arrival (from the first) and
  * duration within 0.1 s. Arrivals are compared with when each task was really sent (`sentAt`, epoch
- * seconds, read by the producer itself), not with the plan: a loaded machine sends late, and the
- * recording must follow what happened.
+ * seconds, read by the producer itself) and durations with how long each really ran (`ran`, as the
+ * task measured itself), not with the plan: a loaded machine sends late and wakes a sleeper late,
+ * and the recording must follow what happened.
  */
-function expectMatches(rows: Row[], sentAt: number[]): { arrival: number; duration: number }[] {
+function expectMatches(rows: Row[], sentAt: number[], ran: number[]): { arrival: number; duration: number }[] {
   expect(rows).toHaveLength(SCHEDULE.length);
   const first = Math.min(...rows.map((r) => r.arrival));
   const firstSent = Math.min(...sentAt);
   const errors: { arrival: number; duration: number }[] = [];
   for (const queue of ['q1', 'q2']) {
     const got = rows.filter((r) => r.queue === queue).sort((a, b) => a.arrival - b.arrival);
-    const want = SCHEDULE.map((p, i) => ({ ...p, sent: sentAt[i] - firstSent })).filter((p) => p.queue === queue);
+    const want = SCHEDULE.map((p, i) => ({ ...p, sent: sentAt[i] - firstSent, seconds: ran[i] })).filter((p) => p.queue === queue);
     expect(got).toHaveLength(want.length);
     want.forEach((p, i) => {
       const e = { arrival: Math.abs(got[i].arrival - first - p.sent), duration: Math.abs(got[i].duration - p.seconds) };
@@ -122,7 +139,7 @@ describe('celery-autoscaler record (real workers with -E, the real CLI)', () => 
     const out = join(dir, 'sent.csv');
     let sentAt: number[] = [];
     const { csv, stderr } = await record(out, async () => {
-      const schedule = SCHEDULE.map((p) => ({ ...p, task: taskOf(p) }));
+      const schedule = SCHEDULE.map((p, i) => ({ ...p, args: argsOf(p, i) }));
       const { stdout } = await run('/usr/bin/python3', ['-c', SENDER, JSON.stringify(schedule)], { cwd: FIXTURE_DIR, env: { ...process.env, PYTHONPATH: celeryPythonPath(), CELERY_BROKER_URL: server.url, BROKER_URL: server.url } });
       sentAt = JSON.parse(stdout.trim().split('\n').at(-1) as string) as number[];
     });
@@ -130,7 +147,7 @@ describe('celery-autoscaler record (real workers with -E, the real CLI)', () => 
     expect(csv).toMatch(/^# arrival: when the task was sent \(task-sent\) for all 9 tasks$/m);
     expect(csv).not.toMatch(/task_send_sent_event|-E/);
     expect(csv).toMatch(/^arrival_s,queue,duration_s$/m);
-    const errors = expectMatches(rowsOf(csv), sentAt);
+    const errors = expectMatches(rowsOf(csv), sentAt, await ranOf(server.url));
     process.stderr.write(`record (task-sent): worst arrival error ${Math.max(...errors.map((e) => e.arrival)).toFixed(3)} s, worst duration error ${Math.max(...errors.map((e) => e.duration)).toFixed(3)} s\n`);
     // The warm-up task was seen (its task-sent), never run, so not recorded.
     expect(stderr).toMatch(/stopped by Ctrl-C: +\d+ s {2}tasks seen 10, recorded 9/);
@@ -150,13 +167,13 @@ describe('celery-autoscaler record (real workers with -E, the real CLI)', () => 
         for (const p of SCHEDULE) {
           const wait = t0 + p.at * 1000 - Date.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          await publishTasks(redis, { globalKeyprefix: '', prioritySteps: [0, 3, 6, 9] }, p.queue, [{ task: taskOf(p), args: [p.seconds] }]);
+          await publishTasks(redis, { globalKeyprefix: '', prioritySteps: [0, 3, 6, 9] }, p.queue, [{ task: 'tasks.timed', args: argsOf(p, SCHEDULE.indexOf(p)) }]);
           sentAt.push(Date.now() / 1000);
         }
       });
       expect(csv).toMatch(/^# arrival: when a worker received the task \(task-received\) for all 9 tasks/m);
       expect(csv).toMatch(/^# no task-sent events were seen: set task_send_sent_event = True/m);
-      const errors = expectMatches(rowsOf(csv), sentAt);
+      const errors = expectMatches(rowsOf(csv), sentAt, await ranOf(server.url));
       process.stderr.write(`record (task-received): worst arrival error ${Math.max(...errors.map((e) => e.arrival)).toFixed(3)} s, worst duration error ${Math.max(...errors.map((e) => e.duration)).toFixed(3)} s\n`);
     } finally {
       redis.disconnect();
