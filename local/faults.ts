@@ -117,12 +117,15 @@ async function killWorker(env: FaultEnv, worker: CeleryWorker, fault: string, po
   return [started.length ? `running ${started.join(', ')}` : '', taken.length ? `holding ${taken.join(', ')} not started` : ''].filter(Boolean).join('; ');
 }
 
-/** The soak's task keys (`w<wave>-<queue>-<i>`) in raw Celery messages, whose bodies are base64 JSON. */
-export function taskKeysIn(raw: string[]): Set<string> {
+/** The soak's task keys: `w<wave>-<queue>-<i>`. */
+export const SOAK_KEYS = /\b(w\d+-\w+-\d+)\b/g;
+
+/** Task keys (the soak's, or `pattern`'s first group) in raw Celery messages, whose bodies are base64 JSON. */
+export function taskKeysIn(raw: string[], pattern: RegExp = SOAK_KEYS): Set<string> {
   const keys = new Set<string>();
   for (const r of raw) {
     const text = [r, ...[...r.matchAll(/"body": ?"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1], 'base64').toString('utf8'))].join('\n');
-    for (const m of text.matchAll(/\b(w\d+-\w+-\d+)\b/g)) keys.add(m[1]);
+    for (const m of text.matchAll(pattern)) keys.add(m[1]);
   }
   return keys;
 }
@@ -140,7 +143,7 @@ async function freeze(env: FaultEnv, pick: number, ms: number, ending: string, t
 }
 
 /** Every task key in the broker's queue lists and kombu's `unacked`: what a broker wiped of its data destroys. */
-export async function tasksInBroker(stack: LocalStack): Promise<string[]> {
+export async function tasksInBroker(stack: LocalStack, pattern: RegExp = SOAK_KEYS): Promise<string[]> {
   const c = stack.client;
   const lists: string[] = [];
   for (const k of await c.keys('*')) if ((await c.type(k)) === 'list') lists.push(k);
@@ -148,7 +151,7 @@ export async function tasksInBroker(stack: LocalStack): Promise<string[]> {
   const m = c.multi().hvals('unacked');
   for (const k of lists) m.lrange(k, 0, -1);
   const res = (await m.exec()) ?? [];
-  return [...taskKeysIn(res.flatMap(([, v]) => (v as string[]) ?? []))];
+  return [...taskKeysIn(res.flatMap(([, v]) => (v as string[]) ?? []), pattern)];
 }
 
 /** A state crashes once in the next execution that reaches it: before its work (the Lambda died) or after it (the result was lost). */
