@@ -18,6 +18,8 @@ export interface ScenarioContext {
   /** Task keys the fault itself destroyed (a SIGKILLed worker's running task): not the autoscaler's loss. */
   lostToFault: Set<string>;
   log: (line: string) => void;
+  /** Task keys published so far. */
+  published: readonly string[];
 }
 
 /** A run of the product on the local stack: a workload, a schedule, and the faults injected. */
@@ -105,6 +107,7 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
   const services = Object.keys(sc.stack.services);
   const queues = [...new Set(Object.values(sc.stack.services).flatMap((s) => s.queues))];
   const all = sc.workload.flatMap(keysOf);
+  const published: string[] = [];
   const s: ScenarioSummary = {
     name: sc.name, sent: all.length, completed: 0, lost: 0, lostToFault: 0, lostKeys: [], lostInUnacked: 0, waitingInUnacked: 0, runTwice: 0, cycles: 0, failedCycles: 0, failedCyclesThatScaledDown: 0,
     scaleUps: 0, drains: 0, drainedWorkers: 0, drainTimeouts: 0, drainsWithLongTasksRunning: 0, stoppedUndrained: [], doubleActions: 0,
@@ -190,6 +193,7 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
       if (elapsed > sc.maxSeconds) break;
       for (const b of pending.filter((x) => (x.at ?? 0) <= elapsed)) {
         await stack.publishRecorded(b.queue, keysOf(b), b.seconds);
+        published.push(...keysOf(b));
         pending.splice(pending.indexOf(b), 1);
       }
       // Done when every task has run, every service is back at its minimum and no execution is left.
@@ -201,7 +205,7 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
         s.secondsToMinimum = Math.round((Date.now() - allDoneAt) / 1000);
         break;
       }
-      const ctx: ScenarioContext = { tick, stack, lostToFault, log };
+      const ctx: ScenarioContext = { tick, stack, lostToFault, log, published };
       await sc.beforeTick?.(ctx);
       for (let e = 0; e < (sc.executionsPerTick ?? 1); e += 1) launch(ctx);
       await sleep(sc.cycleSeconds * 1000 - (Date.now() - tickStart));
