@@ -114,7 +114,8 @@ describe('celery-autoscaler run follows a drain', () => {
 
   test('status lines show the drain progress, then the scale-down', async () => {
     env = await startStack({ services: { web: { ...svc, minWorkers: 1, initialDesired: 2 } }, concurrency: 1 });
-    await env.stack.publishRecorded('q1', ['a', 'b'], 3);
+    // Long enough that a worker is still busy at the drain's first poll on a loaded machine.
+    await env.stack.publishRecorded('q1', ['a', 'b'], 8);
     const control = new CeleryControl(env.stack.client, env.stack.config.broker);
     await waitFor('both workers busy', async () => Object.values((await control.active()).replies).filter((t) => t.length === 1).length === 2);
     control.close();
