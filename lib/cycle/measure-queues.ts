@@ -155,8 +155,8 @@ export function* measure(env: Env, rawInput: unknown, execution: string): Step<M
   });
   const { services, missingQueues } = decide(env.config, { inspection, depths, ecs, drains });
   let queuesRestored = 0;
-  for (const [key, group] of groupRepairs(missingQueues)) {
-    const [service, ...lacking] = key.split('\n');
+  for (const group of groupRepairs(missingQueues)) {
+    const { service, queues: lacking } = group[0];
     const nodes = group.map((m) => m.node);
     if (settings.dryRun) {
       recovered.push(clip(`${service}: would give ${lacking.join(', ')} back to ${nodes.length} worker(s) that lack them outside any drain: ${named(nodes)}`));
@@ -178,13 +178,13 @@ export function* measure(env: Env, rawInput: unknown, execution: string): Step<M
 }
 
 /** Repairs grouped by service and the queues missing: one broadcast per group, not one wait per node. */
-function groupRepairs(missing: MissingQueues[]): Map<string, MissingQueues[]> {
+function groupRepairs(missing: MissingQueues[]): MissingQueues[][] {
   const groups = new Map<string, MissingQueues[]>();
   for (const m of missing) {
     const key = [m.service, ...m.queues].join('\n');
     groups.set(key, [...(groups.get(key) ?? []), m]);
   }
-  return groups;
+  return [...groups.values()];
 }
 
 /**
