@@ -1,0 +1,122 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXPLAINED } from './mutation-explained';
+
+/**
+ * `npm run mutate [-- lib/ecs ...]`: StrykerJS (stryker.config.mjs) over each folder of the
+ * cycle's core against the unit tests, then docs/mutation.md from the JSON reports. Not CI: hours
+ * on two cores (the incremental files in reports/mutation make a rerun test only what changed).
+ * `npm run mutate -- --report` rewrites docs/mutation.md from the reports alone.
+ */
+const ROOT = join(__dirname, '..');
+export const MUTATION_DOCS = join(ROOT, 'docs', 'mutation.md');
+export const FOLDERS = [
+  { folder: 'lib/cycle', goal: 90 },
+  { folder: 'lib/ecs', goal: 90 },
+  { folder: 'lib/planner', goal: 80 },
+  { folder: 'lib/celery', goal: 80 },
+] as const;
+
+type Mutant = { id: string; mutatorName: string; replacement?: string; status: string; static?: boolean; location: { start: { line: number; column: number }; end: { line: number; column: number } } };
+type Report = { files: Record<string, { source: string; mutants: Mutant[] }> };
+
+/** What a folder's report was computed from: its sources and the mutation setup. */
+export function sourcesHash(folder: string, root = ROOT): string {
+  const h = createHash('sha256');
+  const files = readdirSync(join(root, folder)).filter((f) => f.endsWith('.ts')).sort().map((f) => `${folder}/${f}`);
+  for (const f of [...files, 'stryker.config.mjs', 'jest.mutate.config.js']) h.update(`${f}\n`).update(readFileSync(join(root, f)));
+  return h.digest('hex').slice(0, 16);
+}
+
+const KILLED = new Set(['Killed', 'Timeout']);
+const NOT_VALID = new Set(['CompileError', 'RuntimeError', 'Ignored']);
+
+/** The line of source a mutant changes, trimmed: its key in EXPLAINED with the mutator's name. */
+function codeOf(source: string, m: Mutant): string {
+  const lines = source.split('\n');
+  if (m.location.start.line === m.location.end.line) return lines[m.location.start.line - 1].slice(m.location.start.column - 1, m.location.end.column - 1);
+  return lines[m.location.start.line - 1].slice(m.location.start.column - 1).trim();
+}
+
+export function explanationKey(file: string, code: string, m: { mutatorName: string; replacement?: string }): string {
+  return `${file} | ${m.mutatorName} | ${code.replace(/\s+/g, ' ').slice(0, 80)} → ${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 60)}`;
+}
+
+export function renderMutationDocs(root = ROOT): string {
+  const rows: string[] = [];
+  const survivors: string[] = [];
+  const hashes: string[] = [];
+  const unexplained: string[] = [];
+  for (const { folder, goal } of FOLDERS) {
+    const name = folder.replace(/^lib\//, '');
+    const path = join(root, 'reports', 'mutation', `${name}.json`);
+    hashes.push(`<!-- mutation:${folder} sources ${sourcesHash(folder, root)} -->`);
+    if (!existsSync(path)) {
+      rows.push(`| \`${folder}\` | — | — | — | — | — | — | ${goal}% | not run |`);
+      continue;
+    }
+    const report = JSON.parse(readFileSync(path, 'utf8')) as Report;
+    let killed = 0; let survived = 0; let noCoverage = 0; let invalid = 0; let statics = 0; let explained = 0;
+    for (const [file, { source, mutants }] of Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))) {
+      for (const m of mutants.sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column)) {
+        if (m.status === 'Ignored' && m.static) statics += 1;
+        if (NOT_VALID.has(m.status)) { invalid += 1; continue; }
+        if (KILLED.has(m.status)) { killed += 1; continue; }
+        if (m.status === 'Survived') survived += 1; else noCoverage += 1;
+        const code = codeOf(source, m);
+        const key = explanationKey(file, code, m);
+        const why = EXPLAINED[key];
+        if (why) explained += 1; else unexplained.push(key);
+        survivors.push(`| \`${file}:${m.location.start.line}\` | ${m.status === 'Survived' ? 'survived' : 'no test ran it'} | ${m.mutatorName} | \`${code.replace(/\|/g, '\\|').replace(/`/g, "'").slice(0, 70)}\` → \`${(m.replacement ?? '').replace(/\|/g, '\\|').replace(/`/g, "'").replace(/\s+/g, ' ').slice(0, 50)}\` | ${why ?? '**not explained**'} |`);
+      }
+    }
+    const valid = killed + survived + noCoverage;
+    const score = valid === 0 ? 100 : (100 * killed) / valid;
+    const met = score >= goal ? 'met' : (survived + noCoverage === explained ? 'below; every survivor explained' : 'NOT met');
+    rows.push(`| \`${folder}\` | ${valid} | ${killed} | ${survived} | ${noCoverage} | ${invalid} | ${statics} | ${goal}% | **${score.toFixed(1)}%** ${met} |`);
+  }
+  return [
+    '# Mutation testing',
+    '',
+    'Written by `npm run mutate` (scripts/mutate.ts, StrykerJS with its jest runner and TypeScript checker: stryker.config.mjs, jest.mutate.config.js). Each folder of the cycle\'s core is mutated (an operator flipped, a condition forced, a constant or a block removed) and the unit tests run against each mutant; a mutant no test fails on is a change of behaviour nothing observes. Not in CI: about an hour and a half on this machine\'s 2 cores. `test/unit/mutation-report.test.ts` fails when a folder\'s sources change after its report was written.',
+    '',
+    'Score = killed (a test failed, or the mutant hung past its timeout) / valid mutants. Not valid: mutants the TypeScript checker rejects or that crash on load. Static mutants (module-level constants, whose value every test would need rerunning without per-test coverage to judge) are left out by `ignoreStatic` and counted apart: the tests that pin each shipped constant are unit tests of their own (test/unit/ecs-batches.test.ts and others).',
+    '',
+    '| folder | valid mutants | killed | survived | no test ran it | not valid | static (left out) | goal | score |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...rows,
+    '',
+    '## Survivors',
+    '',
+    'Each mutant no test kills, with why no behaviour observes it (an equivalent mutant: same outputs for every input the code can receive) or what it would take. The reasons live in scripts/mutation-explained.ts, keyed by file, mutator and code, so a survivor that moves keeps its reason and a new one shows as **not explained**.',
+    '',
+    '| where | verdict | mutator | code → mutant | why it survives |',
+    '|---|---|---|---|---|',
+    ...survivors,
+    '',
+    ...hashes,
+    '',
+  ].join('\n');
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const reportOnly = args.includes('--report');
+  const folders = args.filter((a) => !a.startsWith('--'));
+  const unknown = folders.filter((f) => !FOLDERS.some((x) => x.folder === f));
+  if (unknown.length > 0) throw new Error(`unknown folder ${unknown.join(', ')} (folders: ${FOLDERS.map((f) => f.folder).join(', ')})`);
+  if (!reportOnly) {
+    for (const { folder } of FOLDERS) {
+      if (folders.length > 0 && !folders.includes(folder)) continue;
+      process.stderr.write(`mutate: ${folder}…\n`);
+      const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, MUTATE_FOLDER: folder } });
+      if (r.status !== 0) throw new Error(`stryker failed on ${folder} (exit ${r.status})`);
+    }
+  }
+  writeFileSync(MUTATION_DOCS, renderMutationDocs());
+  process.stdout.write(readFileSync(MUTATION_DOCS, 'utf8'));
+}
+
+if (require.main === module) main();
