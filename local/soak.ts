@@ -224,6 +224,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
   const launch = (tick: number) => {
     const name = `soak-${o.seed}-${tick}-${r.executions}`;
+    const startedAt = Date.now();
     r.executions += 1;
     const p = stack.cycle({}, {
       executionName: name,
@@ -233,6 +234,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       },
     }).then((res: LocalCycleResult) => {
       ended.set(name, Date.now());
+      if (quietSince !== null && startedAt >= quietSince) slowestQuietCycleMs = Math.max(slowestQuietCycleMs, Date.now() - startedAt);
       const out = (res.output ?? {}) as Output;
       if (res.status === 'FAILED') r.failed += 1;
       for (const a of out.actions ?? []) {
@@ -254,7 +256,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   // Keys pending but found nowhere (no queue, no unacked, no live worker running them) at the previous check.
   let nowhereBefore = new Set<string>();
   let reachedMinimumAt: number | null = null;
-  const allowedMs = Math.max(...services.map((s) => stack.config.services[s].stabilizationSeconds + stack.config.services[s].drainTimeoutSeconds)) * 1000 + 3 * CYCLE_SECONDS * 1000;
+  // After the load: the stabilization window, a drain (at most its timeout) and 3 cycles, a cycle
+  // being the longer of the 2-s tick and the slowest execution that started after the load ended
+  // (on a loaded machine one takes longer than a tick: that is the machine, not the product).
+  let slowestQuietCycleMs = 0;
+  const allowedMs = () => Math.max(...services.map((s) => stack.config.services[s].stabilizationSeconds + stack.config.services[s].drainTimeoutSeconds)) * 1000 + 3 * Math.max(CYCLE_SECONDS * 1000, slowestQuietCycleMs);
   try {
     for (let tick = 1; ; tick += 1) {
       const tickStart = Date.now();
@@ -310,7 +316,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const quiet = elapsed > loadSeconds && pendingWaves.length === 0 && pendingFaults.length === 0 && timers.size === 0;
       if (quiet && quietSince === null) {
         quietSince = Math.max(Date.now(), lastFaultActivity);
-        o.log(`[${t()} s] load and faults over: the fleet must be back at its minimum within ${Math.round(allowedMs / 1000)} s of the last task`);
+        o.log(`[${t()} s] load and faults over: the fleet must be back at its minimum within ${Math.round(allowedMs() / 1000)} s of the last task (more if a cycle takes longer than ${CYCLE_SECONDS} s)`);
       }
       if (quietSince !== null) {
         const counts = await stack.completed().catch(() => ({} as Record<string, number>));
@@ -338,12 +344,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         if (settled && atMinimum && reachedMinimumAt === null) reachedMinimumAt = Date.now();
         if (!atMinimum) reachedMinimumAt = null;
         if (settled && reachedMinimumAt !== null && inFlight.size === 0) break;
-        if (Date.now() - quietSince > allowedMs || elapsed > plan.maxSeconds) break;
+        if (Date.now() - quietSince > allowedMs() || elapsed > plan.maxSeconds) break;
       }
       await sleep(CYCLE_SECONDS * 1000 - (Date.now() - tickStart));
     }
     if (quietSince !== null) {
-      for (const v of checker.checkReturnToMinimum({ cycle: -1, quietSince, reachedAt: reachedMinimumAt, allowedMs, now: Date.now() })) o.log(`[${t()} s] VIOLATION ${v.invariant}: ${v.detail}`);
+      for (const v of checker.checkReturnToMinimum({ cycle: -1, quietSince, reachedAt: reachedMinimumAt, allowedMs: allowedMs(), now: Date.now() })) o.log(`[${t()} s] VIOLATION ${v.invariant}: ${v.detail}`);
     }
     await Promise.allSettled([...inFlight]);
     const counts = await stack.completed();

@@ -1,5 +1,8 @@
 import '../local/setup';
 import { randomInt } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { putSection } from '../bench/sections';
 import { stopAllTracked } from '../local/processes';
 import { runSoak, soakPlan, type SoakResult } from '../local/soak';
 
@@ -7,7 +10,8 @@ import { runSoak, soakPlan, type SoakResult } from '../local/soak';
  * `npm run soak:seeds -- --count 20 [--minutes M]`: a benchmark, not CI. Runs the seeded fault
  * soak on `count` fresh random seeds, one after the other, and prints one row per seed (tasks sent,
  * lost, run twice, destroyed by faults, violations, wall time). Exit 1 if any seed failed, with
- * each failing seed's replay command. The soak's own log goes to stderr with `--verbose`.
+ * each failing seed's replay command. The soak's own log goes to stderr with `--verbose`. The
+ * table is also written to the `soak-seeds` section of docs/benchmarks.md (with `--no-write`, not).
  */
 async function main(): Promise<void> {
   const arg = (name: string): string | undefined => {
@@ -25,6 +29,7 @@ async function main(): Promise<void> {
   const row = (cells: (string | number)[]) => cells.map((c, i) => String(c).padStart(widths[i])).join('  ');
   process.stdout.write(`${row(header)}\n`);
   const failed: { seed: number; command: string; why: string }[] = [];
+  const table: string[] = [];
   const results: SoakResult[] = [];
   for (let n = 0; n < count; n += 1) {
     const seed = randomInt(2 ** 31 - 1);
@@ -40,12 +45,14 @@ async function main(): Promise<void> {
     const wall = `${Math.round((Date.now() - began) / 1000)} s`;
     if (!r) {
       process.stdout.write(`${row([seed, '—', '—', '—', '—', 'error', wall])}\n`);
+      table.push(`| ${seed} | — | — | — | — | the soak failed to run | ${wall} |`);
       failed.push({ seed, command: `npm run soak -- --minutes ${minutes} --seed ${seed}`, why: `the soak failed to run: ${error}` });
       continue;
     }
     results.push(r);
     const destroyed = Object.values(r.tasks.lostToFault).reduce((a, k) => a + k.length, 0);
     process.stdout.write(`${row([seed, r.tasks.sent, r.tasks.lost.length, r.tasks.runTwice.length, destroyed, r.violations.length, wall])}\n`);
+    table.push(`| ${seed} | ${r.tasks.sent} | ${r.tasks.lost.length} | ${r.tasks.runTwice.length} | ${destroyed} | ${r.violations.length} | ${wall} |`);
     if (r.violations.length > 0) {
       failed.push({ seed, command: r.command, why: [...new Set(r.violations.map((v) => v.invariant))].join('; ') });
       // The whole log of a failing seed: its replay may not hit the same race.
@@ -56,6 +63,22 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${ok} of ${count} seed(s) held every invariant.\n`);
   for (const f of failed) process.stdout.write(`FAILED seed ${f.seed} (${f.why}). Replay: ${f.command}\n`);
   if (failed.length > 0) process.exitCode = 1;
+  if (process.argv.includes('--no-write')) return;
+  const file = join(__dirname, '..', 'docs', 'benchmarks.md');
+  const body = [
+    `## soak-seeds: the seeded fault soak on ${count} fresh random seeds`,
+    '',
+    `_Run on ${new Date().toISOString().slice(0, 10)} (node ${process.version})._`,
+    '',
+    `\`npm run soak:seeds -- --count ${count} --minutes ${minutes}\` (scripts/soak-seeds.ts): each seed a ${minutes}-minute soak on real Celery workers (${process.env.CELERY_PYTHONPATH ? 'the release CELERY_PYTHONPATH puts first' : "Debian's Celery"}) with every fault kind, drawn by the seed (docs/reliability.md). Seeds are drawn fresh by the run: none was used to tune anything.`,
+    '',
+    '| seed | tasks sent | lost | run twice | destroyed by faults | violations | wall time |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+    ...table,
+    '',
+    `${ok} of ${count} seeds held every invariant.${failed.map((f) => ` Seed ${f.seed} failed (${f.why}).`).join('')}`,
+  ].join('\n');
+  writeFileSync(file, putSection(readFileSync(file, 'utf8'), 'soak-seeds', body));
 }
 
 void main().catch(async (e) => { console.error(e); await stopAllTracked(); process.exit(1); });
