@@ -37,7 +37,7 @@ export function soakMarkdown(runs: SoakResult[]): string {
     '## Seeded fault soak',
     '',
     `Written by \`npm run soak -- --minutes N --seed S --write-report\` on ${day}: ${runs.map((r) => `seed ${r.seed} (${r.minutes} min)`).join(', ')}. ` +
-      'The local stack (a real redis-server, real Celery workers as the ECS emulator\'s tasks, the real state machine every 2 s, overlapping as the schedule does) runs waves of load while faults drawn from the seed hit it; the invariants below are checked every cycle and at the end. The same command replays a run. `--minutes N` lasts about N minutes: load and faults for N minutes less 30 s, then the last tasks and the return to the minimum (a run ends at most 90 s past N minutes; the summary says how long it ran). `npm run soak:seeds -- --count 20 [--minutes M]` runs fresh random seeds one after another and prints a row per seed. Faults and invariants: `local/faults.ts`, `local/invariants.ts`.',
+      'The local stack (a real redis-server, real Celery workers as the ECS emulator\'s tasks, the real state machine every 2 s, overlapping as the schedule does) runs waves of load while faults drawn from the seed hit it; the invariants below are checked every cycle and at the end. The same command replays a run. `--minutes N` lasts about N minutes: load and faults for N minutes less 30 s, then the last tasks and the return to the minimum (a run ends at most 90 s past N minutes; the summary says how long it ran). `npm run soak:seeds -- --count 20 [--minutes M]` runs fresh random seeds one after another, prints a row per seed and writes the table to docs/benchmarks.md (section soak-seeds). Faults and invariants: `local/faults.ts`, `local/invariants.ts`.',
     '',
   ];
   for (const kind of FAULT_KINDS) {
