@@ -74,6 +74,8 @@ export class EcsEmulator {
   private faults: Fault[] = [];
   /** Hold times of the next stops: a task that will not stop stays DEACTIVATING that long. */
   private stuckStops: number[] = [];
+  /** Each stop that hung (holdNextStops): when it began and how long it held. */
+  readonly heldStops: { at: number; ms: number }[] = [];
   private ipSeq = 1;
   private timer: NodeJS.Timeout | null = null;
   private server: Server | null = null;
@@ -259,7 +261,9 @@ export class EcsEmulator {
     if (t.lastStatus === 'STOPPED') return;
     t.lastStatus = 'DEACTIVATING';
     const grace = this.services.get(`${t.cluster}/${t.service}`)?.stopGraceMs ?? 30_000;
-    const holdUntil = Date.now() + (this.stuckStops.shift() ?? 0);
+    const hold = this.stuckStops.shift() ?? 0;
+    if (hold > 0) this.heldStops.push({ at: Date.now(), ms: hold });
+    const holdUntil = Date.now() + hold;
     this.track((async () => {
       while (Date.now() < holdUntil && !this.closed) await new Promise((r) => setTimeout(r, 100));
       try {

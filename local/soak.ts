@@ -260,7 +260,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   // being the longer of the 2-s tick and the slowest execution that started after the load ended
   // (on a loaded machine one takes longer than a tick: that is the machine, not the product).
   let slowestQuietCycleMs = 0;
-  const allowedMs = () => Math.max(...services.map((s) => stack.config.services[s].stabilizationSeconds + stack.config.services[s].drainTimeoutSeconds)) * 1000 + 3 * Math.max(CYCLE_SECONDS * 1000, slowestQuietCycleMs);
+  // A stop the ecs-task-will-not-stop fault held past that moment is the fault's time, not the
+  // product's: it is added (the fault arms the next stop, which may come after the load ended).
+  const allowedMs = () => Math.max(...services.map((s) => stack.config.services[s].stabilizationSeconds + stack.config.services[s].drainTimeoutSeconds)) * 1000
+    + 3 * Math.max(CYCLE_SECONDS * 1000, slowestQuietCycleMs)
+    + stack.ecs.heldStops.reduce((sum, h) => sum + (quietSince === null ? 0 : Math.max(0, h.at + h.ms - quietSince)), 0);
   try {
     for (let tick = 1; ; tick += 1) {
       const tickStart = Date.now();
