@@ -20,14 +20,19 @@ export function envOf(rt: Runtime): Env {
     now: rt.now,
     workers: {
       inspect: (opts) => inspectNodes(rt.control, opts),
-      async held(nodes) {
+      async held(nodes, queues) {
         if (nodes.length === 0) return {};
         const call = { destination: nodes };
+        // active_queues before the tasks, not beside them: a worker handles its pidbox commands one
+        // after another, so once it says it no longer consumes a queue, the counts asked next
+        // include every message it took from that queue.
+        const consumed = queues ? (await rt.control.activeQueues(call)).replies : null;
         const [a, r, s] = await Promise.all([rt.control.active(call), rt.control.reserved(call), rt.control.scheduled(call)]);
         const out: Record<string, Held | null> = {};
         for (const n of nodes) {
-          const answered = n in a.replies && n in r.replies && n in s.replies;
-          out[n] = answered ? { active: count(a.replies[n]), reserved: count(r.replies[n]), scheduled: count(s.replies[n]) } : null;
+          const answered = n in a.replies && n in r.replies && n in s.replies && (consumed === null || n in consumed);
+          const consuming = consumed && queues ? { consuming: (consumed[n] ?? []).map((q) => q.name).filter((q) => queues.includes(q)) } : {};
+          out[n] = answered ? { active: count(a.replies[n]), reserved: count(r.replies[n]), scheduled: count(s.replies[n]), ...consuming } : null;
         }
         return out;
       },

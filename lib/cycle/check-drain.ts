@@ -35,8 +35,9 @@ export function staleReason(d: Pick<Drain, 'to' | 'perWorkerPerMinute' | 'starte
 }
 
 /**
- * CheckDrain: a node is empty when it answers with no active, reserved or scheduled task, or
- * when its ECS task has stopped; no answer is not empty (a busy solo worker cannot answer).
+ * CheckDrain: a node is empty when it answers that it no longer consumes the service's queues and
+ * holds no active, reserved or scheduled task, or when its ECS task has stopped; no answer is not
+ * empty (a busy solo worker cannot answer), nor is a node whose cancel has not yet taken effect.
  * Every node that emptied goes to ScaleDown at once (`release`), the others keep draining: one
  * slow task holds only its own worker.
  */
@@ -50,7 +51,7 @@ export function decide(input: Drain, cfg: ServiceConfig, r: CheckDrainReadings):
     const task = r.tasks?.find((t) => t.taskId === d.taskId);
     const gone = r.tasks !== null && (task === undefined || task.lastStatus === 'STOPPED');
     const held = r.held[d.node];
-    if (gone || (held && held.active + held.reserved + held.scheduled === 0)) {
+    if (gone || (held && held.active + held.reserved + held.scheduled === 0 && (held.consuming ?? []).length === 0)) {
       emptied.push(d);
       continue;
     }
@@ -66,7 +67,7 @@ export function decide(input: Drain, cfg: ServiceConfig, r: CheckDrainReadings):
 }
 
 const describeBusy = (b: NonNullable<Drain['busy']>[number]): string =>
-  'noReply' in b ? `${b.node} (no reply)` : `${b.node} (${b.active} active, ${b.reserved} reserved, ${b.scheduled} scheduled)`;
+  'noReply' in b ? `${b.node} (no reply)` : `${b.node} (${b.active} active, ${b.reserved} reserved, ${b.scheduled} scheduled${b.consuming?.length ? `, still consuming ${b.consuming.join(', ')}` : ''})`;
 
 /**
  * CheckDrain's ECS reading: none when every draining node answered (its answer decides), else
@@ -78,7 +79,7 @@ export function* checkDrain(env: Env, input: Drain): Step<Drain> {
   // A drain may outlast the lease many times over: each poll holds the service a lease longer.
   yield* renewLease(env, input.service, input.cycle.execution);
   const [held, depths, wanted] = yield* all<[Record<string, Held | null>, Record<string, number>, Wanted | null]>([
-    env.workers.held(input.draining.map((d) => d.node)),
+    env.workers.held(input.draining.map((d) => d.node), cfg.queues),
     env.workers.pending(cfg.queues),
     env.history.wanted(input.service),
   ]);

@@ -98,7 +98,7 @@ export const drainNodeSchema = z.object({ node: nodeName, taskId: z.string().max
 export type DrainNode = z.infer<typeof drainNodeSchema>;
 
 const busySchema = z.union([
-  z.object({ node: nodeName, active: z.number(), reserved: z.number(), scheduled: z.number() }),
+  z.object({ node: nodeName, active: z.number(), reserved: z.number(), scheduled: z.number(), consuming: z.array(z.string()).optional() }),
   z.object({ node: nodeName, noReply: z.literal(true) }),
 ]);
 

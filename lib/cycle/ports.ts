@@ -16,6 +16,12 @@ export interface Held {
   active: number;
   reserved: number;
   scheduled: number;
+  /**
+   * Of the queues asked about, those the node still consumes (its `active_queues`, read before its
+   * tasks). A cancel_consumer replies before it takes effect: until it has, the node can still take
+   * a message, so it is not empty whatever it holds. Absent: not asked.
+   */
+  consuming?: string[];
 }
 
 export interface Confirmations {
@@ -27,8 +33,12 @@ export interface Confirmations {
 export interface WorkersPort {
   /** Every answering node's tasks, processed total, pool size (and queues with `withQueues`). */
   inspect(opts?: { withQueues?: boolean }): Maybe<Inspection>;
-  /** The tasks the named nodes hold; null for a node that did not answer (never assumed empty). */
-  held(nodes: string[]): Maybe<Record<string, Held | null>>;
+  /**
+   * The tasks the named nodes hold; null for a node that did not answer (never assumed empty).
+   * With `queues`: first which of them each node still consumes, then its tasks, so a message
+   * taken before a cancel took effect is counted (docs/celery-facts.md).
+   */
+  held(nodes: string[], queues?: string[]): Maybe<Record<string, Held | null>>;
   /** `cancel_consumer` for every queue, to exactly these nodes; who confirmed all of them. */
   cancel(queues: string[], nodes: string[]): Maybe<Confirmations>;
   /** `add_consumer` for every queue, to exactly these nodes. */

@@ -64,6 +64,8 @@ describe('CheckDrain decide: which draining nodes emptied', () => {
     { name: 'a newer want abandons the drain', draining: [1], held: { 1: idle }, tasks: running, wanted: { to: 3, at: T0 + 5_000 }, status: 'abandoned', still: [1], empty: [] },
     { name: 'a want older than the drain is ignored', draining: [1], held: { 1: busy }, tasks: running, wanted: { to: 3, at: T0 - 5_000 }, status: 'waiting', still: [1], empty: [] },
     { name: 'one emptied node is released while the others keep draining', draining: [1, 2, 3], held: { 1: busy, 2: idle, 3: busy }, tasks: running, status: 'release', still: [1, 3], empty: [2] },
+    { name: 'a node holding nothing whose cancel has not taken effect is not empty (it can still take a message)', draining: [1], held: { 1: { ...idle, consuming: ['default'] } }, tasks: running, status: 'waiting', still: [1], empty: [], busy: [{ node: nodeName(1), ...idle, consuming: ['default'] }] },
+    { name: 'a node that answers it consumes none of the queues and holds nothing is empty', draining: [1], held: { 1: { ...idle, consuming: [] } }, tasks: running, status: 'release', still: [], empty: [1], busy: [] },
     { name: 'nodes emptied earlier but not yet released stay empty', draining: [2], emptyBefore: [1], held: { 2: busy }, tasks: running, status: 'release', still: [2], empty: [1] },
   ];
   test.each(rows)('$name', (r) => {
@@ -87,7 +89,7 @@ describe('CheckDrain step over fake ports', () => {
     expect(out.status).toBe('release');
     expect(env.calls()).toEqual([
       `lease.extendLock ${SERVICE} ${EXEC} 180000`,
-      `workers.held [${nodeName(1)},${nodeName(2)}]`,
+      `workers.held [${nodeName(1)},${nodeName(2)}] [${QUEUES.join(',')}]`,
       `workers.pending [${QUEUES.join(',')}]`,
       `history.wanted ${SERVICE}`,
     ]);
