@@ -81,4 +81,6 @@ async function main(): Promise<void> {
   writeFileSync(file, putSection(readFileSync(file, 'utf8'), 'soak-seeds', body));
 }
 
+// Ctrl-C (or SIGINT from a script) stops the brokers and workers the soak started, not only Node.
+process.once('SIGINT', () => { void stopAllTracked().finally(() => process.exit(130)); });
 void main().catch(async (e) => { console.error(e); await stopAllTracked(); process.exit(1); });

@@ -30,4 +30,6 @@ async function main(): Promise<void> {
   if (process.argv.includes('--write-report')) writeReportSection('soak', soakMarkdown(results));
 }
 
+// Ctrl-C (or SIGINT from a script) stops the brokers and workers the soak started, not only Node.
+process.once('SIGINT', () => { void stopAllTracked().finally(() => process.exit(130)); });
 void main().catch(async (e) => { console.error(e); await stopAllTracked(); process.exit(1); });
