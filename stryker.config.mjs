@@ -22,7 +22,7 @@ export default {
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   incremental: true,
   incrementalFile: `reports/mutation/${name}.incremental.json`,
-  tempDirName: '.stryker-tmp',
+  tempDirName: `.stryker-tmp/${name}`,
   cleanTempDir: 'always',
   ignorePatterns: ['dist', 'reports', '.serverless', '.esbuild', 'bench/out', 'simulate-out'],
 };
