@@ -70,11 +70,14 @@ const rowsOf = (csv: string): Row[] => csv.split('\n').filter((l) => l && !l.sta
 });
 
 /**
- * Every planned task matched to a recorded row of its queue, in order: arrival (from the first) and
- * duration within 0.1 s. Arrivals are compared with when each task was really sent (`sentAt`, epoch
- * seconds, read by the producer itself) and durations with how long each really ran (`ran`, as the
- * task measured itself), not with the plan: a loaded machine sends late and wakes a sleeper late,
- * and the recording must follow what happened.
+ * Every planned task matched to a recorded row of its queue, in order. Arrivals (from the first)
+ * within 0.1 s of when each task was really sent (`sentAt`, epoch seconds, read by the producer
+ * itself). Durations against how long each really ran (`ran`, as the task measured itself): the
+ * worker's task-started and task-succeeded events bracket the task's body, so the recorded
+ * duration is never shorter than the body (less 10 ms of clock rounding), and longer by the gap
+ * between an event and the body, which is the machine's scheduler's: a few ms idle, 0.23 s seen
+ * under a load average of 12. That gap gets 1 s, far below a duration read from the wrong event
+ * (task-received includes the wait in the queue).
  */
 function expectMatches(rows: Row[], sentAt: number[], ran: number[]): { arrival: number; duration: number }[] {
   expect(rows).toHaveLength(SCHEDULE.length);
@@ -89,7 +92,8 @@ function expectMatches(rows: Row[], sentAt: number[], ran: number[]): { arrival:
       const e = { arrival: Math.abs(got[i].arrival - first - p.sent), duration: Math.abs(got[i].duration - p.seconds) };
       errors.push(e);
       expect(e.arrival).toBeLessThan(0.1);
-      expect(e.duration).toBeLessThan(0.1);
+      expect(got[i].duration).toBeGreaterThanOrEqual(p.seconds - 0.01);
+      expect(got[i].duration - p.seconds).toBeLessThan(1);
     });
   }
   return errors;
@@ -135,7 +139,7 @@ describe('celery-autoscaler record (real workers with -E, the real CLI)', () => 
     return { csv: readFileSync(out, 'utf8'), stderr };
   }
 
-  test('task-sent on: every task\'s arrival and duration within 0.1 s of the schedule, the file says where arrivals came from; simulate reads it', async () => {
+  test('task-sent on: every task\'s arrival within 0.1 s of its sending, its duration the span its own events put around its body, the file says where arrivals came from; simulate reads it', async () => {
     const out = join(dir, 'sent.csv');
     let sentAt: number[] = [];
     const { csv, stderr } = await record(out, async () => {

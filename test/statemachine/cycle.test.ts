@@ -120,7 +120,9 @@ describe('the scaling cycle (real ASL, real handlers, real redis + Celery, ECS e
 
   test('a drain that times out gives the queues back and removes nobody', async () => {
     stack = await LocalStack.start({ services: { web: { ...svc, drainTimeoutSeconds: 1, initialDesired: 2 } }, concurrency: 1 });
-    await stack.publishRecorded('q1', ['a', 'b'], 5);
+    // Tasks far longer than a cycle takes, even on a loaded machine (5 s tasks ended before the
+    // drain's first poll under a load average of 12, and the drain removed the emptied workers).
+    await stack.publishRecorded('q1', ['a', 'b'], 30);
     const control = new CeleryControl(stack.client, stack.config.broker);
     await waitFor('both workers busy', async () => Object.values((await control.active()).replies).filter((t) => t.length === 1).length === 2);
     const r = await stack.cycle();
@@ -131,7 +133,7 @@ describe('the scaling cycle (real ASL, real handlers, real redis + Celery, ECS e
     const queues = await control.activeQueues();
     control.close();
     expect(Object.values(queues.replies).map((qs) => qs.map((q) => q.name))).toEqual([['q1'], ['q1']]);
-    await waitFor('both long tasks to complete', async () => Object.keys(await stack.completed()).length === 2, 20_000, 100);
+    await waitFor('both long tasks to complete', async () => Object.keys(await stack.completed()).length === 2, 60_000, 200);
   });
 
   test('cooldown and another execution\'s lock hold the service, with the reason', async () => {
