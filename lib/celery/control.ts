@@ -74,8 +74,8 @@ export class CeleryControl {
       },
     };
     const call: PendingCall = { expected: destination?.length ?? 0, destination, replies: {}, done: () => undefined };
+    let timer: NodeJS.Timeout | undefined;
     const finished = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => call.done(), timeoutMs);
       call.done = (err) => {
         clearTimeout(timer);
         this.pending.delete(ticket);
@@ -95,6 +95,9 @@ export class CeleryControl {
       const listeners = await this.redis.publish(pidboxChannel(this.broker), JSON.stringify(envelope));
       if (!destination) call.expected = listeners;
       if (listeners === 0 || this.isComplete(call)) call.done();
+      // The wait for replies starts once the command is out: a broker slower to reach than the
+      // timeout is an error from ensureReady, never an empty answer with the command sent after it.
+      else if (this.pending.has(ticket)) timer = setTimeout(() => call.done(), timeoutMs);
     } catch (e) {
       call.done(brokerError(e, `remote control ${method}`));
     }
