@@ -162,6 +162,9 @@ describe('remote control and inspection over a real redis-server', () => {
         ['active', {}], ['active_queues', {}], ['add_consumer', { queue: 'qb' }], ['cancel_consumer', { queue: 'qa' }],
         ['ping', {}], ['reserved', {}], ['scheduled', {}], ['stats', {}],
       ]);
+      // No arguments and no options: a broadcast without arguments.
+      expect(await c.call('ping')).toEqual({ replies: {}, missing: [], expected: 1 });
+      expect([p.sent[8].body.arguments, p.sent[8].body.destination]).toEqual([{}, null]);
     });
   });
 
@@ -314,6 +317,18 @@ describe('remote control and inspection over a real redis-server', () => {
       ]);
       expect(Date.now() - started).toBeLessThan(2500);
       expect(await c.ping({ destination: ['ok@t'] })).toEqual({ replies: { 'ok@t': { ok: 'pong' } }, missing: [], expected: 1 });
+    });
+
+    test('one reader connection per client, however many calls; closed with it', async () => {
+      const connections = async () => ((await admin.client('LIST')) as string).trim().split('\n').length;
+      const before = await connections();
+      const c = control('fail:');
+      for (let i = 0; i < 3; i += 1) expect((await c.ping({ destination: ['ok@t'] })).replies).toEqual({ 'ok@t': { ok: 'pong' } });
+      await Promise.all([c.ping({ destination: ['ok@t'] }), c.stats({ destination: ['ok@t'] })]);
+      // The command connection and one reader.
+      expect(await connections()).toBe(before + 2);
+      c.close();
+      await waitFor('the reader closed', async () => (await connections()) === before + 1, 3000, 5);
     });
 
     test('the broker refusing the reply binding: the call fails naming the command', async () => {

@@ -262,6 +262,19 @@ describe('lib/celery against a real redis-server', () => {
       }
     });
 
+    test('closed while the other protocol is asked, after the timeout: the first to say wins', async () => {
+      const silent = await tcpServer(() => undefined);
+      try {
+        const c = connect(`redis://127.0.0.1:${silent.port}/0`);
+        // The timeout at 100 ms starts a TLS probe that the silent server holds for a second.
+        const closing = setTimeout(() => c.disconnect(), 400);
+        expect(await failure(ensureReady(c, 100))).toEqual({ name: 'BrokerUnavailableError', message: 'broker connection closed' });
+        clearTimeout(closing);
+      } finally {
+        await silent.close();
+      }
+    });
+
     test('callers waiting at once share one wait; the next wait after it failed is a new one', async () => {
       const c = connect(`redis://127.0.0.1:${closedPort}/0`);
       // ioredis sets a 'ready' listener of its own per connection attempt: 'end' and 'error' are the wait's alone.
