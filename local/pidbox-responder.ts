@@ -37,6 +37,12 @@ export interface EmulatedWorker {
   concurrency?: number;
   /** stats → prefetch_count (concurrency × worker_prefetch_multiplier). */
   prefetchCount?: number;
+  /** Still listening but never answering these commands (`*`: any), like a frozen worker. */
+  silentTo?: string[];
+  /** Answers this long after the command, like a solo worker that finishes its task first. */
+  replyDelayMs?: number;
+  /** A result to answer instead, by command: another shape than this Celery's, or a broken worker's. */
+  results?: Record<string, unknown>;
 }
 
 export type CeleryFlavor = '5.2' | '5.6';
@@ -116,6 +122,7 @@ export interface ResponderStats {
 export class PidboxResponder {
   private readonly live = new Map<string, Live>();
   private readonly sockets: Socket[] = [];
+  private readonly late = new Set<NodeJS.Timeout>();
   readonly stats: ResponderStats = { commands: 0, replies: 0, replyBytes: 0 };
   private nextPid = 40_000;
 
@@ -171,16 +178,35 @@ export class PidboxResponder {
     const targets = body.destination?.length ? body.destination.map((n) => this.live.get(n)).filter((w): w is Live => !!w) : [...this.live.values()];
     const incoming = Number(msg.headers?.clock ?? 0);
     const replies: string[] = [];
+    const late = new Map<number, string[]>();
     for (const w of targets) {
+      if (w.spec.silentTo?.some((m) => m === '*' || m === body.method)) continue;
       w.clock = Math.max(w.clock, incoming) + 1; // kombu/clocks.py LamportClock.adjust
       const result = this.handle(w, body.method, body.arguments ?? {});
-      if (body.reply_to) replies.push(this.envelope(w, `{${pyString(w.spec.node)}: ${result}}`, body.reply_to, body.ticket ?? ''));
+      if (!body.reply_to) continue;
+      const reply = this.envelope(w, `{${pyString(w.spec.node)}: ${result}}`, body.reply_to, body.ticket ?? '');
+      const delay = w.spec.replyDelayMs ?? 0;
+      if (delay > 0) late.set(delay, [...(late.get(delay) ?? []), reply]);
+      else replies.push(reply);
     }
-    if (!body.reply_to || replies.length === 0) return;
+    if (!body.reply_to) return;
+    const replyTo = body.reply_to;
+    for (const [delay, r] of late) {
+      const t = setTimeout(() => {
+        this.late.delete(t);
+        void this.deliver(replyTo, r).catch(() => undefined);
+      }, delay);
+      this.late.add(t);
+    }
+    await this.deliver(replyTo, replies);
+  }
+
+  private async deliver(replyTo: { exchange: string; routing_key: string }, replies: string[]): Promise<void> {
+    if (replies.length === 0) return;
     // kombu/transport/redis.py: a direct exchange's table is its binding set; no binding, no delivery.
     const prefix = this.o.globalKeyprefix ?? '';
-    const members = await this.pub.smembers(`${prefix}${bindingSet(body.reply_to.exchange)}`);
-    const routing = body.reply_to.routing_key;
+    const members = await this.pub.smembers(`${prefix}${bindingSet(replyTo.exchange)}`);
+    const routing = replyTo.routing_key;
     const lists = members.map((m) => m.split(SEP)).filter(([rk]) => rk === routing).map(([, , queue]) => `${prefix}${queue}`);
     if (lists.length === 0) return;
     const p = this.pub.pipeline();
@@ -203,6 +229,7 @@ export class PidboxResponder {
 
   /** celery/worker/control.py: each command's result, serialized. */
   private handle(w: Live, method: string, args: Record<string, unknown>): string {
+    if (w.spec.results && method in w.spec.results) return pyJson(w.spec.results[method]);
     switch (method) {
       case 'ping': return pyJson({ ok: 'pong' });
       case 'active': return pyJson((w.spec.active ?? []).map((t) => this.info(w, t, true)));
@@ -268,6 +295,8 @@ export class PidboxResponder {
   }
 
   async stop(): Promise<void> {
+    for (const t of this.late) clearTimeout(t);
+    this.late.clear();
     for (const s of this.sockets) s.destroy();
     this.sub.disconnect();
     this.pub.disconnect();

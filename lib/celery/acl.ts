@@ -1,3 +1,4 @@
+import { brokerForUrl } from '../broker-url';
 import type { AutoscalerConfig } from '../config';
 import { statePrefix } from '../state/store';
 import { bindingSet, pidboxChannel, prefixed, queueLists, REPLY_EXCHANGE, replyQueue, UNACKED } from './keys';
@@ -20,7 +21,9 @@ const listPattern = (list: string): string => glob(list).replace(/\x06\x16/g, '?
  * Every command listed here is one the product issues (lib/celery, lib/state/store.ts).
  */
 export function autoscalerAclRules(config: Pick<AutoscalerConfig, 'broker' | 'services'>, stage: string): string[] {
-  const { broker } = config;
+  // The URL's /N decides the db, so the pidbox channel, as the runtime publishes on it (brokerForUrl);
+  // without a URL (an SSM parameter) the config's db.
+  const broker = config.broker.url ? brokerForUrl(config.broker, config.broker.url) : config.broker;
   const queues = [...new Set(Object.values(config.services).flatMap((s) => s.queues))].sort();
   const queueKeys = queues.flatMap((q) => queueLists(q, broker.prioritySteps)).map((l) => `~${listPattern(prefixed(broker, l))}`);
   // The oid is a random UUID per client: any reply queue and its priority sub-lists, not the binding set.

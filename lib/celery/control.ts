@@ -39,7 +39,8 @@ export class CeleryControl {
   readonly oid = randomUUID();
   private readonly pending = new Map<string, PendingCall>();
   private reader: Redis | null = null;
-  private reading = false;
+  /** The reader a loop runs on: one loop per reader, and a closed reader's loop ends without a new one. */
+  private readingOn: Redis | null = null;
   private clock = 1;
 
   constructor(private readonly redis: Redis, private readonly broker: Pick<BrokerConfig, 'db' | 'globalKeyprefix' | 'controlTimeoutMs' | 'connectTimeoutMs'>) {}
@@ -74,8 +75,8 @@ export class CeleryControl {
       },
     };
     const call: PendingCall = { expected: destination?.length ?? 0, destination, replies: {}, done: () => undefined };
+    let timer: NodeJS.Timeout | undefined;
     const finished = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => call.done(), timeoutMs);
       call.done = (err) => {
         clearTimeout(timer);
         this.pending.delete(ticket);
@@ -95,6 +96,9 @@ export class CeleryControl {
       const listeners = await this.redis.publish(pidboxChannel(this.broker), JSON.stringify(envelope));
       if (!destination) call.expected = listeners;
       if (listeners === 0 || this.isComplete(call)) call.done();
+      // The wait for replies starts once the command is out: a broker slower to reach than the
+      // timeout is an error from ensureReady, never an empty answer with the command sent after it.
+      else if (this.pending.has(ticket)) timer = setTimeout(() => call.done(), timeoutMs);
     } catch (e) {
       call.done(brokerError(e, `remote control ${method}`));
     }
@@ -141,15 +145,16 @@ export class CeleryControl {
       this.reader = this.redis.duplicate();
       this.reader.on('error', () => undefined);
     }
-    await ensureReady(this.reader, this.broker.connectTimeoutMs);
-    if (!this.reading) void this.readLoop(this.reader);
+    const reader = this.reader;
+    await ensureReady(reader, this.broker.connectTimeoutMs);
+    if (this.readingOn !== reader && this.reader === reader) void this.readLoop(reader);
   }
 
   /** BRPOP over the reply lists while any call waits; each reply goes to its ticket's call. */
   private async readLoop(reader: Redis): Promise<void> {
-    this.reading = true;
+    this.readingOn = reader;
     try {
-      while (this.pending.size > 0) {
+      while (this.pending.size > 0 && this.reader === reader) {
         // A short block keeps the loop responsive to calls finishing; replies arrive in ms.
         const got = await reader.brpop(...this.replyLists, 0.1);
         if (!got) continue;
@@ -159,10 +164,13 @@ export class CeleryControl {
         for (const raw of more ?? []) this.dispatch(raw);
       }
     } catch (e) {
-      const err = brokerError(e, 'reading remote-control replies');
-      for (const c of [...this.pending.values()]) c.done(err);
+      // A reader close() ended fails nothing: its calls ended there, later calls read on a new reader.
+      if (this.reader === reader) {
+        const err = brokerError(e, 'reading remote-control replies');
+        for (const c of [...this.pending.values()]) c.done(err);
+      }
     } finally {
-      this.reading = false;
+      if (this.readingOn === reader) this.readingOn = null;
     }
     // A call may have arrived between the last check and now.
     if (this.pending.size > 0 && this.reader === reader) void this.readLoop(reader);
