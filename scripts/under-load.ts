@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { putSection } from '../bench/sections';
@@ -39,7 +39,10 @@ let running: ChildProcess | null = null;
 /** One jest run in a process group of its own, so that stopping it stops every broker and worker it started. */
 function jestOnce(files: string[], outFile: string): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--json', '--outputFile', outFile, ...files], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], detached: true });
+    // Every worker's log at INFO beside the run's report, for a loss to be read afterwards.
+    const logs = outFile.replace(/\.json$/, '-workers');
+    mkdirSync(logs, { recursive: true });
+    const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--json', '--outputFile', outFile, ...files], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], detached: true, env: { ...process.env, CELERY_WORKER_LOG_DIR: logs } });
     running = child;
     child.on('exit', (code) => { running = null; resolve(code ?? 1); });
   });
@@ -79,7 +82,7 @@ async function main(): Promise<void> {
         return names.length > 0 || f.message === '' ? names : [`${relative(ROOT, f.name)} (the file failed to run)`];
       }) : ['(jest wrote no report)'];
       results.push({ n, ok: code === 0 && failed.length === 0, seconds, tests: report?.numTotalTests ?? 0, failed, load });
-      process.stderr.write(`under-load: run ${n}: ${code === 0 ? 'passed' : `FAILED ${failed.join('; ')}`} in ${seconds} s\n`);
+      process.stderr.write(`under-load: run ${n}: ${code === 0 ? 'passed' : `FAILED ${failed.join('; ')} (workers' logs: ${out.replace(/\.json$/, '-workers')})`} in ${seconds} s\n`);
     }
   } finally {
     stop();

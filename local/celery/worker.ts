@@ -1,5 +1,5 @@
 import { execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
@@ -70,7 +70,7 @@ export class CeleryWorker {
       '-m', 'celery', '-A', 'tasks', 'worker',
       '-Q', o.queues.join(','), '-n', o.nodeName,
       '-c', String(o.concurrency ?? 2), '-P', o.pool ?? 'prefork',
-      '--without-heartbeat', '--without-gossip', '--without-mingle', '-l', 'WARNING',
+      '--without-heartbeat', '--without-gossip', '--without-mingle', '-l', process.env.CELERY_WORKER_LOG_DIR ? 'INFO' : 'WARNING',
       ...(o.events ? ['-E'] : []),
     ];
     const child = spawnTracked('/usr/bin/python3', args, {
@@ -87,6 +87,14 @@ export class CeleryWorker {
       },
     });
     started += 1;
+    // CELERY_WORKER_LOG_DIR=<dir>: each worker's whole output at INFO in <dir>/<node>.log, to read
+    // what a worker received and ran when a test run loses or repeats a task.
+    const dir = process.env.CELERY_WORKER_LOG_DIR;
+    if (dir) {
+      const out = createWriteStream(join(dir, `${o.nodeName}.log`), { flags: 'a' });
+      child.stdout?.pipe(out);
+      child.stderr?.pipe(out);
+    }
     return new CeleryWorker(o.nodeName, child);
   }
 
