@@ -35,9 +35,22 @@ export function staleReason(d: Pick<Drain, 'to' | 'perWorkerPerMinute' | 'starte
 }
 
 /**
- * CheckDrain: a node is empty when it answers that it no longer consumes the service's queues and
- * holds no active, reserved or scheduled task, or when its ECS task has stopped; no answer is not
- * empty (a busy solo worker cannot answer), nor is a node whose cancel has not yet taken effect.
+ * How long after a node first answered that it consumes none of the drained queues its tasks are
+ * trusted to be all it took. kombu's Redis transport blocks in BRPOP on every consumed queue with
+ * a 1 s timeout (kombu/transport/redis.py `_brpop_start(timeout=1)`); a BRPOP sent before the cancel
+ * took effect can still pop a message of a drained queue for up to 1 s, and a worker stopped
+ * before it reads the reply loses that message (its channel closes without reading). 1 s for the
+ * BRPOP, 1 s for a loaded worker to read it: a node answering after that has handled it (the
+ * message goes back to its queue: "Requeuing undeliverable message ... No consumers").
+ */
+export const CANCEL_SETTLE_MS = 2_000;
+
+/**
+ * CheckDrain: a node is empty when it answers that it no longer consumes the service's queues,
+ * has answered so for CANCEL_SETTLE_MS, and holds no active, reserved or scheduled task; or when
+ * its ECS task has stopped. No answer is not empty (a busy solo worker cannot answer), nor is a
+ * node whose cancel has not yet taken effect. A host that does not report queues (`consuming`
+ * absent: the simulator, whose cancel is instant) is judged by its tasks alone.
  * Every node that emptied goes to ScaleDown at once (`release`), the others keep draining: one
  * slow task holds only its own worker.
  */
@@ -47,11 +60,16 @@ export function decide(input: Drain, cfg: ServiceConfig, r: CheckDrainReadings):
   const emptied: DrainNode[] = [];
   const still: DrainNode[] = [];
   const busy: NonNullable<Drain['busy']> = [];
-  for (const d of input.draining) {
-    const task = r.tasks?.find((t) => t.taskId === d.taskId);
+  for (const node of input.draining) {
+    const task = r.tasks?.find((t) => t.taskId === node.taskId);
     const gone = r.tasks !== null && (task === undefined || task.lastStatus === 'STOPPED');
-    const held = r.held[d.node];
-    if (gone || (held && held.active + held.reserved + held.scheduled === 0 && (held.consuming ?? []).length === 0)) {
+    const held = r.held[node.node];
+    const off = held?.consuming !== undefined && held.consuming.length === 0;
+    // The first answer without the queues starts the clock; one with them again (given back by
+    // hand, say) stops it.
+    const d = off ? { ...node, offAt: node.offAt ?? r.now } : held?.consuming?.length ? { node: node.node, taskId: node.taskId } : node;
+    const settled = held?.consuming === undefined || (off && d.offAt !== undefined && r.now - d.offAt >= CANCEL_SETTLE_MS);
+    if (gone || (held && held.active + held.reserved + held.scheduled === 0 && settled)) {
       emptied.push(d);
       continue;
     }

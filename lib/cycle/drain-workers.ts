@@ -53,7 +53,9 @@ export function decide(input: CooldownOutput, cfg: ServiceConfig, r: DrainReadin
   const candidates = r.inspection.nodes.map((n) => ({ ...n, taskId: taskForNode(n.node, r.tasks)?.taskId ?? null }));
   const chosen = chooseDrainNodes(candidates, r.tasks, k, input.perWorkerPerMinute ?? cfg.tasksPerWorkerPerMinute);
   if (chosen.length === 0) return { nothing: 'no worker maps to a running ECS task of this service' };
-  return { chosen: fitting(chosen.map((c) => ({ node: c.node, taskId: c.task.taskId })), DRAIN_NODES_BUDGET_BYTES) };
+  // Sized as the nodes will be at their largest: CheckDrain stamps each with its settle clock (offAt).
+  const sized = fitting(chosen.map((c) => ({ node: c.node, taskId: c.task.taskId, offAt: Number.MAX_SAFE_INTEGER })), DRAIN_NODES_BUDGET_BYTES);
+  return { chosen: sized.map(({ node, taskId }) => ({ node, taskId })) };
 }
 
 /** After cancel_consumer: the nodes that confirmed drain; a node that did not gets its queues back. */

@@ -94,7 +94,12 @@ export const cooldownOutputSchema = changeItemSchema.extend({ allowed: z.boolean
 export type CooldownOutput = z.infer<typeof cooldownOutputSchema>;
 
 /** A drained node and the ECS task it runs in (ECS's task calls take a task id where they take an ARN). */
-export const drainNodeSchema = z.object({ node: nodeName, taskId: z.string().max(64) });
+export const drainNodeSchema = z.object({
+  node: nodeName,
+  taskId: z.string().max(64),
+  /** Epoch ms of the first poll at which the node answered that it consumes none of the drained queues. */
+  offAt: z.number().int().optional(),
+});
 export type DrainNode = z.infer<typeof drainNodeSchema>;
 
 const busySchema = z.union([

@@ -1,4 +1,4 @@
-import { checkDrain, decide, staleReason } from '../../lib/cycle/check-drain';
+import { CANCEL_SETTLE_MS, checkDrain, decide, staleReason } from '../../lib/cycle/check-drain';
 import { LockLostError } from '../../lib/cycle/lease';
 import type { Drain } from '../../lib/cycle/payloads';
 import { runSync, type Held } from '../../lib/cycle/ports';
@@ -65,7 +65,7 @@ describe('CheckDrain decide: which draining nodes emptied', () => {
     { name: 'a want older than the drain is ignored', draining: [1], held: { 1: busy }, tasks: running, wanted: { to: 3, at: T0 - 5_000 }, status: 'waiting', still: [1], empty: [] },
     { name: 'one emptied node is released while the others keep draining', draining: [1, 2, 3], held: { 1: busy, 2: idle, 3: busy }, tasks: running, status: 'release', still: [1, 3], empty: [2] },
     { name: 'a node holding nothing whose cancel has not taken effect is not empty (it can still take a message)', draining: [1], held: { 1: { ...idle, consuming: ['default'] } }, tasks: running, status: 'waiting', still: [1], empty: [], busy: [{ node: nodeName(1), ...idle, consuming: ['default'] }] },
-    { name: 'a node that answers it consumes none of the queues and holds nothing is empty', draining: [1], held: { 1: { ...idle, consuming: [] } }, tasks: running, status: 'release', still: [], empty: [1], busy: [] },
+    { name: 'a node first answering it consumes none of the queues is not empty yet: a BRPOP sent before the cancel can still pop a message', draining: [1], held: { 1: { ...idle, consuming: [] } }, tasks: running, status: 'waiting', still: [1], empty: [], busy: [{ node: nodeName(1), ...idle, consuming: [] }] },
     { name: 'nodes emptied earlier but not yet released stay empty', draining: [2], emptyBefore: [1], held: { 2: busy }, tasks: running, status: 'release', still: [2], empty: [1] },
   ];
   test.each(rows)('$name', (r) => {
@@ -73,9 +73,40 @@ describe('CheckDrain decide: which draining nodes emptied', () => {
     const held = Object.fromEntries(r.draining.map((i) => [nodeName(i), r.held[i] ?? null]));
     const out = decide(input, cfg, { held, tasks: r.tasks, pending: r.pending ?? 0, wanted: r.wanted ?? null, now: r.now ?? T0 + 5_000 });
     expect(out.status).toBe(r.status);
-    expect(out.draining).toEqual(r.still.map(drainNode));
-    expect(out.empty).toEqual(r.empty.map(drainNode));
+    // The settle clock (offAt) has tests of its own below.
+    const plain = (ns: Drain['draining']) => ns.map(({ node, taskId }) => ({ node, taskId }));
+    expect(plain(out.draining)).toEqual(r.still.map(drainNode));
+    expect(plain(out.empty)).toEqual(r.empty.map(drainNode));
     if ('busy' in r) expect(out.busy).toEqual(r.busy);
+  });
+});
+
+describe('CheckDrain: a cancel settles before a node is called empty', () => {
+  const at = (offAt?: number) => ({ ...drainNode(1), ...(offAt === undefined ? {} : { offAt }) });
+  const judge = (node: ReturnType<typeof at>, held: Held, now: number) =>
+    decide(drain({ draining: [node] }), cfg, { held: { [nodeName(1)]: held }, tasks: [task(1)], pending: 0, wanted: null, now });
+  test('the first answer without the queues starts the clock on the node', () => {
+    const out = judge(at(), { ...idle, consuming: [] }, T0 + 5_000);
+    expect(out.draining).toEqual([at(T0 + 5_000)]);
+  });
+  test.each([
+    ['just under the settle time: still draining', CANCEL_SETTLE_MS - 1, 'waiting'],
+    ['at the settle time: empty', CANCEL_SETTLE_MS, 'release'],
+  ] as const)('%s', (_name, after, status) => {
+    expect(judge(at(T0), { ...idle, consuming: [] }, T0 + after).status).toBe(status);
+  });
+  test('a settled node that still holds a task keeps draining, and keeps its clock', () => {
+    const out = judge(at(T0), { ...busy, consuming: [] }, T0 + 60_000);
+    expect(out.status).toBe('waiting');
+    expect(out.draining).toEqual([at(T0)]);
+  });
+  test('a node that consumes a drained queue again loses its clock', () => {
+    const out = judge(at(T0), { ...idle, consuming: ['q1'] }, T0 + 60_000);
+    expect(out.status).toBe('waiting');
+    expect(out.draining).toEqual([at()]);
+  });
+  test('the released node carries its clock into ScaleDown\'s input', () => {
+    expect(judge(at(T0), { ...idle, consuming: [] }, T0 + CANCEL_SETTLE_MS).empty).toEqual([at(T0)]);
   });
 });
 
