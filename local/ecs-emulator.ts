@@ -32,6 +32,8 @@ interface EmuTask extends TaskInfo {
   stoppedAt?: number;
   stoppedReason?: string;
   protectedUntil: number | null;
+  /** When its protection was last set (UpdateTaskProtection enabling it). */
+  protectedAt?: number;
 }
 
 interface EmuService {
@@ -368,6 +370,7 @@ export class EcsEmulator {
           else if (t.desiredStatus === 'STOPPED') failures.push({ arn: ref, reason: 'TASK_NOT_VALID: task is STOPPED' });
           else {
             t.protectedUntil = p.protectionEnabled ? Date.now() + minutes * 60_000 : null;
+            if (p.protectionEnabled) t.protectedAt = Date.now();
             protectedTasks.push(this.protection(t));
           }
         }

@@ -100,7 +100,8 @@ export function loadSchedule(seed: number, loadSeconds: number, queues: string[]
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /** The soak's own view of the broker and the fleet, read with an admin client apart from the product's. */
-async function snapshot(stack: LocalStack, control: CeleryControl, cycle: number, seenStops: Set<string>, drained: Set<string>, ended: Map<string, number>): Promise<Snapshot> {
+/** `wipedAt`: the last time a fault restarted Redis empty, or null. */
+async function snapshot(stack: LocalStack, control: CeleryControl, cycle: number, seenStops: Set<string>, drained: Set<string>, ended: Map<string, number>, wipedAt: number | null): Promise<Snapshot> {
   const c: Redis = stack.client;
   const prefix = statePrefix('local');
   const services: Record<string, ServiceView> = {};
@@ -122,7 +123,9 @@ async function snapshot(stack: LocalStack, control: CeleryControl, cycle: number
       workers: nodes.map((n) => ({ ...n, queues: n.node in queues.replies ? queues.replies[n.node].map((q) => q.name) : null })),
       drainRecord: record ? (JSON.parse(record) as { nodes: { node: string }[] }).nodes.map((n) => n.node) : [],
       lock: holder ? { holder, pttlMs: pttl } : null,
-      protectedTasks: live.filter((t) => t.protectedUntil !== null && t.protectedUntil > Date.now()).map((t) => t.taskId),
+      // A protection set before a wipe of Redis lost its record with it: the product cannot know it
+      // set it (it expires on its own, and a later drain unprotects it), so it is the fault's.
+      protectedTasks: live.filter((t) => t.protectedUntil !== null && t.protectedUntil > Date.now() && !(wipedAt !== null && (t.protectedAt ?? 0) <= wipedAt)).map((t) => t.taskId),
       stoppedByScaleIn,
     };
   }
@@ -307,7 +310,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       overlapNext = 0;
 
       try {
-        const found = checker.check(await snapshot(stack, control, tick, seenStops, drained, ended));
+        const found = checker.check(await snapshot(stack, control, tick, seenStops, drained, ended, brokerStops.filter((b) => b.wiped).reduce<number | null>((m, b) => Math.max(m ?? 0, b.at), null)));
         for (const v of found) {
           o.log(`[${t()} s] VIOLATION ${v.invariant}: ${v.detail}`);
           const cause = causeOf(v.invariant);
