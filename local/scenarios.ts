@@ -115,21 +115,26 @@ export const E2E_SCENARIOS: E2eScenario[] = [
       cycleSeconds: 2,
       maxSeconds: 180,
       cycleOptions: (ctx) => ({
-        onState: (state) => {
-          if (state !== 'CheckDrain' || restarted.has(ctx.stack)) return;
-          restarted.add(ctx.stack);
-          ctx.log('  fault: redis-server stopped during CheckDrain, back in 3 s');
-          // kombu pops a message (BRPOP) and writes it to `unacked` in two commands: one caught
-          // between them by the stop is nowhere after it (docs/celery-facts.md). As in the soak, a
-          // task published before the stop that no worker ever started and that is not in the
-          // broker after the restart is the stop's loss; a task that started stays the product's.
-          const sent = [...ctx.published];
-          void ctx.stack.redis.stop().then(() => new Promise((r) => setTimeout(r, 3000))).then(() => ctx.stack.redis.restart()).then(async () => {
-            const after = new Set(await tasksInBroker(ctx.stack, E2E_KEYS));
-            const started = await ctx.stack.results.hgetall('fixture:running');
-            for (const k of sent) if (!after.has(k) && !(k in started)) ctx.lostToFault.add(k);
-          }).catch((e) => ctx.log(`  fault: reading the broker after the restart failed: ${(e as Error).message}`));
-        },
+        // Around the CheckDrain handler, not beside it: the broker is down before the step reads
+        // anything, however slow the machine (a stop racing the step let it finish on a loaded one).
+        wrap: (state, h) => (state !== 'CheckDrain' ? h : async (input: unknown) => {
+          if (!restarted.has(ctx.stack)) {
+            restarted.add(ctx.stack);
+            ctx.log('  fault: redis-server stopped as CheckDrain starts, back in 3 s');
+            // kombu pops a message (BRPOP) and writes it to `unacked` in two commands: one caught
+            // between them by the stop is nowhere after it (docs/celery-facts.md). As in the soak, a
+            // task published before the stop that no worker ever started and that is not in the
+            // broker after the restart is the stop's loss; a task that started stays the product's.
+            const sent = [...ctx.published];
+            await ctx.stack.redis.stop();
+            void new Promise((r) => setTimeout(r, 3000)).then(() => ctx.stack.redis.restart()).then(async () => {
+              const after = new Set(await tasksInBroker(ctx.stack, E2E_KEYS));
+              const started = await ctx.stack.results.hgetall('fixture:running');
+              for (const k of sent) if (!after.has(k) && !(k in started)) ctx.lostToFault.add(k);
+            }).catch((e) => ctx.log(`  fault: reading the broker after the restart failed: ${(e as Error).message}`));
+          }
+          return h(input);
+        }),
       }),
     },
     check: (s) => [...safety(s), ...need(s.failedCycles >= 1, 'no cycle failed: the fault did not land'), ...need(s.recoveries >= 1, 'no later cycle repaired what the failed one left')],
