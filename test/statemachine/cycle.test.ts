@@ -92,7 +92,9 @@ describe('the scaling cycle (real ASL, real handlers, real redis + Celery, ECS e
 
   test('each drained worker is removed as soon as it is empty, while a slow one still drains', async () => {
     stack = await LocalStack.start({ services: { web: { ...svc, minWorkers: 1, drainTimeoutSeconds: 60, initialDesired: 3 } }, concurrency: 1 });
-    await stack.publishRecorded('q1', ['slow'], 6);
+    // Far longer than a cycle and the drain's settle time take on a loaded machine, so the slow
+    // worker is still busy when the idle ones are released.
+    await stack.publishRecorded('q1', ['slow'], 20);
     const control = new CeleryControl(stack.client, stack.config.broker);
     const busy = await waitFor('one worker to run the slow task', async () => Object.entries((await control.active()).replies).find(([, tasks]) => tasks.length === 1)?.[0]);
     control.close();
