@@ -97,8 +97,8 @@ const softLeft = (x: number, targetMin: number): number => {
  *   only hit the deadline, and then the max): that fluid need, less half a worker;
  * - scaling up: existing workers work the whole T', added ones only T' − S (smoothed too):
  *     N·T' + (N* − N)·(T' − S) ≥ W (when behind: Wp + (λ/μ)·T');
- * - bounded by `usable`: no more workers than can start every waiting and held task at once,
- *   plus what the arrivals need.
+ * - bounded by `usable`: no more workers than can start every waiting and held task at once;
+ *   what the arrivals need (keepUp) is the larger of that bound and it, not added to it.
  * With N = 0, S = 0, λ = 0 and W = tasks/μ this is the seed's rule ⌈tasks / (μ·T)⌉.
  */
 export function workersNeeded(workMin: number, lambda: number, mu: number, targetMin: number, startupMin: number, current: number, waitedMin = 0, usable = Infinity): number {
