@@ -104,7 +104,8 @@ export const E2E_SCENARIOS: E2eScenario[] = [
   },
   {
     // The broker stops in the middle of a drain (CheckDrain) and comes back 3 s later: that cycle
-    // fails without scaling down, and a later one gives the stranded worker its queues back.
+    // fails without scaling down and a later one gives the stranded worker its queues back, or the
+    // step rides the outage out on the client's reconnect.
     scenario: {
       name: 'Redis restarted in the middle of a drain',
       // The fixture's completion counts on a Redis of their own, as in the soak: a count written
@@ -120,6 +121,7 @@ export const E2E_SCENARIOS: E2eScenario[] = [
         wrap: (state, h) => (state !== 'CheckDrain' ? h : async (input: unknown) => {
           if (!restarted.has(ctx.stack)) {
             restarted.add(ctx.stack);
+            restartLanded.push(true);
             ctx.log('  fault: redis-server stopped as CheckDrain starts, back in 3 s');
             // kombu pops a message (BRPOP) and writes it to `unacked` in two commands: one caught
             // between them by the stop is nowhere after it (docs/celery-facts.md). As in the soak, a
@@ -137,7 +139,15 @@ export const E2E_SCENARIOS: E2eScenario[] = [
         }),
       }),
     },
-    check: (s) => [...safety(s), ...need(s.failedCycles >= 1, 'no cycle failed: the fault did not land'), ...need(s.recoveries >= 1, 'no later cycle repaired what the failed one left')],
+    // The stop lands before CheckDrain reads anything. The step either fails (then a later cycle
+    // must repair what it left) or rides the 3 s out on the client's reconnect (seen under a load
+    // average of 11): both are right, as long as safety holds (nothing lost or run twice, no
+    // undrained stop, every task done and the fleet back at its minimum).
+    check: (s) => [
+      ...safety(s),
+      ...need(restartLanded.pop() === true, 'the stop never landed: no CheckDrain ran'),
+      ...need(s.failedCycles === 0 || s.recoveries >= 1, `${s.failedCycles} cycle(s) failed and no later cycle repaired what they left`),
+    ],
   },
   {
     // A draining worker is SIGKILLed: its task reads as stopped, the cycle ends, nothing hangs.
@@ -227,4 +237,6 @@ const slowDrain = new WeakMap<object, SlowDrainSeen>();
 
 // Faults fire once per stack (a scenario's hooks are called for every execution).
 const restarted = new WeakSet<object>();
+/** One entry per run of the Redis-restart scenario: whether its stop landed. */
+const restartLanded: boolean[] = [];
 const killed = new WeakSet<object>();

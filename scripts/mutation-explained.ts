@@ -5,4 +5,8 @@
  * real ECS shows (proved by the integration and end-to-end tests, not run per mutant) belong here.
  */
 export const EXPLAINED: Record<string, string> = {
+  'lib/ecs/limits.ts | ArrayDeclaration | new Array<R>(items.length) → new Array()':
+    'Equivalent: every index is written before the array is returned, and on a failure it is never returned, so a pre-sized and an empty array give the same result.',
+  'lib/ecs/index.ts | StringLiteral | \'\' → "Stryker was here!"':
+    'Equivalent: a missing event message or failure reason defaults to \'\' only to be tested against a pattern ("has started N tasks", "STOPPED"); the mutant\'s text matches neither, so the same events and failures are kept or dropped.',
 };
