@@ -1,3 +1,4 @@
+import { CANCEL_SETTLE_MS } from '../../lib/cycle/check-drain';
 import Redis from 'ioredis';
 import { connectBroker } from '../../lib/celery/connection';
 import { CeleryControl } from '../../lib/celery/control';
@@ -91,6 +92,9 @@ describe('Celery over Redis from Node (real redis-server, real workers)', () => 
       const r = await control.activeQueues({ destination: ['w1@test', 'w2@test'] });
       return ['w1@test', 'w2@test'].every((n) => n in r.replies && r.replies[n].length === 0);
     }, 10_000, 20);
+    // And a BRPOP sent before the cancel can still pop a message for up to 1 s, which the worker
+    // then puts back (docs/celery-facts.md): wait as CheckDrain does before trusting the queue.
+    await new Promise((r) => setTimeout(r, CANCEL_SETTLE_MS));
     await publishTasks(redis, broker, 'q1', ['d1', 'd2', 'd3'].map((k) => ({ task: 'tasks.record', args: [k, 0.1] })));
     await waitFor('drained', async () => (await inspectNodes(control)).nodes.every((n) => n.active + n.reserved + n.scheduled === 0), 10_000, 100);
     expect((await readQueueDepths(redis, broker, ['q1'])).pending.q1).toBe(3);
