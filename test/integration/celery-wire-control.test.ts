@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
+import { failure } from '../support/failure';
 import { connectBroker } from '../../lib/celery/connection';
 import { CeleryControl } from '../../lib/celery/control';
 import { inspectNodes, type NodeSnapshot } from '../../lib/celery/inspect';
@@ -92,14 +93,6 @@ describe('remote control and inspection over a real redis-server', () => {
     const result = await p;
     return { result, ms: Date.now() - started };
   };
-  async function failure(p: Promise<unknown>): Promise<{ name: string; message: string }> {
-    try {
-      await p;
-    } catch (e) {
-      return { name: (e as Error).name, message: (e as Error).message };
-    }
-    throw new Error('expected a failure, got a result');
-  }
 
   beforeAll(async () => {
     server = await RedisServer.start();

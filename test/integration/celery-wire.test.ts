@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { failure } from '../support/failure';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
@@ -27,15 +28,6 @@ const exec = promisify(execFile);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const broker: BrokerConfig = { url: 'redis://unused', globalKeyprefix: '', prioritySteps: [0, 3, 6, 9], connectTimeoutMs: 300, controlTimeoutMs: 500 };
 
-/** A settled promise's error, as name and message (a resolved one fails the test). */
-async function failure(p: Promise<unknown>): Promise<{ name: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return { name: (e as Error).name, message: (e as Error).message };
-  }
-  throw new Error('expected a failure, got a result');
-}
 
 /** The message with the time waited as `<T>`, once that time is checked to be the timeout (not far more, not less). */
 function waited(message: string, timeoutMs: number): string {
