@@ -8,7 +8,7 @@ import { measureBench } from './measure';
 import { measureFleetBench } from './measure-fleet';
 import { payloadBench } from './payloads';
 import { planFleetBench } from './plan-fleet';
-import { putSection } from './sections';
+import { putSection, stamped } from './sections';
 import { simulateBench } from './simulate';
 
 // Each benchmark exports run(): a markdown section. Goals live here, never in timed tests.
@@ -36,9 +36,7 @@ async function main(): Promise<void> {
     if (only.length > 0 && !only.includes(s.name)) continue;
     process.stderr.write(`bench: ${s.name}…\n`);
     const body = await s.run();
-    const stamp = `_Run on ${new Date().toISOString().slice(0, 10)} (node ${process.version})._\n\n`;
-    const [heading, ...rest] = body.split('\n');
-    doc = putSection(doc, s.name, `${heading}\n\n${stamp}${rest.join('\n').replace(/^\n+/, '')}`);
+    doc = putSection(doc, s.name, stamped(body));
     mkdirSync(join(__dirname, '..', 'docs'), { recursive: true });
     writeFileSync(FILE, doc);
   }

@@ -2,7 +2,7 @@ import '../local/setup';
 import { randomInt } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { putSection } from '../bench/sections';
+import { putSection, stamped } from '../bench/sections';
 import { stopAllTracked } from '../local/processes';
 import { runSoak, soakPlan, type SoakResult } from '../local/soak';
 
@@ -68,8 +68,6 @@ async function main(): Promise<void> {
   const body = [
     `## soak-seeds: the seeded fault soak on ${count} fresh random seeds`,
     '',
-    `_Run on ${new Date().toISOString().slice(0, 10)} (node ${process.version})._`,
-    '',
     `\`npm run soak:seeds -- --count ${count} --minutes ${minutes}\` (scripts/soak-seeds.ts): each seed a ${minutes}-minute soak on real Celery workers (${process.env.CELERY_PYTHONPATH ? 'the release CELERY_PYTHONPATH puts first' : "Debian's Celery"}) with every fault kind, drawn by the seed (docs/reliability.md). Seeds are drawn fresh by the run: none was used to tune anything.`,
     '',
     '| seed | tasks sent | lost | run twice | destroyed by faults | violations | wall time |',
@@ -78,7 +76,7 @@ async function main(): Promise<void> {
     '',
     `${ok} of ${count} seeds held every invariant.${failed.map((f) => ` Seed ${f.seed} failed (${f.why}).`).join('')}`,
   ].join('\n');
-  writeFileSync(file, putSection(readFileSync(file, 'utf8'), 'soak-seeds', body));
+  writeFileSync(file, putSection(readFileSync(file, 'utf8'), 'soak-seeds', stamped(body)));
 }
 
 // Ctrl-C (or SIGINT from a script) stops the brokers and workers the soak started, not only Node.

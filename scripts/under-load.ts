@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { putSection } from '../bench/sections';
+import { putSection, stamped } from '../bench/sections';
 
 /**
  * `npm run bench:under-load -- [--runs N] [--burners B]`: the real-worker test files, N runs in a
@@ -100,9 +100,7 @@ async function main(): Promise<void> {
     '',
     `${passed} of ${runs} runs passed.`,
   ].join('\n');
-  const stamp = `_Run on ${new Date().toISOString().slice(0, 10)} (node ${process.version})._\n\n`;
-  const [heading, ...rest] = body.split('\n');
-  writeFileSync(FILE, putSection(readFileSync(FILE, 'utf8'), 'under-load', `${heading}\n\n${stamp}${rest.join('\n').replace(/^\n+/, '')}`));
+  writeFileSync(FILE, putSection(readFileSync(FILE, 'utf8'), 'under-load', stamped(body)));
   process.stdout.write(`${body}\n`);
   if (passed < runs) process.exitCode = 1;
 }
