@@ -7,7 +7,11 @@ import { redactUrl } from '../broker-url';
 import { pool } from '../ecs/limits';
 import { BrokerUnavailableError } from '../errors';
 import type { Observation } from '../observation';
-import type { DrainRecord, Leftovers, ScaleTimes, Wanted } from './store';
+import type { HistoryPort, LeasePort } from '../cycle/ports';
+import type { DrainRecord, Leftovers, ScaleTimes, StateStore, Wanted } from './store';
+
+/** StateStore's public methods: what DynamoStateStore must offer, signature for signature. */
+export type StateStoreApi = Pick<StateStore, keyof StateStore>;
 
 /**
  * The autoscaler's own state in one DynamoDB table, for teams whose broker is not Redis (RabbitMQ)
@@ -168,12 +172,22 @@ interface Blob {
   bytes: Buffer | null;
 }
 
-export class DynamoStateStore {
+export class DynamoStateStore implements StateStoreApi, LeasePort, HistoryPort {
+  private readonly now: () => number;
+  private readonly batchAttempts: number;
+  private readonly batchBackoffMs: number;
+
   /**
-   * `prefix`: as StateStore's (statePrefix(stage)), so the same key names; `now`: the clock every
+   * `prefix`: as StateStore's (statePrefix(stage)), so the same key names. `now`: the clock every
    * expiry is set and checked on (the Lambda's, kept by Amazon Time Sync; Redis uses its server's).
+   * `batchAttempts`, `batchBackoffMs`: how often, and from what first pause (doubling), a batch's
+   * UnprocessedKeys/UnprocessedItems are sent again before the call fails.
    */
-  constructor(private readonly client: DynamoDBClient, readonly table: string, readonly prefix: string, private readonly now: () => number = Date.now) {}
+  constructor(private readonly client: DynamoDBClient, readonly table: string, readonly prefix: string, opts: { now?: () => number; batchAttempts?: number; batchBackoffMs?: number } = {}) {
+    this.now = opts.now ?? Date.now;
+    this.batchAttempts = opts.batchAttempts ?? BATCH_ATTEMPTS;
+    this.batchBackoffMs = opts.batchBackoffMs ?? BATCH_BACKOFF_MS;
+  }
 
   private key(kind: string, service: string): string {
     return `${this.prefix}${kind}:${service}`;
@@ -235,8 +249,8 @@ export class DynamoStateStore {
     await pool(chunks(unique, DYNAMO_LIMITS.batchGetKeys), BATCH_CONCURRENCY, async (batch) => {
       let request: Record<string, KeysAndAttributes> | undefined = { [this.table]: { Keys: batch.map((k) => ({ [PARTITION_KEY]: S(k) })), ConsistentRead: true } };
       for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-        if (attempt >= BATCH_ATTEMPTS) throw new Error(`BatchGetItem left ${request[this.table]?.Keys?.length ?? 0} keys unprocessed after ${BATCH_ATTEMPTS} attempts (throttled)`);
-        if (attempt > 0) await sleep(BATCH_BACKOFF_MS * 2 ** (attempt - 1));
+        if (attempt >= this.batchAttempts) throw new Error(`BatchGetItem left ${request[this.table]?.Keys?.length ?? 0} keys unprocessed after ${this.batchAttempts} attempts (throttled)`);
+        if (attempt > 0) await sleep(this.batchBackoffMs * 2 ** (attempt - 1));
         const out: DynamoSdk.BatchGetItemCommandOutput = await this.client.send(new (dynamoSdk().BatchGetItemCommand)({ RequestItems: request }));
         for (const item of out.Responses?.[this.table] ?? []) {
           const pk = item[PARTITION_KEY]?.S;
@@ -253,8 +267,8 @@ export class DynamoStateStore {
     await pool(chunks(requests, DYNAMO_LIMITS.batchWriteItems), BATCH_CONCURRENCY, async (batch) => {
       let pending: WriteRequest[] = batch;
       for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= BATCH_ATTEMPTS) throw new Error(`BatchWriteItem left ${pending.length} items unwritten after ${BATCH_ATTEMPTS} attempts (throttled)`);
-        if (attempt > 0) await sleep(BATCH_BACKOFF_MS * 2 ** (attempt - 1));
+        if (attempt >= this.batchAttempts) throw new Error(`BatchWriteItem left ${pending.length} items unwritten after ${this.batchAttempts} attempts (throttled)`);
+        if (attempt > 0) await sleep(this.batchBackoffMs * 2 ** (attempt - 1));
         const out = await this.client.send(new (dynamoSdk().BatchWriteItemCommand)({ RequestItems: { [this.table]: pending } }));
         pending = out.UnprocessedItems?.[this.table] ?? [];
       }
