@@ -204,6 +204,8 @@ export class DynamoStateStore implements StateStoreApi, LeasePort, HistoryPort {
   }
 
   private expiry(ttlMs: number): Item {
+    // As Redis refuses PX 0 (or NaN): a record that is dead when written is a caller's bug, not a write.
+    if (!(Math.ceil(ttlMs) > 0)) throw new Error(`invalid expire time ${ttlMs} ms`);
     const at = this.now() + Math.ceil(ttlMs);
     return { [EXPIRES_MS]: N(at), [TTL_ATTRIBUTE]: N(Math.ceil(at / 1000)) };
   }

@@ -175,6 +175,13 @@ describe.each([redisSubject, dynamoSubject])('state store conformance: $name', (
       expect(await store.lockHolder('web')).toBe('next-cycle');
     });
 
+    test('a lease or record that would be dead when written is refused', async () => {
+      await expect(store.acquireLock('web', 'exec-1', 0)).rejects.toMatchObject({ name: 'BrokerUnavailableError' });
+      await expect(store.want('web', { to: 1, at: 1 }, 0)).rejects.toMatchObject({ name: 'BrokerUnavailableError' });
+      await expect(store.saveObservation('exec-1', observationOf('exec-1'), 0)).rejects.toMatchObject({ name: 'BrokerUnavailableError' });
+      expect(await store.lockHolder('web')).toBeNull();
+    });
+
     test('an expired lease is re-acquired by its own token too', async () => {
       await store.acquireLock('web', 'exec-1', SHORT_TTL_MS);
       await sleep(PAST_SHORT_TTL_MS);
