@@ -63,3 +63,21 @@ export async function createStateTable(client: DynamoDBClient, tableName: string
     if ((e as { name?: string }).name !== 'UnknownOperationException') throw e;
   }
 }
+
+/**
+ * `npx tsx local/dynalite.ts [table]`: a DynamoDB API with the state table, for a local stack run by
+ * hand; prints the endpoint (for DYNAMODB_ENDPOINT) and serves until interrupted.
+ */
+if (require.main === module) {
+  void (async () => {
+    const table = process.argv[2] ?? 'celery-autoscaler-state';
+    const local = await DynamoLocal.start();
+    const client = local.client();
+    await createStateTable(client, table);
+    process.stdout.write(`DYNAMODB_ENDPOINT=${local.endpoint} table=${table}\n`);
+    process.once('SIGINT', () => {
+      client.destroy();
+      void local.stop().then(() => process.exit(0));
+    });
+  })();
+}

@@ -85,8 +85,8 @@ const dynamoSubject: Subject = {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const sorted = (xs: string[]): string[] => [...xs].sort();
 /** Short enough to keep the suite fast, long enough for a few local round trips on a busy machine. */
-const SHORT_TTL_MS = 400;
-const PAST_SHORT_TTL_MS = 500;
+const SHORT_TTL_MS = 600;
+const PAST_SHORT_TTL_MS = 750;
 
 let seq = 0;
 const freshPrefix = (): string => `celery-autoscaler:t${++seq}:`;
