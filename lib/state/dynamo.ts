@@ -78,6 +78,7 @@ export const STATE_TABLE = {
 export const DYNAMO_LIMITS = {
   itemBytes: 400 * 1024,
   batchGetKeys: 100,
+  batchGetBytes: 16 * 1024 * 1024,
   batchWriteItems: 25,
   transactWriteItems: 100,
 } as const;
@@ -90,6 +91,8 @@ export const DYNAMO_LIMITS = {
 export const PART_BYTES = 350 * 1024;
 /** A value of more parts than this (about 35 MB gzipped) is refused, clearly, rather than written. */
 export const MAX_PARTS = 100;
+/** Parts read a BatchGetItem: as many as fit its 16 MB answer, so a full one is not cut short into UnprocessedKeys. */
+const PARTS_PER_GET = Math.floor(DYNAMO_LIMITS.batchGetBytes / DYNAMO_LIMITS.itemBytes);
 
 /** As StateStore's: history and scale times outlive many cycles but not an abandoned stage. */
 const STATE_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -245,10 +248,10 @@ export class DynamoStateStore implements StateStoreApi, LeasePort, HistoryPort {
    * Items by key, strongly consistent: 100 keys a BatchGetItem, its UnprocessedKeys asked again
    * (backing off) until none is left; still some after BATCH_ATTEMPTS, the read fails.
    */
-  private async batchGet(keys: string[]): Promise<Map<string, Item>> {
+  private async batchGet(keys: string[], perCall: number = DYNAMO_LIMITS.batchGetKeys): Promise<Map<string, Item>> {
     const found = new Map<string, Item>();
     const unique = [...new Set(keys)]; // BatchGetItem refuses a request that names a key twice
-    await pool(chunks(unique, DYNAMO_LIMITS.batchGetKeys), BATCH_CONCURRENCY, async (batch) => {
+    await pool(chunks(unique, perCall), BATCH_CONCURRENCY, async (batch) => {
       let request: Record<string, KeysAndAttributes> | undefined = { [this.table]: { Keys: batch.map((k) => ({ [PARTITION_KEY]: S(k) })), ConsistentRead: true } };
       for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
         if (attempt >= this.batchAttempts) throw new Error(`BatchGetItem left ${request[this.table]?.Keys?.length ?? 0} keys unprocessed after ${this.batchAttempts} attempts (throttled)`);
@@ -327,7 +330,7 @@ export class DynamoStateStore implements StateStoreApi, LeasePort, HistoryPort {
         if (count === undefined) out.set(key, { head, bytes: head.z?.B ? Buffer.from(head.z.B) : null });
         else split.push([key, head, count]);
       }
-      const partItems = split.length > 0 ? await this.batchGet(split.flatMap(([key, , count]) => Array.from({ length: count }, (_, i) => `${key}#part:${i}`))) : new Map<string, Item>();
+      const partItems = split.length > 0 ? await this.batchGet(split.flatMap(([key, , count]) => Array.from({ length: count }, (_, i) => `${key}#part:${i}`)), PARTS_PER_GET) : new Map<string, Item>();
       const torn: string[] = [];
       for (const [key, head, count] of split) {
         const pieces: Buffer[] = [];
