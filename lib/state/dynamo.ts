@@ -63,6 +63,19 @@ export const STATE_TABLE = {
 } as const;
 
 /**
+ * Every DynamoDB API call the store makes at runtime, as IAM actions on the table: what its role
+ * needs, and nothing more (the conformance suite records the calls and compares).
+ */
+export const STATE_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+] as const;
+
+/**
  * DynamoDB's limits this store is designed to.
  * - An item is at most 400 KB, attribute names and values together ("Service, account, and table
  *   quotas", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html;

@@ -1,9 +1,9 @@
 import type Redis from 'ioredis';
-import { BatchGetItemCommand, BatchWriteItemCommand, GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { connectBroker, ensureReady } from '../../lib/celery/connection';
 import type { BrokerConfig } from '../../lib/config';
 import type { Observation } from '../../lib/observation';
-import { DYNAMO_LIMITS, DynamoStateStore, PART_BYTES, type StateStoreApi } from '../../lib/state/dynamo';
+import { BatchGetItemCommand, BatchWriteItemCommand, GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DYNAMO_LIMITS, DynamoStateStore, PART_BYTES, STATE_TABLE, STATE_TABLE_ACTIONS, type StateStoreApi } from '../../lib/state/dynamo';
 import { StateStore, type DrainRecord } from '../../lib/state/store';
 import { createStateTable, DynamoLocal } from '../../local/dynalite';
 import { RedisServer } from '../../local/redis-server';
@@ -442,6 +442,44 @@ describe('DynamoStateStore within DynamoDB limits', () => {
     await expect(store.leftovers(['a'])).rejects.toMatchObject({ name: 'BrokerUnavailableError' });
     await expect(store.saveHistories({ a: {} })).rejects.toMatchObject({ name: 'BrokerUnavailableError', message: expect.stringMatching(/unwritten/) });
     expect(calls.get.length).toBeGreaterThanOrEqual(6);
+  });
+
+  test('every method calls only the IAM actions docs/state.md lists, and every item written carries both expiries', async () => {
+    const used = new Set<string>();
+    const send = client.send.bind(client) as (c: unknown) => Promise<unknown>;
+    const recording = { send: (command: object) => { used.add(`dynamodb:${command.constructor.name.replace(/Command$/, '')}`); return send(command); } } as unknown as DynamoDBClient;
+    const prefix = freshPrefix();
+    const store = new DynamoStateStore(recording, TABLE, prefix);
+    await store.acquireLock('web', 'e1', 60_000);
+    await store.acquireLock('web', 'e2', 60_000);
+    await store.extendLock('web', 'e1', 60_000);
+    await store.lockHolder('web');
+    await store.recordScale('web', 'up', 1);
+    await store.scaleTimes(['web']);
+    await store.saveProtected('web', ['t1'], 60_000);
+    await store.protectedTasks('web');
+    await store.saveDrain('web', drainOf('e1'));
+    await store.drainRecords(['web']);
+    await store.saveObservation('e1', observationOf('e1'), 60_000);
+    await store.observation('e1');
+    await store.want('web', { to: 2, at: 1 }, 60_000);
+    await store.wanted('web');
+    await store.saveHistories({ web: { recs: [] } });
+    await store.loadHistories(['web']);
+    await store.leftovers(['web']);
+    const items = (await client.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true }))).Items ?? [];
+    const ours = items.filter((i) => i.pk?.S?.startsWith(prefix));
+    expect(ours.length).toBeGreaterThanOrEqual(7);
+    for (const item of ours) {
+      const ms = Number(item.expiresAtMs?.N);
+      expect(ms).toBeGreaterThan(Date.now());
+      expect(Number(item[STATE_TABLE.TimeToLiveSpecification.AttributeName]?.N)).toBe(Math.ceil(ms / 1000));
+    }
+    await store.releaseLock('web', 'e1');
+    await store.clearProtected('web');
+    await store.clearDrain('web');
+    await store.saveProtected('web', [], 60_000);
+    expect([...used].sort()).toEqual([...STATE_TABLE_ACTIONS].sort());
   });
 
   test('a value over one item is split into parts under the item limit; a torn one reads as a corrupt history', async () => {
