@@ -5,7 +5,6 @@ import { createDynamoClient, STATE_TABLE } from '../lib/state/dynamo';
 import { waitFor } from './processes';
 
 // dynalite ships no types: the one function used, typed here.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options?: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number; maxItemSizeKb?: number; path?: string }) => Server;
 
 /**
