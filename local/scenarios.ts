@@ -110,7 +110,11 @@ export const E2E_SCENARIOS: E2eScenario[] = [
       name: 'Redis restarted in the middle of a drain',
       // The fixture's completion counts on a Redis of their own, as in the soak: a count written
       // as the broker stopped (executed, reply lost) and written again would read as a task run twice.
-      stack: { ...STACK, persistentRedis: true, lockLeaseSeconds: 4, separateResults: true },
+      // The lease is short so that a later cycle repairs what the failed one left within the
+      // scenario, yet longer than the widest gap between two steps on a loaded machine: a 4 s lease
+      // ran out between ScaleDown and ReleaseProtection at load average 17 and failed a cycle that
+      // had already scaled down.
+      stack: { ...STACK, persistentRedis: true, lockLeaseSeconds: 12, separateResults: true },
       brokerFault: true,
       workload: [...flood(400), { queue: 'reports', prefix: 'long-r', count: 3, seconds: (i) => 8 + 4 * i }],
       cycleSeconds: 2,
