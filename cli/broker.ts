@@ -1,7 +1,5 @@
-import type Redis from 'ioredis';
 import { brokerForUrl, redactUrl, resolveBrokerUrl } from '../lib/broker-url';
-import { connectBroker, ensureReady } from '../lib/celery/connection';
-import { CeleryControl } from '../lib/celery/control';
+import { redisBroker, type BrokerClient } from '../lib/broker';
 import type { AutoscalerConfig } from '../lib/config';
 import { brokerUrlProblem } from '../lib/config/broker-db';
 import { BrokerUnavailableError, ValidationError } from '../lib/errors';
@@ -19,9 +17,9 @@ export async function brokerUrl(config: AutoscalerConfig, flag: string | undefin
  * the user's words: the URL they gave (without its password) and why, not the first internal
  * read that happened to fail.
  */
-export async function reachBroker(redis: Redis, url: string, config: AutoscalerConfig): Promise<void> {
+export async function reachBroker(broker: Pick<BrokerClient, 'reach'>, url: string): Promise<void> {
   try {
-    await ensureReady(redis, config.broker.connectTimeoutMs);
+    await broker.reach();
   } catch (e) {
     const why = (e as Error).message;
     if (e instanceof BrokerUnavailableError && /^broker authentication failed/.test(why)) throw e;
@@ -31,7 +29,6 @@ export async function reachBroker(redis: Redis, url: string, config: AutoscalerC
 
 /** A connection and a control client on the db the URL decides. */
 export function openBroker(config: AutoscalerConfig, url: string) {
-  const broker = brokerForUrl(config.broker, url);
-  const redis = connectBroker(broker, url);
-  return { broker, redis, control: new CeleryControl(redis, broker) };
+  const client = redisBroker(config.broker, url);
+  return { client, broker: brokerForUrl(config.broker, url), redis: client.redis, control: client.control };
 }

@@ -1,5 +1,5 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { BrokerConfig } from './config';
+import { transportOf, transportOfUrl, type BrokerConfig } from './config';
 import { dbConflict, dbOfUrl } from './config/broker-db';
 import { AutoscalerError } from './errors';
 
@@ -37,8 +37,13 @@ export async function resolveBrokerUrl(broker: BrokerConfig, now = Date.now(), s
   } catch (e) {
     throw new BrokerUrlError(`cannot read SSM parameter ${parameter}: ${(e as Error).name}: ${(e as Error).message} — check broker.urlParameter, the region (AWS_REGION) and credentials; ${LOCAL_HINT}`);
   }
-  if (!value || !/^rediss?:\/\//.test(value)) {
-    throw new BrokerUrlError(`SSM parameter ${parameter} does not hold a redis:// or rediss:// URL`);
+  const expected = transportOf(broker);
+  const held = value ? transportOfUrl(value) : null;
+  if (!value || held === null) {
+    throw new BrokerUrlError(`SSM parameter ${parameter} does not hold a redis://, rediss://, amqp:// or amqps:// URL`);
+  }
+  if (held !== expected) {
+    throw new BrokerUrlError(`SSM parameter ${parameter} holds ${held === 'amqp' ? 'an amqp' : 'a redis'} URL but broker.transport is ${expected}: set broker.transport: ${held}`);
   }
   cached = { parameter, url: value, until: now + CACHE_MS };
   return value;

@@ -1,13 +1,12 @@
 import { inspectNodes } from './celery/inspect';
-import { readQueueDepths } from './celery/probe';
 import type { Env, Held } from './cycle/ports';
 import type { Runtime } from './runtime';
 
 const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
 
 /**
- * The cycle's ports over real connections: Celery remote control and the queue lists over
- * ioredis, ECS through the AWS SDK, leases and history in the broker's Redis. The Lambdas, the
+ * The cycle's ports over real connections: Celery remote control and the queue depths over the
+ * broker (lib/broker.ts), ECS through the AWS SDK, leases and history in the state store. The Lambdas, the
  * `plan` command and the local stack all run the cycle through this.
  */
 export function envOf(rt: Runtime): Env {
@@ -19,15 +18,15 @@ export function envOf(rt: Runtime): Env {
     config: rt.config,
     now: rt.now,
     workers: {
-      inspect: (opts) => inspectNodes(rt.control, opts),
+      inspect: (opts) => inspectNodes(rt.broker.control, opts),
       async held(nodes, queues) {
         if (nodes.length === 0) return {};
         const call = { destination: nodes };
         // active_queues before the tasks, not beside them: a worker handles its pidbox commands one
         // after another, so once it says it no longer consumes a queue, the counts asked next
         // include every message it took from that queue.
-        const consumed = queues ? (await rt.control.activeQueues(call)).replies : null;
-        const [a, r, s] = await Promise.all([rt.control.active(call), rt.control.reserved(call), rt.control.scheduled(call)]);
+        const consumed = queues ? (await rt.broker.control.activeQueues(call)).replies : null;
+        const [a, r, s] = await Promise.all([rt.broker.control.active(call), rt.broker.control.reserved(call), rt.broker.control.scheduled(call)]);
         const out: Record<string, Held | null> = {};
         for (const n of nodes) {
           const answered = n in a.replies && n in r.replies && n in s.replies && (consumed === null || n in consumed);
@@ -36,9 +35,9 @@ export function envOf(rt: Runtime): Env {
         }
         return out;
       },
-      cancel: (queues, nodes) => rt.control.cancelConsumers(queues, nodes),
-      add: (queues, nodes) => rt.control.addConsumers(queues, nodes),
-      pending: async (queues) => (await readQueueDepths(rt.redis, rt.config.broker, queues)).pending,
+      cancel: (queues, nodes) => rt.broker.control.cancelConsumers(queues, nodes),
+      add: (queues, nodes) => rt.broker.control.addConsumers(queues, nodes),
+      pending: (queues) => rt.broker.pending(queues),
     },
     ecs: {
       describe: async (name) => {

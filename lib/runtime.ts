@@ -1,22 +1,25 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type Redis from 'ioredis';
-import { brokerForUrl, resolveBrokerUrl } from './broker-url';
-import { connectBroker } from './celery/connection';
-import { CeleryControl } from './celery/control';
-import { loadConfigFile, type AutoscalerConfig } from './config';
+import { redisBroker, type BrokerClient } from './broker';
+import { BrokerUrlError, resolveBrokerUrl } from './broker-url';
+import { ValidationError } from './errors';
+import { loadConfigFile, stateStoreOf, transportOf, transportOfUrl, type AutoscalerConfig } from './config';
+import type { HistoryPort, LeasePort } from './cycle/ports';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { createEcsClient, ecsConcurrency, EcsService } from './ecs';
 import { createAppAutoScalingClient, otherAutoscalingOf } from './ecs/other-autoscaling';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDynamoClient, DynamoStateStore } from './state/dynamo';
 import { StateStore, statePrefix } from './state/store';
 
 /** What every step needs, built once per Lambda container (or local process) and reused. */
 export interface Runtime {
   config: AutoscalerConfig;
-  redis: Redis;
-  control: CeleryControl;
-  state: StateStore;
+  /** The broker the workers consume from: remote control and queue depths. */
+  broker: BrokerClient;
+  /** Leases and what outlives a cycle: in the broker's Redis or a DynamoDB table (`state.store`). */
+  state: LeasePort & HistoryPort;
   ecs(cluster: string, service: string): EcsService;
   /** ECS Service Auto Scaling on the service (why to leave it alone) or null; cached OTHER_AUTOSCALING_TTL_MS per service. */
   otherAutoscaling(cluster: string, service: string): Promise<string | null>;
@@ -26,6 +29,13 @@ export interface Runtime {
 }
 
 let cached: Promise<Runtime> | null = null;
+
+/** The DynamoDB table state lives in: `state.table`, else the one serverless.yml made (STATE_TABLE). */
+export function stateTableName(config: AutoscalerConfig, env: NodeJS.ProcessEnv = process.env): string {
+  const table = config.state.table ?? env.STATE_TABLE;
+  if (!table) throw new ValidationError('config', ['state.table: state.store is dynamodb but no table is named: set state.table, or deploy with serverless.yml (it creates one and sets STATE_TABLE)']);
+  return table;
+}
 
 /** A scalable target is set up or removed by hand, rarely: read it once per service every few minutes, not every cycle. */
 export const OTHER_AUTOSCALING_TTL_MS = 5 * 60 * 1000;
@@ -46,20 +56,28 @@ export function assembleRuntime(configIn: AutoscalerConfig, url: string, opts: {
   /** null: no Application Auto Scaling to ask (`plan --no-ecs`). */
   appAutoScalingClient?: ApplicationAutoScalingClient | null;
 }): Runtime {
+  const config = configIn;
+  // The URL must be the broker the config describes (BROKER_URL or --broker-url can say otherwise).
+  const transport = transportOfUrl(url);
+  if (transport !== transportOf(config.broker)) {
+    throw new BrokerUrlError(`the broker URL is ${transport ?? 'neither redis nor amqp'} but the config's broker is ${transportOf(config.broker)}: set broker.transport or use the other URL`);
+  }
   // The URL's /N decides the db, for the queues and the pidbox channel alike.
-  const config = { ...configIn, broker: brokerForUrl(configIn.broker, url) };
-  const redis = connectBroker(config.broker, url);
+  const redis = redisBroker(config.broker, url);
+  const broker: BrokerClient = redis;
+  let dynamo: DynamoDBClient | null = null;
+  const state = stateStoreOf(config) === 'dynamodb'
+    ? new DynamoStateStore((dynamo = createDynamoClient({ connectTimeoutMs: config.broker.connectTimeoutMs })), stateTableName(config), statePrefix(opts.stage))
+    : new StateStore(redis.redis, statePrefix(opts.stage), config.broker.connectTimeoutMs);
   // Made on first use: a step that never calls ECS never loads the SDK.
   let ecsClient: ECSClient | null = opts.ecsClient ?? null;
   const services = new Map<string, EcsService>();
   let aasClient: ApplicationAutoScalingClient | null | undefined = opts.appAutoScalingClient;
   const others = new Map<string, { value: string | null; until: number }>();
-  const control = new CeleryControl(redis, config.broker);
   return {
     config,
-    redis,
-    control,
-    state: new StateStore(redis, statePrefix(opts.stage), config.broker.connectTimeoutMs),
+    broker,
+    state,
     ecs(cluster, service) {
       const k = `${cluster}/${service}`;
       let s = services.get(k);
@@ -77,8 +95,8 @@ export function assembleRuntime(configIn: AutoscalerConfig, url: string, opts: {
     },
     now: () => Date.now(),
     close() {
-      control.close();
-      redis.disconnect();
+      broker.close();
+      dynamo?.destroy();
       ecsClient?.destroy();
       aasClient?.destroy();
     },

@@ -9,7 +9,7 @@ import { configSchema, CROSS_FIELD_RULES } from '../lib/config/schema';
 type JsonSchema = {
   type?: string; description?: string; default?: unknown; properties?: Record<string, JsonSchema>; additionalProperties?: JsonSchema | boolean;
   items?: JsonSchema; required?: string[]; pattern?: string; minimum?: number; maximum?: number; exclusiveMinimum?: number;
-  minItems?: number; minLength?: number; propertyNames?: JsonSchema;
+  minItems?: number; minLength?: number; propertyNames?: JsonSchema; enum?: unknown[];
 };
 
 const ROOT = join(__dirname, '..');
@@ -27,6 +27,7 @@ const typeOf = (s: JsonSchema): string => (s.type === 'array' ? `${s.items ? typ
 function ruleOf(s: JsonSchema, required: boolean): string {
   const rules: string[] = [];
   if (required) rules.push('required');
+  if (s.enum) rules.push(`one of ${s.enum.map((v) => `\`${String(v)}\``).join(', ')}`);
   if (s.type === 'integer') rules.push('whole');
   if (s.exclusiveMinimum !== undefined) rules.push(`> ${s.exclusiveMinimum}`);
   if (s.minimum !== undefined) rules.push(`≥ ${s.minimum}`);
@@ -63,6 +64,7 @@ export function renderConfigDocs(): string {
     '',
     section('Top level', '', { ...root, description: root.description }),
     section('broker', 'broker.', props.broker),
+    section('state', 'state.', props.state),
     section('services.&lt;name&gt;', 'services.<name>.', { ...service, description: `${props.services.description} ${service.description ?? ''}` }),
     '## Rules across fields',
     '',

@@ -25,9 +25,9 @@ export function register(program: Command): void {
       const config = loadConfigFlag(opts.config);
       if (opts.timeout !== undefined) config.broker.controlTimeoutMs = opts.timeout;
       const url = await brokerUrl(config, opts.brokerUrl);
-      const { redis, control, broker } = openBroker(config, url);
+      const { client, redis, control, broker } = openBroker(config, url);
       try {
-        await reachBroker(redis, url, config);
+        await reachBroker(client, url);
         const m = await measureBroker(redis, { ...config, broker }, control);
         const services = measurementByService(config, m);
         if (opts.json) {
@@ -41,8 +41,7 @@ export function register(program: Command): void {
         }
         if (m.missing.length || m.unanswered) process.stdout.write(`\nno answer from: ${[...m.missing, ...(m.unanswered ? [`${m.unanswered} unnamed worker(s)`] : [])].join(', ')}\n`);
       } finally {
-        control.close();
-        redis.disconnect();
+        client.close();
       }
     });
 }

@@ -81,12 +81,12 @@ export function register(program: Command): void {
       ? { stage: opts.stage, ecsService: (cluster, service) => new FixedCountEcs(cluster, service, countOf.get(`${cluster}/${service}`) ?? 0), appAutoScalingClient: null }
       : { stage: opts.stage, ecsClient: createEcsClient({ endpoint: opts.ecsEndpoint, region: opts.region }), appAutoScalingClient: createAppAutoScalingClient({ endpoint: opts.ecsEndpoint, region: opts.region }) });
     try {
-      await reachBroker(rt.redis, url, rt.config);
+      await reachBroker(rt.broker, url);
       // Without ECS no running task shows a worker that did not answer: count the listeners on
       // the broker instead, and hold every service's scale-down on them as the cycle would.
       const env = envOf(rt);
       // `measure`, not the state's `measureQueues`: a dry run keeps nothing in the store.
-      const [{ measurement: m, observation }, ping] = await Promise.all([runAsync(measure(env, input, `plan-${Date.now()}`)), current ? rt.control.ping() : null]);
+      const [{ measurement: m, observation }, ping] = await Promise.all([runAsync(measure(env, input, `plan-${Date.now()}`)), current ? rt.broker.control.ping() : null]);
       const silent = ping ? Math.max(0, ping.expected - Object.keys(ping.replies).length) : 0;
       for (const s of Object.values(observation.services)) for (let i = 0; i < silent; i += 1) s.missingNodes.push('an unnamed worker (no reply to ping)');
       const unread = Object.values(observation.services).flatMap((s) => (s.ecs === null ? s.errors : []));

@@ -27,6 +27,12 @@ interface PendingCall {
   done: (err?: Error) => void;
 }
 
+/**
+ * What the cycle asks of Celery's remote control, on any broker: CeleryControl over Redis here,
+ * the same calls over AMQP for RabbitMQ (lib/amqp).
+ */
+export type RemoteControl = Pick<CeleryControl, 'ping' | 'active' | 'reserved' | 'scheduled' | 'stats' | 'activeQueues' | 'cancelConsumers' | 'addConsumers' | 'close'>;
+
 /** Celery's priority steps for the reply queue: the worker LPUSHes replies with priority 0. */
 const REPLY_STEPS = [0, 3, 6, 9];
 

@@ -1,4 +1,4 @@
-import type { CeleryControl, ControlResult } from './control';
+import type { ControlResult, RemoteControl } from './control';
 
 export interface NodeSnapshot {
   node: string;
@@ -85,7 +85,7 @@ export interface InspectOptions {
  * Each worker's active, reserved and scheduled tasks, processed total and queues, asked
  * concurrently. A node that does not answer every command is reported, never assumed idle.
  */
-export async function inspectNodes(control: CeleryControl, opts: InspectOptions = {}): Promise<Inspection> {
+export async function inspectNodes(control: RemoteControl, opts: InspectOptions = {}): Promise<Inspection> {
   const { withQueues = true, ...call } = opts;
   const none: ControlResult<{ name: string }[]> = { replies: {}, missing: [], expected: 0 };
   const [active, reserved, scheduled, stats, queues] = await Promise.all([

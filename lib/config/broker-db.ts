@@ -1,5 +1,7 @@
 /** The `/N` of a redis:// URL, or null when it has none (or cannot be parsed: the URL rule reports that). */
 export function dbOfUrl(url: string): number | null {
+  // An amqp:// URL's path is a vhost, never a db.
+  if (!/^rediss?:/.test(url)) return null;
   let path: string;
   try {
     path = new URL(url).pathname;
@@ -17,13 +19,13 @@ export function dbConflict(db: number | undefined, url: string): string | null {
   return `broker.db (${db}) contradicts the broker URL's /${fromUrl}: the URL decides the db; remove broker.db or make them agree`;
 }
 
-/** A redis:// or rediss:// URL that parses, or why not (for a flag's one-line error). */
+/** A redis(s):// or amqp(s):// URL that parses, or why not (for a flag's one-line error). */
 export function brokerUrlProblem(url: string): string | null {
-  if (!/^rediss?:\/\//.test(url)) return 'must start with redis:// or rediss://';
+  if (!/^(rediss?|amqps?):\/\//.test(url)) return 'must start with redis://, rediss://, amqp:// or amqps://';
   try {
     new URL(url);
   } catch {
-    return 'is not a valid URL (redis://[user:password@]host:port/db)';
+    return url.startsWith('amqp') ? 'is not a valid URL (amqp://[user:password@]host:port/vhost)' : 'is not a valid URL (redis://[user:password@]host:port/db)';
   }
   return null;
 }

@@ -1,6 +1,27 @@
 import { z } from 'zod';
 import { dbConflict } from './broker-db';
 
+/** The broker URL schemes the autoscaler speaks (Celery's pyamqp:// is amqp:// here). */
+export const BROKER_URL_PATTERN = /^(rediss?|amqps?):\/\//;
+
+export type Transport = 'redis' | 'amqp';
+
+/** The transport a URL's scheme names, or null for a scheme the autoscaler does not speak. */
+export function transportOfUrl(url: string): Transport | null {
+  const m = /^(rediss?|amqps?):\/\//.exec(url);
+  return m ? (m[1].startsWith('amqp') ? 'amqp' : 'redis') : null;
+}
+
+/** The broker's transport: the URL's scheme, else `transport`, else redis. */
+export function transportOf(broker: { url?: string; transport?: Transport }): Transport {
+  return (broker.url === undefined ? null : transportOfUrl(broker.url)) ?? broker.transport ?? 'redis';
+}
+
+/** Where state lives: `state.store`, else DynamoDB for RabbitMQ and the broker's Redis for Redis. */
+export function stateStoreOf(config: { broker: { url?: string; transport?: Transport }; state?: { store?: 'redis' | 'dynamodb' } }): 'redis' | 'dynamodb' {
+  return config.state?.store ?? (transportOf(config.broker) === 'amqp' ? 'dynamodb' : 'redis');
+}
+
 /** Celery's Redis transport default priority steps (kombu/transport/redis.py PRIORITY_STEPS). */
 export const DEFAULT_PRIORITY_STEPS = [0, 3, 6, 9];
 
@@ -13,16 +34,18 @@ const nonNegative = z.number().nonnegative('must be ≥ 0');
 // generated from them (npm run docs:config), so they say what a value means, in one sentence.
 export const brokerSchema = z
   .object({
-    url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()
-      .describe('The broker URL, redis:// or rediss:// (TLS), with user:password@ if needed. For local runs; in production use urlParameter. Never logged.'),
+    url: z.string().regex(BROKER_URL_PATTERN, 'must start with redis://, rediss://, amqp:// or amqps://').optional()
+      .describe("The broker URL: redis:// or rediss:// (TLS) for Redis, amqp:// or amqps:// (TLS, Amazon MQ's port 5671) for RabbitMQ (the broker Celery's pyamqp:// names), with user:password@ if needed. For local runs; in production use urlParameter. Never logged."),
+    transport: z.enum(['redis', 'amqp']).optional()
+      .describe("Which broker the URL reaches: redis or amqp (RabbitMQ). With url its scheme decides and transport may only agree; with urlParameter it says what the parameter holds (default redis), and a parameter that holds the other kind fails the cycle with both named."),
     urlParameter: z.string().regex(/^[a-zA-Z0-9_.\-/]+$/, 'must be an SSM parameter name').optional()
       .describe('Name of an SSM SecureString parameter holding the broker URL; read with decryption at runtime and cached for 5 minutes. The IAM role may read this parameter only.'),
     db: nonNegativeInt.max(15, 'must be ≤ 15').optional()
-      .describe("Redis database number the Celery app uses (the pidbox channel is /{db}.celery.pidbox). The broker URL's /N decides it; set db only for a URL without /N. A db that contradicts the URL's /N is an error naming both; neither: 0."),
+      .describe("Redis only: the database number the Celery app uses (the pidbox channel is /{db}.celery.pidbox). The broker URL's /N decides it; set db only for a URL without /N. A db that contradicts the URL's /N is an error naming both; neither: 0."),
     globalKeyprefix: z.string().default('')
-      .describe("Celery's broker_transport_options.global_keyprefix, prepended to every key and channel."),
+      .describe("Redis only: Celery's broker_transport_options.global_keyprefix, prepended to every key and channel."),
     prioritySteps: z.array(nonNegativeInt.max(255)).min(1).default(DEFAULT_PRIORITY_STEPS)
-      .describe("Celery's broker_transport_options.priority_steps: a queue is one Redis list per step."),
+      .describe("Redis only: Celery's broker_transport_options.priority_steps: a queue is one Redis list per step."),
     connectTimeoutMs: z.number().int().positive().max(60_000).default(2000)
       .describe('Give up connecting to the broker after this long: a cycle fails in seconds, not at the Lambda timeout.'),
     controlTimeoutMs: z.number().int().positive().max(60_000).default(1500)
@@ -35,8 +58,28 @@ export const brokerSchema = z
     }
     const conflict = b.url === undefined ? null : dbConflict(b.db, b.url);
     if (conflict) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['db'], message: conflict });
+    const fromUrl = b.url === undefined ? undefined : transportOfUrl(b.url);
+    if (fromUrl && b.transport && fromUrl !== b.transport) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['transport'], message: `transport ${b.transport} contradicts the URL's ${fromUrl} scheme: the URL decides; remove transport or make them agree` });
+    }
+    if ((b.transport ?? fromUrl) === 'amqp') {
+      // Redis-only settings on a RabbitMQ broker would be read by nothing: say so rather than ignore them.
+      if (b.db !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['db'], message: 'db is a Redis database number; a RabbitMQ broker has none (its vhost is the URL\'s path)' });
+      if (b.globalKeyprefix !== '') ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['globalKeyprefix'], message: "globalKeyprefix is a Redis transport option; RabbitMQ has none" });
+      if (JSON.stringify(b.prioritySteps) !== JSON.stringify(DEFAULT_PRIORITY_STEPS)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['prioritySteps'], message: "prioritySteps is a Redis transport option; a RabbitMQ priority queue is one queue (x-max-priority)" });
+    }
   })
-  .describe('The Celery broker (Redis) the workers consume from. Exactly one of url or urlParameter.');
+  .describe('The Celery broker the workers consume from: Redis or RabbitMQ (AMQP 0-9-1, e.g. Amazon MQ). Exactly one of url or urlParameter.');
+
+export const stateSchema = z
+  .object({
+    store: z.enum(['redis', 'dynamodb']).optional()
+      .describe("Where leases, drain and protection records, scale times and planner history live: the broker's Redis (the default with a Redis broker) or a DynamoDB table (the default with RabbitMQ, which has no Redis; an option for Redis teams who want nothing of the autoscaler's written into their broker)."),
+    table: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3–255 of letters, digits, _ . -)').optional()
+      .describe('The DynamoDB table, with store dynamodb. Unset: serverless.yml creates one for the stage (on-demand, with TTL) and the Lambdas get its name; set: an existing table with the same key schema.'),
+  })
+  .strict()
+  .describe("Where the autoscaler's own state lives.");
 
 export const serviceSchema = z
   .object({
@@ -73,6 +116,7 @@ export const serviceSchema = z
 export const configSchema = z
   .object({
     broker: brokerSchema,
+    state: stateSchema.default({}),
     hardMaxWorkers: z.number().int().positive().max(1000).default(100)
       .describe('Deploy-time ceiling: no maxWorkers and no execution override may exceed it.'),
     services: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'service names use letters, digits, - and _'), serviceSchema)
@@ -81,6 +125,12 @@ export const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.state.store === 'redis' && transportOf(c.broker) === 'amqp') {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['state', 'store'], message: 'store redis needs a Redis broker; with RabbitMQ use dynamodb' });
+    }
+    if (c.state.table !== undefined && stateStoreOf(c) !== 'dynamodb') {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['state', 'table'], message: 'table is read only with store dynamodb' });
+    }
     const owner = new Map<string, string>();
     for (const [svc, s] of Object.entries(c.services)) {
       if (s.minWorkers > s.maxWorkers) {
@@ -103,6 +153,8 @@ export const configSchema = z
 /** Rules that span fields (the superRefines above), for the generated reference. */
 export const CROSS_FIELD_RULES = [
   '`broker`: exactly one of `url` or `urlParameter`.',
+  "`broker.transport` agrees with the broker URL's scheme when both are given; with `amqp`, the Redis-only `db`, `globalKeyprefix` and `prioritySteps` are not set.",
+  '`state.store` is `dynamodb` with a RabbitMQ broker (its default there); `state.table` only with `dynamodb`.',
   "`broker.db` agrees with the broker URL's `/N` (`broker.url`, `BROKER_URL`, `--broker-url` or the SSM parameter); the URL decides, `db` is for a URL without `/N`.",
   '`services.<name>.minWorkers` ≤ `services.<name>.maxWorkers`.',
   '`services.<name>.maxWorkers` ≤ `hardMaxWorkers` (and so is every execution override).',
@@ -110,6 +162,7 @@ export const CROSS_FIELD_RULES = [
 ];
 
 export type BrokerConfig = z.infer<typeof brokerSchema>;
+export type StateConfig = z.infer<typeof stateSchema>;
 export type ServiceConfig = z.infer<typeof serviceSchema>;
 export type AutoscalerConfig = z.infer<typeof configSchema>;
 export type ServiceConfigInput = z.input<typeof serviceSchema>;

@@ -82,7 +82,7 @@ describe('broker access: ACL user, TLS (rediss://), the URL from SSM', () => {
 
   describe('the URL from an SSM SecureString', () => {
     let ssm: JsonApiServer;
-    const parameters: Record<string, string> = { '/celery-autoscaler/broker-url': 'rediss://autoscaler:secret@cache.example:6379/0', '/not-a-url': 'postgres://x' };
+    const parameters: Record<string, string> = { '/celery-autoscaler/broker-url': 'rediss://autoscaler:secret@cache.example:6379/0', '/not-a-url': 'postgres://x', '/mq': 'amqps://autoscaler:secret@b-1.mq.example:5671/' };
     const client = () => new SSMClient(awsClientOptions({ endpoint: ssm.endpoint }));
     beforeAll(async () => {
       // Another test file may have set it: it would win over SSM.
@@ -108,12 +108,19 @@ describe('broker access: ACL user, TLS (rediss://), the URL from SSM', () => {
 
     test.each([
       ['/missing', /^cannot read SSM parameter \/missing: ParameterNotFound/],
-      ['/not-a-url', /^SSM parameter \/not-a-url does not hold a redis:\/\/ or rediss:\/\/ URL$/],
+      ['/not-a-url', /^SSM parameter \/not-a-url does not hold a redis:\/\/, rediss:\/\/, amqp:\/\/ or amqps:\/\/ URL$/],
+      // A RabbitMQ URL where the config says Redis (broker.transport's default): named, never dialled as Redis.
+      ['/mq', /^SSM parameter \/mq holds an amqp URL but broker.transport is redis: set broker.transport: amqp$/],
     ])('%s is a clear BrokerUrlError', async (name, message) => {
       const err = await resolveBrokerUrl({ urlParameter: name } as never, Date.now(), client()).catch((e) => e);
       expect(err.name).toBe('BrokerUrlError');
       expect(err.message).toMatch(message);
       expect(err.message).not.toContain('postgres://x');
+      expect(err.message).not.toContain('secret');
+    });
+
+    test('a parameter holding the transport the config names is read', async () => {
+      expect(await resolveBrokerUrl({ urlParameter: '/mq', transport: 'amqp' } as never, Date.now(), client())).toBe(parameters['/mq']);
     });
   });
 });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseConfig, parseConfigYaml, resolveCycleSettings } from '../../lib/config';
+import { parseConfig, parseConfigYaml, resolveCycleSettings, stateStoreOf, transportOf } from '../../lib/config';
 import { ValidationError } from '../../lib/errors';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,7 +47,14 @@ describe('config schema', () => {
     ['fractional workers', config({}, { web: service({ maxWorkers: 2.5 }) }), /^services\.web\.maxWorkers: must be a whole number/],
     ['wrong type', config({}, { web: service({ targetMinutes: '5' }) }), /^services\.web\.targetMinutes: Expected number, received string/],
     ['both url and urlParameter', config({ broker: { url: 'redis://x', urlParameter: '/p' } }), /^broker\.url: set exactly one of url or urlParameter/],
-    ['a non-redis url', config({ broker: { url: 'http://x' } }), /^broker\.url: must start with redis:\/\/ or rediss:\/\//],
+    ['a url of a broker it does not speak', config({ broker: { url: 'http://x' } }), /^broker\.url: must start with redis:\/\/, rediss:\/\/, amqp:\/\/ or amqps:\/\//],
+    ['a transport the url contradicts', config({ broker: { url: 'amqps://u:p@mq:5671/', transport: 'redis' } }), /^broker\.transport: transport redis contradicts the URL's amqp scheme/],
+    ['a Redis db on RabbitMQ', config({ broker: { url: 'amqp://mq/', db: 1 } }), /^broker\.db: db is a Redis database number/],
+    ['a Redis key prefix on RabbitMQ', config({ broker: { urlParameter: '/mq', transport: 'amqp', globalKeyprefix: 'x:' } }), /^broker\.globalKeyprefix: globalKeyprefix is a Redis transport option/],
+    ['Redis priority steps on RabbitMQ', config({ broker: { url: 'amqp://mq/', prioritySteps: [0, 5] } }), /^broker\.prioritySteps: prioritySteps is a Redis transport option/],
+    ['state in a Redis that RabbitMQ does not have', config({ broker: { url: 'amqp://mq/' }, state: { store: 'redis' } }), /^state\.store: store redis needs a Redis broker/],
+    ['a table with state in Redis', config({ state: { table: 'autoscaler' } }), /^state\.table: table is read only with store dynamodb/],
+    ['a table name DynamoDB refuses', config({ state: { store: 'dynamodb', table: 'a b' } }), /^state\.table: must be a DynamoDB table name/],
     ['no services', config({}, {}), /^services: must configure at least one service/],
     ['a db that contradicts the url', config({ broker: { url: 'redis://x:6379/1', db: 0 } }), /^broker\.db: broker\.db \(0\) contradicts the broker URL's \/1/],
     ['threshold above 1', config({}, { web: service({ scaleDownThreshold: 1.5 }) }), /^services\.web\.scaleDownThreshold: must be ≤ 1/],
@@ -55,6 +62,16 @@ describe('config schema', () => {
   test.each(rejected)('rejects %s', (_name, input, issue) => {
     const issues = issuesOf(() => parseConfig(input));
     expect(issues.some((i) => issue.test(i))).toBe(true);
+  });
+
+  test('where state lives follows the broker unless the config says', () => {
+    const at = (over: Record<string, unknown>) => { const c = parseConfig(config(over)); return [transportOf(c.broker), stateStoreOf(c)]; };
+    expect(at({})).toEqual(['redis', 'redis']);
+    expect(at({ state: { store: 'dynamodb', table: 'mine' } })).toEqual(['redis', 'dynamodb']);
+    expect(at({ broker: { url: 'amqps://u:p@b-1.mq.eu-west-1.amazonaws.com:5671/' } })).toEqual(['amqp', 'dynamodb']);
+    // With urlParameter the URL is read at run time: transport says what the parameter holds.
+    expect(at({ broker: { urlParameter: '/celery/broker', transport: 'amqp' } })).toEqual(['amqp', 'dynamodb']);
+    expect(at({ broker: { urlParameter: '/celery/broker' } })).toEqual(['redis', 'redis']);
   });
 
   test('invalid YAML is a validation error, not a crash', () => {
