@@ -9,6 +9,7 @@ import { resetRuntime } from '../lib/runtime';
 import { CeleryWorker } from './celery/worker';
 import { EcsEmulator, type TaskInfo, type TaskRunner } from './ecs-emulator';
 import { RedisServer, type RedisSecurity } from './redis-server';
+import { createStateTable, DynamoLocal } from './dynalite';
 
 export interface LocalStackOptions {
   /** Per service: config fields (cluster/service default to local names) and the starting count. */
@@ -30,6 +31,8 @@ export interface LocalStackOptions {
   redisSecurity?: RedisSecurity;
   /** The fixture's completion counts on their own redis-server, so a broker restarted without data keeps them. */
   separateResults?: boolean;
+  /** Where the autoscaler keeps its state: the broker's Redis (default) or a DynamoDB API of the stack's own (dynalite). */
+  stateStore?: 'redis' | 'dynamodb';
 }
 
 /**
@@ -43,6 +46,9 @@ export class LocalStack {
   /** Where the fixture counts completions (`fixture:completed`), running tasks (`fixture:running`) and, with separateResults, the worker that took each task (`fixture:received`). */
   results!: Redis;
   private resultsServer: RedisServer | null = null;
+  /** With stateStore dynamodb: the DynamoDB API the cycle's state lives in, and its table. */
+  dynamo: DynamoLocal | null = null;
+  readonly stateTable = 'celery-autoscaler-local-state';
   config!: AutoscalerConfig;
   private dir = '';
   /** The config the stack's cycles run with (what `measure` and `plan` take with --config). */
@@ -70,8 +76,13 @@ export class LocalStack {
       const { initialDesired: _initial, ...cfg } = s;
       services[name] = { cluster: 'local', service: name, ...cfg };
     }
+    if (this.opts.stateStore === 'dynamodb') {
+      this.dynamo = await DynamoLocal.start();
+      await createStateTable(this.dynamo.client(), this.stateTable);
+    }
     this.config = parseConfig({
       broker: { url: this.redis.url, controlTimeoutMs: this.opts.controlTimeoutMs ?? 1000, connectTimeoutMs: 1000 },
+      ...(this.dynamo ? { state: { store: 'dynamodb', table: this.stateTable } } : {}),
       hardMaxWorkers: this.opts.hardMaxWorkers ?? 20,
       services,
     });
@@ -89,6 +100,9 @@ export class LocalStack {
       AWS_SECRET_ACCESS_KEY: 'local',
       AUTOSCALER_LOCK_LEASE_SECONDS: String(this.opts.lockLeaseSeconds ?? 180),
     });
+    // The cycle's DynamoDB client goes to the stack's own DynamoDB API; without one, to no endpoint of ours.
+    if (this.dynamo) process.env.DYNAMODB_ENDPOINT = this.dynamo.endpoint;
+    else delete process.env.DYNAMODB_ENDPOINT;
     await resetRuntime();
     this.client = new Redis(this.redis.url, { maxRetriesPerRequest: 1 });
     this.client.on('error', () => undefined);
@@ -157,6 +171,7 @@ export class LocalStack {
     if (this.resultsServer) this.results.disconnect();
     await this.resultsServer?.stop();
     await this.redis.stop();
+    await this.dynamo?.stop();
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 }

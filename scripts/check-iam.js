@@ -18,6 +18,10 @@ for (const [name, res] of Object.entries(template.Resources)) {
         problems.push(`${name}: ${actions.join(',')} on "*"`);
       }
       if (actions.includes('*')) problems.push(`${name}: Action "*"`);
+      // State in DynamoDB: item calls on one table, never "*" nor a table-wide Scan or Query.
+      const ddb = actions.filter((a) => String(a).startsWith('dynamodb:'));
+      if (ddb.length > 0 && resources.some((r) => r === '*' || /table\/\*/.test(JSON.stringify(r)))) problems.push(`${name}: ${ddb.join(',')} on every table`);
+      if (ddb.some((a) => ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:*'].includes(a))) problems.push(`${name}: ${ddb.join(',')}: the state store reads by key only`);
       // Only the read that notices ECS Service Auto Scaling; no write could ever be needed.
       const aas = actions.filter((a) => String(a).startsWith('application-autoscaling:'));
       if (aas.some((a) => a !== 'application-autoscaling:DescribeScalableTargets')) problems.push(`${name}: ${aas.join(',')}: only application-autoscaling:DescribeScalableTargets is needed`);

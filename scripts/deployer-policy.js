@@ -37,13 +37,22 @@ const BY_TYPE = {
     (S) => [`arn:aws:scheduler:*:*:schedule/default/${S}-*`]],
   'AWS::CloudWatch::Alarm': ['Alarms', ['cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms', 'cloudwatch:TagResource', 'cloudwatch:UntagResource'],
     (S) => [`arn:aws:cloudwatch:*:*:alarm:${S}-*`]],
+  // The calls the resource type's handlers make (its CloudFormation registry schema), on this service's tables.
+  'AWS::DynamoDB::Table': ['StateTable', ['dynamodb:CreateTable', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'dynamodb:DescribeTable', 'dynamodb:DescribeTimeToLive', 'dynamodb:UpdateTimeToLive', 'dynamodb:DescribeContinuousBackups', 'dynamodb:UpdateContinuousBackups', 'dynamodb:DescribeContributorInsights', 'dynamodb:UpdateContributorInsights', 'dynamodb:DescribeKinesisStreamingDestination', 'dynamodb:GetResourcePolicy', 'dynamodb:ListTagsOfResource', 'dynamodb:TagResource', 'dynamodb:UntagResource'],
+    (S) => [`arn:aws:dynamodb:*:*:table/${S}-*`]],
   'AWS::CloudWatch::Dashboard': ['Dashboard', ['cloudwatch:PutDashboard', 'cloudwatch:GetDashboard', 'cloudwatch:DeleteDashboards'],
     (S) => [`arn:aws:cloudwatch::*:dashboard/${S}-*`]],
 };
 
 /** The policy for a packaged template: the stack itself, then one statement per resource type, in a fixed order. */
 function deployerPolicy(template, service = serviceName()) {
-  const types = [...new Set(Object.values(template.Resources).map((r) => r.Type))];
+  // A resource under a condition that compares two different literals is never created (the
+  // state table when state lives in Redis): it needs no permission.
+  const never = (cond) => {
+    const eq = template.Conditions?.[cond]?.['Fn::Equals'];
+    return Array.isArray(eq) && eq.every((x) => typeof x === 'string') && eq[0] !== eq[1];
+  };
+  const types = [...new Set(Object.values(template.Resources).filter((r) => !(r.Condition && never(r.Condition))).map((r) => r.Type))];
   const unknown = types.filter((t) => !BY_TYPE[t]);
   if (unknown.length > 0) throw new Error(`scripts/deployer-policy.js does not know ${unknown.join(', ')}: add the calls CloudFormation makes for it`);
   const statements = [

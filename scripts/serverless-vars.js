@@ -4,6 +4,8 @@
 require('tsx/cjs');
 const { loadConfigFile } = require('../lib/config/load.ts');
 const { privateBrokerHost } = require('../lib/config/broker-reach.ts');
+const { stateStoreOf } = require('../lib/config/schema.ts');
+const { STATE_TABLE, STATE_TABLE_ACTIONS } = require('../lib/state/dynamo.ts');
 const { METRICS_NAMESPACE, POWERTOOLS_SERVICE, MetricName, Dimension } = require('../lib/lambda/metric-names.ts');
 const { join } = require('node:path');
 
@@ -57,13 +59,36 @@ function otherAutoscalingStatements() {
   return [{ Effect: 'Allow', Action: ['application-autoscaling:DescribeScalableTargets'], Resource: '*' }];
 }
 
-module.exports.iamStatements = () => [
+// State in DynamoDB (`state.store`, the default with RabbitMQ): the configured table, else one this
+// stack creates for the stage (serverless.yml, StateTable). The Lambdas get its name as STATE_TABLE.
+const stateInDynamo = () => stateStoreOf(config()) === 'dynamodb';
+const stateTableOf = (stage) => config().state.table ?? `celery-autoscaler-${stage}-state`;
+const stage = async (resolveVariable) => String(await resolveVariable('sls:stage'));
+
+module.exports.stateTableName = async ({ resolveVariable }) => (stateInDynamo() ? stateTableOf(await stage(resolveVariable)) : '');
+
+// 'true' only when this stack must create the table (CloudFormation Condition CreateStateTable).
+module.exports.createStateTable = () => String(stateInDynamo() && config().state.table === undefined);
+
+// On-demand, a string partition key, DynamoDB's TTL on expiresAt: lib/state/dynamo.ts STATE_TABLE.
+module.exports.stateTableProperties = async ({ resolveVariable }) => ({ TableName: stateTableOf(await stage(resolveVariable)), ...STATE_TABLE });
+
+// The six item calls lib/state/dynamo.ts makes (STATE_TABLE_ACTIONS, checked against its calls by
+// test/integration/state-conformance.test.ts), on the one table: no Scan, no Query, no table calls.
+async function stateStatements(resolveVariable) {
+  if (!stateInDynamo()) return [];
+  const table = stateTableOf(await stage(resolveVariable));
+  return [{ Effect: 'Allow', Action: [...STATE_TABLE_ACTIONS], Resource: [sub(`arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${table}`)] }];
+}
+
+module.exports.iamStatements = async ({ resolveVariable }) => [
   { Effect: 'Allow', Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Resource: module.exports.serviceArns() },
   { Effect: 'Allow', Action: ['ecs:DescribeTasks', 'ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'], Resource: module.exports.taskArns() },
   // ListTasks has no task resource to scope by; it is limited to the configured clusters.
   { Effect: 'Allow', Action: ['ecs:ListTasks'], Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': module.exports.clusterArns() } } },
   ...otherAutoscalingStatements(),
   ...ssmStatements(),
+  ...(await stateStatements(resolveVariable)),
 ];
 
 module.exports.hardMaxWorkers = () => config().hardMaxWorkers;

@@ -12,8 +12,9 @@ const ROOT = join(__dirname, '..', '..');
 const COPIED = ['serverless.yml', 'package.json', 'tsconfig.json', 'scripts', 'lib', 'functions', 'statemachines', 'types'];
 let dir: string;
 
-const config = (broker: string, maxWorkers = 4) => [
+const config = (broker: string, maxWorkers = 4, extra: string[] = []) => [
   `broker: { ${broker} }`,
+  ...extra,
   'services:',
   `  web: { cluster: c, service: s, queues: [q], maxWorkers: ${maxWorkers}, tasksPerWorkerPerMinute: 10 }`,
 ].join('\n');
@@ -75,5 +76,50 @@ describe('serverless package: guard rails', () => {
     const r = await sls(config('url: "redis://10.0.3.7:6379/0"'), 'subnetIds=subnet-1,subnet-2', 'securityGroupIds=sg-1');
     expect(r.code).toBe(0);
     expect(new Set(vpcOf(template()).map((s) => JSON.stringify(s)))).toEqual(new Set([JSON.stringify(['subnet-1', 'subnet-2'])]));
+  });
+
+  test('state in DynamoDB: the stack makes the table (on-demand, TTL) unless one is named, and the role reaches that table with six item calls', async () => {
+    type Statement = { Action: string[]; Resource: unknown };
+    const statementsOf = (t: { Resources: Record<string, { Properties: { Policies?: { PolicyDocument: { Statement: Statement[] } }[] } }> }) => t.Resources.IamRoleLambdaExecution.Properties.Policies?.[0].PolicyDocument.Statement ?? [];
+    const stateTableEnv = (t: { Resources: Record<string, { Type: string; Properties: { Environment?: { Variables: Record<string, string> } } }> }) =>
+      new Set(Object.values(t.Resources).filter((r) => r.Type === 'AWS::Lambda::Function').map((r) => r.Properties.Environment?.Variables.STATE_TABLE));
+    const deployerPolicy = async () => JSON.parse((await exec(process.execPath, [join(ROOT, 'scripts', 'deployer-policy.js'), join(dir, '.serverless', 'cloudformation-template-update-stack.json')])).stdout) as { Statement: { Sid: string }[] };
+    const ITEM_CALLS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'];
+
+    // Redis state (the default with a Redis broker): no table, no DynamoDB permission, none asked of the deployer.
+    expect((await sls(config('url: "redis://localhost:6379/0"'))).code).toBe(0);
+    let t = template();
+    expect(t.Conditions.CreateStateTable).toEqual({ 'Fn::Equals': ['false', 'true'] });
+    expect(statementsOf(t).filter((st) => st.Action.some((a) => a.startsWith('dynamodb:')))).toEqual([]);
+    expect(stateTableEnv(t)).toEqual(new Set(['']));
+    expect((await deployerPolicy()).Statement.map((st) => st.Sid)).not.toContain('StateTable');
+
+    // DynamoDB state, no table named: the stack creates one for the stage.
+    expect((await sls(config('url: "redis://localhost:6379/0"', 4, ['state: { store: dynamodb }']))).code).toBe(0);
+    t = template();
+    expect(t.Conditions.CreateStateTable).toEqual({ 'Fn::Equals': ['true', 'true'] });
+    expect(t.Resources.StateTable).toMatchObject({
+      Type: 'AWS::DynamoDB::Table', Condition: 'CreateStateTable',
+      Properties: { TableName: 'celery-autoscaler-guard-state', BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } },
+    });
+    expect(stateTableEnv(t)).toEqual(new Set(['celery-autoscaler-guard-state']));
+    expect(statementsOf(t).filter((st) => st.Action.some((a) => a.startsWith('dynamodb:')))).toEqual([
+      { Effect: 'Allow', Action: ITEM_CALLS, Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/celery-autoscaler-guard-state' }] },
+    ]);
+    expect((await deployerPolicy()).Statement.map((st) => st.Sid)).toContain('StateTable');
+
+    // A table named in the config: used, not created, and the only one the role reaches.
+    expect((await sls(config('url: "redis://localhost:6379/0"', 4, ['state: { store: dynamodb, table: shared-autoscaler-state }']))).code).toBe(0);
+    t = template();
+    expect(t.Conditions.CreateStateTable).toEqual({ 'Fn::Equals': ['false', 'true'] });
+    expect(stateTableEnv(t)).toEqual(new Set(['shared-autoscaler-state']));
+    expect(JSON.stringify(statementsOf(t))).toContain('table/shared-autoscaler-state"');
+
+    // check-iam refuses DynamoDB calls on every table, or a Scan.
+    const checkIam = (file: string) => exec(process.execPath, [join(ROOT, 'scripts', 'check-iam.js'), file]).then(() => 0, (e) => e.code as number);
+    const file = join(dir, 'template.json');
+    statementsOf(t).push({ Effect: 'Allow', Action: ['dynamodb:Scan'], Resource: '*' } as never);
+    writeFileSync(file, JSON.stringify(t));
+    expect(await checkIam(file)).toBe(1);
   });
 });
