@@ -4,6 +4,7 @@ import type { BrokerConfig } from '../config';
 import type { CallOptions, CeleryControl, ControlResult } from '../celery/control';
 import { BrokerUnavailableError } from '../errors';
 import { amqpError, type AmqpConnection } from './connection';
+import { amqpTable } from './table';
 
 /** kombu/pidbox.py Mailbox: `exchange_fmt` / `reply_exchange_fmt` with Celery's namespace `celery`. */
 export const PIDBOX_EXCHANGE = 'celery.pidbox';
@@ -90,7 +91,7 @@ export class AmqpControl implements ControlMethods {
       await new Promise<void>((resolve, reject) => {
         ch.publish(PIDBOX_EXCHANGE, '', Buffer.from(JSON.stringify(body)), {
           contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 1,
-          headers: { clock: this.clock++, expires: Date.now() / 1000 + timeoutMs / 1000 },
+          headers: amqpTable({ clock: this.clock++, expires: Date.now() / 1000 + timeoutMs / 1000 }) as Record<string, unknown>,
         }, (err) => (err ? reject(new Error(`broker refused the command (nack): ${String(err)}`)) : resolve()));
       });
       // The wait starts once the broker has the command (publisher confirm): a slow broker is an
