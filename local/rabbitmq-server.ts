@@ -20,6 +20,8 @@ const START_TIMEOUT_MS = 90_000;
 export interface RabbitMqOptions {
   /** How long to wait for the AMQP port (default 90 s). */
   startTimeoutMs?: number;
+  /** Also an amqps:// listener on `tlsPort` with this certificate (no client certificate asked). */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 /**
@@ -36,10 +38,16 @@ export class RabbitMqServer {
   /** How long the last start took, in ms, until the AMQP port answered a protocol header. */
   startedInMs = 0;
 
-  private constructor(readonly port: number, readonly distPort: number, readonly epmdPort: number, readonly dir: string, readonly nodeName: string) {}
+  private constructor(readonly port: number, readonly distPort: number, readonly epmdPort: number, readonly dir: string, readonly nodeName: string, readonly tlsPort: number | null, private readonly tls?: RabbitMqOptions['tls']) {}
 
   url(user = 'guest', password = 'guest', vhost = '/'): string {
     return `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${this.port}/${encodeURIComponent(vhost)}`;
+  }
+
+  /** The amqps:// URL of the TLS listener, by the certificate's name `localhost`. */
+  tlsUrl(user = 'guest', password = 'guest'): string {
+    if (this.tlsPort === null) throw new Error('started without tls');
+    return `amqps://${encodeURIComponent(user)}:${encodeURIComponent(password)}@localhost:${this.tlsPort}/`;
   }
 
   /** The URL as a Celery worker takes it (kombu's pyamqp transport). */
@@ -48,9 +56,9 @@ export class RabbitMqServer {
   }
 
   static async start(opts: RabbitMqOptions = {}): Promise<RabbitMqServer> {
-    const [port, distPort, epmdPort] = await distinctFreePorts(3);
+    const [port, distPort, epmdPort, tlsPort] = await distinctFreePorts(4);
     const dir = mkdtempSync(join(tmpdir(), 'rabbitmq-'));
-    const srv = new RabbitMqServer(port, distPort, epmdPort, dir, `test${port}@localhost`);
+    const srv = new RabbitMqServer(port, distPort, epmdPort, dir, `test${port}@localhost`, opts.tls ? tlsPort : null, opts.tls);
     try {
       await srv.boot(opts.startTimeoutMs ?? START_TIMEOUT_MS);
     } catch (e) {
@@ -92,7 +100,12 @@ export class RabbitMqServer {
     const d = this.dir;
     for (const sub of ['home', 'mnesia', 'log']) mkdirSync(join(d, sub), { recursive: true });
     writeFileSync(join(d, 'rabbitmq-env.conf'), '');
-    writeFileSync(join(d, 'rabbitmq.conf'), [`listeners.tcp.1 = 127.0.0.1:${this.port}`, 'loopback_users.guest = true', ''].join('\n'));
+    const conf = [`listeners.tcp.1 = 127.0.0.1:${this.port}`, 'loopback_users.guest = true'];
+    if (this.tls) {
+      conf.push(`listeners.ssl.1 = 127.0.0.1:${this.tlsPort}`, `ssl_options.cacertfile = ${this.tls.caFile}`, `ssl_options.certfile = ${this.tls.certFile}`,
+        `ssl_options.keyfile = ${this.tls.keyFile}`, 'ssl_options.verify = verify_none', 'ssl_options.fail_if_no_peer_cert = false');
+    }
+    writeFileSync(join(d, 'rabbitmq.conf'), [...conf, ''].join('\n'));
     writeFileSync(join(d, 'advanced.config'), '[].\n');
     writeFileSync(join(d, 'enabled_plugins'), '[].\n');
     const started = Date.now();
@@ -106,7 +119,7 @@ export class RabbitMqServer {
     try {
       await waitFor(`RabbitMQ node ${this.nodeName} on port ${this.port}`, async () => {
         if (node.exitCode !== null || node.signalCode !== null) throw new Error(`rabbitmq-server exited (${node.exitCode ?? node.signalCode})`);
-        return amqpAnswers(this.port);
+        return (await amqpAnswers(this.port)) && (this.tlsPort === null || (await tcpOpen(this.tlsPort)));
       }, timeoutMs, 100);
     } catch (e) {
       throw new Error(`${(e as Error).message}\n--- rabbitmq-server output (last lines) ---\n${this.output.split('\n').slice(-25).join('\n')}`);
@@ -116,8 +129,16 @@ export class RabbitMqServer {
 
   /** rabbitmqctl against this node only (same HOME for the cookie, same epmd). */
   async ctl(...args: string[]): Promise<string> {
-    const r = await promisify(execFile)(`${SBIN}/rabbitmqctl`, ['-n', this.nodeName, ...args], { env: this.env(), cwd: this.dir, timeout: 60_000 });
-    return r.stdout;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const r = await promisify(execFile)(`${SBIN}/rabbitmqctl`, ['-n', this.nodeName, ...args], { env: this.env(), cwd: this.dir, timeout: 60_000 });
+        return r.stdout;
+      } catch (e) {
+        // On two busy cores the CLI's own Erlang node sometimes fails to reach a node that is up
+        // ("unable to perform an operation", diagnostics: "node … up, 'rabbit' application running"): ask again.
+        if (attempt >= 3 || !/unable to perform an operation on node/.test(String((e as Error).message))) throw e;
+      }
+    }
   }
 
   /** A user with these permission patterns on the vhost (rabbitmqctl: configure, write, read regexps). */

@@ -8,6 +8,8 @@ export interface AmqpConnectOptions {
   connectTimeoutMs: number;
   /** AMQP heartbeat in seconds (0 = none); default 30, RabbitMQ closes a silent peer after two. */
   heartbeatSeconds?: number;
+  /** Extra CAs to trust for amqps:// (besides Node's, and NODE_EXTRA_CA_CERTS). */
+  ca?: string | Buffer;
 }
 
 /** Celery's URL schemes for RabbitMQ, and what they speak. */
@@ -86,6 +88,7 @@ export class AmqpConnection {
     const { connect: options, tls } = amqpOptions(this.url, this.opts.heartbeatSeconds);
     const socket: SocketOptions = { timeout: this.opts.connectTimeoutMs };
     if (tls && !isIP(options.hostname ?? '')) socket.servername = options.hostname;
+    if (tls && this.opts.ca) socket.ca = this.opts.ca;
     const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;

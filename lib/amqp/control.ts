@@ -58,7 +58,7 @@ export class AmqpControl implements ControlMethods {
   private clock = 1;
   private closed = false;
 
-  constructor(private readonly connection: AmqpConnection, private readonly broker: Pick<BrokerConfig, 'controlTimeoutMs'>) {}
+  constructor(private readonly connection: AmqpConnection, private readonly broker: Pick<BrokerConfig, 'controlTimeoutMs' | 'connectTimeoutMs'>) {}
 
   async call<T>(method: string, args: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<ControlResult<T>> {
     const timeoutMs = opts.timeoutMs ?? this.broker.controlTimeoutMs;
@@ -85,15 +85,17 @@ export class AmqpControl implements ControlMethods {
     finished.catch(() => undefined);
     this.pending.set(ticket, call);
     try {
-      const ch = await this.ready();
+      // Bounded: a broker that accepts the TCP connection but not the work (a memory alarm blocks
+      // publishers) is an error within the connect timeout, never a hang.
+      const ch = await within(this.ready(), this.broker.connectTimeoutMs, 'opening the remote-control channel');
       // kombu/pidbox.py Mailbox._publish: headers clock and expires (epoch seconds; the worker's
       // Node.handle_message drops a command past it), JSON as Celery's default serializer.
-      await new Promise<void>((resolve, reject) => {
+      await within(new Promise<void>((resolve, reject) => {
         ch.publish(PIDBOX_EXCHANGE, '', Buffer.from(JSON.stringify(body)), {
           contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 1,
           headers: amqpTable({ clock: this.clock++, expires: Date.now() / 1000 + timeoutMs / 1000 }) as Record<string, unknown>,
         }, (err) => (err ? reject(new Error(`broker refused the command (nack): ${String(err)}`)) : resolve()));
-      });
+      }), this.broker.connectTimeoutMs, 'the broker confirming the command');
       // The wait starts once the broker has the command (publisher confirm): a slow broker is an
       // error or a late start, never an empty answer with the command sent after the timeout.
       if (this.isComplete(call)) call.done();
@@ -201,4 +203,14 @@ export class AmqpControl implements ControlMethods {
     }
     if (this.isComplete(call)) call.done();
   }
+}
+
+/** The promise, or a BrokerUnavailableError once `ms` passed (the promise is left to settle unobserved). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BrokerUnavailableError(`broker not answering: no ${what} within ${ms} ms`)), ms);
+  });
+  p.catch(() => undefined);
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

@@ -112,7 +112,7 @@ export class CeleryWorker {
     const amqp = /^(py)?amqps?:/.test(o.brokerUrl) ? new AmqpConnection(o.brokerUrl, { connectTimeoutMs: 2000 }) : null;
     const redis = amqp ? null : new Redis(o.brokerUrl, { maxRetriesPerRequest: 1 });
     const control = amqp
-      ? new AmqpControl(amqp, { controlTimeoutMs: 300 })
+      ? new AmqpControl(amqp, { controlTimeoutMs: 300, connectTimeoutMs: 2000 })
       : new CeleryControl(redis as Redis, { db: dbOfUrl(o.brokerUrl) ?? 0, globalKeyprefix: o.globalKeyprefix ?? '', controlTimeoutMs: 300, connectTimeoutMs: 2000 });
     try {
       await waitFor(`worker ${this.node} to answer ping`, async () => {

@@ -8,12 +8,15 @@ import { inspectNodes } from '../../lib/celery/inspect';
 import { CeleryWorker } from '../../local/celery/worker';
 import { freePort, waitFor } from '../../local/processes';
 import { RabbitMqServer } from '../../local/rabbitmq-server';
+import { readFileSync, rmSync } from 'node:fs';
+import { makeTlsCerts } from '../support/tls-certs';
 
 const names = (r: { replies: Record<string, unknown> }) => Object.keys(r.replies).sort();
 const sleeps = (n: number, seconds: number, priority?: number) => Array.from({ length: n }, () => ({ task: 'tasks.sleep_task', args: [seconds], priority }));
 
 describe('Celery over RabbitMQ from Node (real RabbitMQ node, real workers on pyamqp)', () => {
   let server: RabbitMqServer;
+  let certs: ReturnType<typeof makeTlsCerts>;
   let conn: AmqpConnection;
   let control: AmqpControl;
   let w1: CeleryWorker;
@@ -27,11 +30,12 @@ describe('Celery over RabbitMQ from Node (real RabbitMQ node, real workers on py
     CeleryWorker.start({ brokerUrl: server.celeryUrl(), queues, nodeName, concurrency: 1, prefetch: 1, env, readyTimeoutMs: 60_000 });
 
   beforeAll(async () => {
-    server = await RabbitMqServer.start();
+    certs = makeTlsCerts();
+    server = await RabbitMqServer.start({ tls: certs });
     // The node's boot time on this machine, for the report.
     console.log(`RabbitMQ node ${server.nodeName} up in ${server.startedInMs} ms on port ${server.port}`);
     conn = new AmqpConnection(server.url(), { connectTimeoutMs: 2000 });
-    control = new AmqpControl(conn, { controlTimeoutMs: 1500 });
+    control = new AmqpControl(conn, { controlTimeoutMs: 1500, connectTimeoutMs: 2000 });
     [w1, w2] = await Promise.all([worker('w1@test', ['q1', 'q2']), worker('w2@test', ['q1', 'q2'])]);
   }, 180_000);
   afterAll(async () => {
@@ -39,6 +43,7 @@ describe('Celery over RabbitMQ from Node (real RabbitMQ node, real workers on py
     await conn?.close();
     await Promise.all([w1, w2, ...extra].map((w) => w?.stop('SIGKILL', 0)));
     await server?.stop();
+    if (certs) rmSync(certs.dir, { recursive: true, force: true });
   });
 
   test('ping with destinations returns as soon as they answered; a broadcast waits the timeout and hears every worker', async () => {
@@ -51,6 +56,28 @@ describe('Celery over RabbitMQ from Node (real RabbitMQ node, real workers on py
     expect(Date.now() - started).toBeGreaterThanOrEqual(790);
     expect(names(all)).toEqual(['w1@test', 'w2@test']);
     expect(all.expected).toBe(2);
+  });
+
+  test('amqps:// with the CA trusted works; TLS on one side only is a quick BrokerUnavailableError', async () => {
+    const tls = new AmqpConnection(server.tlsUrl(), { connectTimeoutMs: 3000, ca: readFileSync(certs.caFile) });
+    const ctl = new AmqpControl(tls, { controlTimeoutMs: 1500, connectTimeoutMs: 3000 });
+    try {
+      expect(names(await ctl.ping({ destination: ['w1@test'] }))).toEqual(['w1@test']);
+      expect((await readAmqpQueueDepths(tls, ['q1'])).pending).toEqual({ q1: 0 });
+    } finally {
+      ctl.close();
+      await tls.close();
+    }
+    const plainPort = server.url().replace(/^amqp:/, 'amqps:');
+    const tlsPort = server.tlsUrl().replace(/^amqps:/, 'amqp:');
+    for (const url of [plainPort, tlsPort]) {
+      const c = new AmqpConnection(url, { connectTimeoutMs: 1500, ca: readFileSync(certs.caFile) });
+      const started = Date.now();
+      const err = await readAmqpQueueDepths(c, ['q1']).catch((e: Error) => e);
+      expect(err).toMatchObject({ name: 'BrokerUnavailableError' });
+      expect(Date.now() - started).toBeLessThan(2500);
+      await c.close();
+    }
   });
 
   test('exchanges and queues are the ones kombu declares: the worker and this client agree on every flag', async () => {
@@ -67,6 +94,32 @@ describe('Celery over RabbitMQ from Node (real RabbitMQ node, real workers on py
     const bindings = await server.ctl('list_bindings', '-q', '--no-table-headers', 'source_name', 'destination_name', 'routing_key');
     expect(bindings).toContain(`celery.pidbox\t${nodeQueue('w1@test')}\t\n`);
     expect(bindings).toContain(`reply.celery.pidbox\t${replyQueue(control.oid)}\t${control.oid}\n`);
+    // Why the flags matter: any other is refused, and the channel closed.
+    const ch = await (await conn.get()).createChannel();
+    ch.on('error', () => undefined);
+    await expect(ch.assertExchange('celery.pidbox', 'fanout', { durable: true })).rejects.toThrow(/406 \(PRECONDITION-FAILED\).*inequivalent arg 'durable' for exchange 'celery.pidbox'/);
+  });
+
+  test('a user with only the remote-control permissions calls workers and reads depth; a refused login names no password', async () => {
+    // Configure: the reply queue and both exchanges (declared); write: the reply queue (bound) and
+    // celery.pidbox (published to); read: the reply queue (consumed) and reply.celery.pidbox (bound from).
+    // A passive declare needs no permission at all: the depth is read with none on the task queues.
+    const reply = '[^.]+\\.reply\\.celery\\.pidbox';
+    await server.addUser('scaler', 'pw-scaler', { configure: `^(${reply}|celery\\.pidbox|reply\\.celery\\.pidbox)$`, write: `^(${reply}|celery\\.pidbox)$`, read: `^(${reply}|reply\\.celery\\.pidbox)$` });
+    const c = new AmqpConnection(server.url('scaler', 'pw-scaler'), { connectTimeoutMs: 2000 });
+    const ctl = new AmqpControl(c, { controlTimeoutMs: 1500, connectTimeoutMs: 2000 });
+    try {
+      expect(names(await ctl.ping({ destination: ['w1@test', 'w2@test'] }))).toEqual(['w1@test', 'w2@test']);
+      expect((await readAmqpQueueDepths(c, ['q1', 'nope'])).pending).toEqual({ q1: 0, nope: 0 });
+    } finally {
+      ctl.close();
+      await c.close();
+    }
+    const bad = new AmqpConnection(server.url('scaler', 'wrong-s3cret'), { connectTimeoutMs: 2000 });
+    const err = await readAmqpQueueDepths(bad, ['q1']).catch((e: Error) => e);
+    expect(err).toMatchObject({ name: 'BrokerUnavailableError', message: expect.stringMatching(/^broker authentication failed.*ACCESS_REFUSED/) });
+    expect((err as Error).message).not.toContain('wrong-s3cret');
+    await bad.close();
   });
 
   test('inspect: active_queues, stats and the rest answered by both workers', async () => {
@@ -187,7 +240,7 @@ describe('Celery over RabbitMQ from Node (real RabbitMQ node, real workers on py
   });
 
   test('many calls side by side, and a second client, each get only their own replies', async () => {
-    const other = new AmqpControl(conn, { controlTimeoutMs: 1500 });
+    const other = new AmqpControl(conn, { controlTimeoutMs: 1500, connectTimeoutMs: 2000 });
     for (let i = 0; i < 20; i += 1) {
       const rs = await Promise.all(Array.from({ length: 10 }, (_, j) => control.ping({ destination: [j % 2 ? 'w1@test' : 'w2@test'] })));
       rs.forEach((r, j) => expect(names(r)).toEqual([j % 2 ? 'w1@test' : 'w2@test']));
@@ -206,7 +259,7 @@ describe('a RabbitMQ broker that is down or refuses the login', () => {
   test('gives a BrokerUnavailableError quickly, never a hang, and never the password', async () => {
     const port = await freePort();
     const conn = new AmqpConnection(`amqp://user:s3cret@127.0.0.1:${port}//`, { connectTimeoutMs: 500 });
-    const control = new AmqpControl(conn, { controlTimeoutMs: 500 });
+    const control = new AmqpControl(conn, { controlTimeoutMs: 500, connectTimeoutMs: 500 });
     const started = Date.now();
     const d = await readAmqpQueueDepths(conn, ['q']).catch((e: Error) => e);
     expect(d).toMatchObject({ name: 'BrokerUnavailableError' });
