@@ -88,8 +88,9 @@ export class AmqpControl implements ControlMethods {
       // Bounded: a broker that accepts the TCP connection but not the work (a memory alarm blocks
       // publishers) is an error within the connect timeout, never a hang.
       const ch = await within(this.ready(), this.broker.connectTimeoutMs, 'opening the remote-control channel');
-      // kombu/pidbox.py Mailbox._publish: headers clock and expires (epoch seconds; the worker's
-      // Node.handle_message drops a command past it), JSON as Celery's default serializer.
+      // kombu/pidbox.py Mailbox._publish: headers clock and expires (epoch seconds; only kombu's
+      // reply collector reads it, a worker does not), JSON as Celery's default serializer. A command
+      // no worker takes dies with the worker's queue (auto-delete) or after its x-message-ttl (300 s).
       await within(new Promise<void>((resolve, reject) => {
         ch.publish(PIDBOX_EXCHANGE, '', Buffer.from(JSON.stringify(body)), {
           contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 1,
@@ -209,7 +210,7 @@ export class AmqpControl implements ControlMethods {
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BrokerUnavailableError(`broker not answering: no ${what} within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new BrokerUnavailableError(`broker not answering: ${what} took more than ${ms} ms`)), ms);
   });
   p.catch(() => undefined);
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
