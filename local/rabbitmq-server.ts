@@ -127,6 +127,20 @@ export class RabbitMqServer {
     this.startedInMs = Date.now() - started;
   }
 
+  /**
+   * Stops the node (SIGTERM: RabbitMQ shuts down cleanly, its durable queues and persistent messages
+   * kept) and starts it again on the same ports and data: a broker restart under running clients.
+   */
+  async restart(timeoutMs = START_TIMEOUT_MS): Promise<void> {
+    const node = this.node;
+    this.node = null;
+    if (node) await stopProcess(node, 'SIGTERM', 30_000);
+    const epmd = this.epmd;
+    this.epmd = null;
+    if (epmd) await stopProcess(epmd, 'SIGKILL', 0);
+    await this.boot(timeoutMs);
+  }
+
   /** rabbitmqctl against this node only (same HOME for the cookie, same epmd). */
   async ctl(...args: string[]): Promise<string> {
     for (let attempt = 1; ; attempt += 1) {

@@ -253,6 +253,37 @@ describe('Celery over RabbitMQ from Node (real RabbitMQ node, real workers on py
     expect(w1.exited || w2.exited).toBe(false);
     await waitFor('the closed client\'s reply queue is gone', async () => !(replyQueue(other.oid) in (await server.listQueues())), 10_000, 200);
   });
+
+  test('a broker restart: calls fail fast while it is down, and the same clients find it again', async () => {
+    const port = amqpWorkers(control, (qs) => readAmqpQueueDepths(conn, qs).then((d) => d.pending));
+    const restarted = server.restart();
+    // While it is down or booting: a typed error within the timeouts, never a hang.
+    await waitFor('the broker to be down', async () => {
+      const started = Date.now();
+      const err = await control.ping({ destination: ['w1@test'], timeoutMs: 500 }).then(() => null, (e: Error) => e);
+      expect(Date.now() - started).toBeLessThan(5000);
+      return err?.name === 'BrokerUnavailableError';
+    }, 30_000, 100);
+    await restarted;
+    console.log(`RabbitMQ node restarted in ${server.startedInMs} ms`);
+    // The workers reconnect by themselves (broker_connection_retry); the control and depth reader reopen on their next use.
+    await waitFor('both workers to answer again', async () => names(await control.ping({ destination: ['w1@test', 'w2@test'], timeoutMs: 500 })).length === 2, 60_000, 200);
+    // Durable queue, persistent messages: still there.
+    expect(await port.pending(['plain', 'q1', 'nope'])).toEqual({ plain: 17, q1: 0, nope: 0 });
+    // q1 was cancelled and added back on both workers (the cancel_consumer test): after the
+    // reconnect they consume q2 only, and keep it so. celery/worker/consumer/consumer.py
+    // cancel_task_queue deselects the queue from app.amqp.queues' consume_from; add_task_queue, the
+    // queue being known, adds it to the live consumer only; a reconnect rebuilds the consumer from
+    // consume_from. The cycle's self-healing (active_queues, then add_consumer) is what restores it.
+    await waitFor('both workers to consume again', async () => (await queuesOf('w1@test')) !== '' && (await queuesOf('w2@test')) !== '', 30_000, 200);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await port.held(['w1@test', 'w2@test'], ['q1', 'q2'])).toEqual({
+      'w1@test': { active: 0, reserved: 0, scheduled: 0, consuming: ['q2'] },
+      'w2@test': { active: 0, reserved: 0, scheduled: 0, consuming: ['q2'] },
+    });
+    expect(await port.add(['q1'], ['w1@test', 'w2@test'])).toEqual({ confirmed: ['w1@test', 'w2@test'], unconfirmed: [] });
+    await waitFor('q1 consumed again', async () => (await queuesOf('w1@test')) === 'q1,q2' && (await queuesOf('w2@test')) === 'q1,q2', 10_000, 50);
+  });
 });
 
 describe('a RabbitMQ broker that is down or refuses the login', () => {
