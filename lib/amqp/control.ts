@@ -56,7 +56,8 @@ export class AmqpControl implements ControlMethods {
   private readonly pending = new Map<string, PendingCall>();
   private channel: Promise<ConfirmChannel> | null = null;
   private clock = 1;
-  private closed = false;
+  /** Bumped by close(): a channel opened for an earlier generation is closed, not used. */
+  private generation = 0;
 
   constructor(private readonly connection: AmqpConnection, private readonly broker: Pick<BrokerConfig, 'controlTimeoutMs' | 'connectTimeoutMs'>) {}
 
@@ -64,7 +65,6 @@ export class AmqpControl implements ControlMethods {
     const timeoutMs = opts.timeoutMs ?? this.broker.controlTimeoutMs;
     const destination = opts.destination ? [...new Set(opts.destination)] : null;
     if (destination && destination.length === 0) return { replies: {}, missing: [], expected: 0 };
-    if (this.closed) throw new BrokerUnavailableError('control client closed');
     const ticket = randomUUID();
     // kombu/pidbox.py Mailbox._publish: the body a worker's Node.dispatch reads.
     const body = {
@@ -131,9 +131,12 @@ export class AmqpControl implements ControlMethods {
     return { confirmed, unconfirmed: destination.filter((node) => !confirmed.includes(node)) };
   }
 
-  /** Fails waiting calls and closes the channel (its consumer goes, so the reply queue is deleted). */
+  /**
+   * Fails waiting calls and closes the channel (its consumer goes, so the reply queue is deleted).
+   * The connection belongs to the caller; a later call opens a channel again, as CeleryControl's does.
+   */
   close(): void {
-    this.closed = true;
+    this.generation += 1;
     this.failAll(new BrokerUnavailableError('control client closed'));
     const ch = this.channel;
     this.channel = null;
@@ -159,6 +162,7 @@ export class AmqpControl implements ControlMethods {
   }
 
   private async open(): Promise<ConfirmChannel> {
+    const generation = this.generation;
     const model = await this.connection.get();
     const ch = await model.createConfirmChannel();
     const mine = this.channel;
@@ -179,7 +183,7 @@ export class AmqpControl implements ControlMethods {
       await ch.close().catch(() => undefined);
       throw e;
     }
-    if (this.closed) {
+    if (generation !== this.generation) {
       await ch.close().catch(() => undefined);
       throw new BrokerUnavailableError('control client closed');
     }

@@ -252,6 +252,9 @@ describe('Celery over RabbitMQ from Node (real RabbitMQ node, real workers on py
     // More than 127 commands, so the clock header passed the 8-bit range (lib/amqp/table.ts): both workers still up.
     expect(w1.exited || w2.exited).toBe(false);
     await waitFor('the closed client\'s reply queue is gone', async () => !(replyQueue(other.oid) in (await server.listQueues())), 10_000, 200);
+    // As CeleryControl: close() ends what waits, and a later call opens again.
+    expect(names(await other.ping({ destination: ['w2@test'] }))).toEqual(['w2@test']);
+    other.close();
   });
 
   test('a broker restart: calls fail fast while it is down, and the same clients find it again', async () => {
