@@ -23,8 +23,27 @@ app.conf.update(
     task_default_queue="default",
 )
 
+# RabbitMQ only (unset on Redis, whose behaviour stays as it was): priority queues declared with
+# x-max-priority, and quorum queues, which a worker must declare with the same x-queue-type.
+if os.environ.get("CELERY_QUEUE_MAX_PRIORITY"):
+    app.conf.task_queue_max_priority = int(os.environ["CELERY_QUEUE_MAX_PRIORITY"])
+_quorum = [q for q in os.environ.get("CELERY_QUORUM_QUEUES", "").split(",") if q]
+if _quorum:
+    from kombu import Queue
+
+    app.conf.task_queues = [Queue(q, routing_key=q, queue_arguments={"x-queue-type": "quorum"}) for q in _quorum]
+    if app.conf.get("worker_detect_quorum_queues") is None:
+        # Celery before 5.5 sets global QoS on RabbitMQ >= 3.3 (celery/worker/consumer/tasks.py), and
+        # RabbitMQ refuses a quorum queue consumer on such a channel: per-consumer prefetch instead,
+        # as 5.5's worker_detect_quorum_queues does.
+        from kombu.transport import pyamqp
+
+        pyamqp.Transport.qos_semantics_matches_spec = lambda self, connection: True
+
 # A separate results server keeps the counts when a fault restarts the broker without its data.
-_results = redis.Redis.from_url(os.environ.get("FIXTURE_RESULTS_URL") or BROKER)
+# On a RabbitMQ broker with no FIXTURE_RESULTS_URL there is none: only sleep_task runs there.
+_results_url = os.environ.get("FIXTURE_RESULTS_URL") or BROKER
+_results = redis.Redis.from_url(_results_url) if _results_url.startswith(("redis://", "rediss://", "unix://")) else None
 
 
 @app.task(name="tasks.sleep_task")

@@ -3,6 +3,8 @@ import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:f
 import { delimiter, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
+import { AmqpConnection } from '../../lib/amqp/connection';
+import { AmqpControl } from '../../lib/amqp/control';
 import { CeleryControl } from '../../lib/celery/control';
 import { dbOfUrl } from '../../lib/config/broker-db';
 import { spawnTracked, stopProcess, waitFor } from '../processes';
@@ -106,8 +108,12 @@ export class CeleryWorker {
   }
 
   async ready(o: Pick<WorkerOptions, 'brokerUrl' | 'globalKeyprefix' | 'readyTimeoutMs'>): Promise<void> {
-    const redis = new Redis(o.brokerUrl, { maxRetriesPerRequest: 1 });
-    const control = new CeleryControl(redis, { db: dbOfUrl(o.brokerUrl) ?? 0, globalKeyprefix: o.globalKeyprefix ?? '', controlTimeoutMs: 300, connectTimeoutMs: 2000 });
+    // Over the worker's own broker: RabbitMQ (amqp://, pyamqp://, amqps://) or Redis.
+    const amqp = /^(py)?amqps?:/.test(o.brokerUrl) ? new AmqpConnection(o.brokerUrl, { connectTimeoutMs: 2000 }) : null;
+    const redis = amqp ? null : new Redis(o.brokerUrl, { maxRetriesPerRequest: 1 });
+    const control = amqp
+      ? new AmqpControl(amqp, { controlTimeoutMs: 300, connectTimeoutMs: 2000 })
+      : new CeleryControl(redis as Redis, { db: dbOfUrl(o.brokerUrl) ?? 0, globalKeyprefix: o.globalKeyprefix ?? '', controlTimeoutMs: 300, connectTimeoutMs: 2000 });
     try {
       await waitFor(`worker ${this.node} to answer ping`, async () => {
         if (this.exited) throw new Error(`worker ${this.node} exited: ${this.stderrTail}`);
@@ -118,7 +124,8 @@ export class CeleryWorker {
       throw new Error(`${(e as Error).message}\n--- worker output ---\n${this.stderrTail}`);
     } finally {
       control.close();
-      redis.disconnect();
+      redis?.disconnect();
+      await amqp?.close();
     }
   }
 
