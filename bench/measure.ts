@@ -5,6 +5,7 @@ import Redis from 'ioredis';
 import { CeleryControl } from '../lib/celery/control';
 import { inspectNodes } from '../lib/celery/inspect';
 import { measureBroker } from '../lib/celery/measure';
+import { readQueueDepths } from '../lib/celery/probe';
 import { parseConfig } from '../lib/config';
 import { CeleryWorker, FIXTURE_DIR, celeryPythonPath } from '../local/celery/worker';
 import { RedisServer } from '../local/redis-server';
@@ -44,10 +45,10 @@ export async function measureBench(): Promise<string> {
     };
     // What MeasureQueues does each cycle: active_queues too, for self-healing (as the `measure` command).
     const cycle = await timed(async () => {
-      const m = await measureBroker(redis, config, control);
+      const m = await measureBroker({ control, depths: (qs) => readQueueDepths(redis, config.broker, qs) }, config);
       if (m.nodes.length !== WORKERS) throw new Error(`measure saw ${m.nodes.length} of ${WORKERS} workers`);
     });
-    const withoutQueues = await timed(() => measureBroker(redis, config, control, { withQueues: false }));
+    const withoutQueues = await timed(() => measureBroker({ control, depths: (qs) => readQueueDepths(redis, config.broker, qs) }, config, { withQueues: false }));
     const one = await timed(() => inspectNodes(control, { destination: ['bench0@local'], withQueues: false }));
     control.close();
     const cli: number[] = [];

@@ -1,5 +1,5 @@
-import { brokerForUrl, redactUrl, resolveBrokerUrl } from '../lib/broker-url';
-import { redisBroker, type BrokerClient } from '../lib/broker';
+import { redactUrl, resolveBrokerUrl } from '../lib/broker-url';
+import { openBrokerClient, type BrokerClient } from '../lib/broker';
 import type { AutoscalerConfig } from '../lib/config';
 import { brokerUrlProblem } from '../lib/config/broker-db';
 import { BrokerUnavailableError, ValidationError } from '../lib/errors';
@@ -27,8 +27,7 @@ export async function reachBroker(broker: Pick<BrokerClient, 'reach'>, url: stri
   }
 }
 
-/** A connection and a control client on the db the URL decides. */
-export function openBroker(config: AutoscalerConfig, url: string) {
-  const client = redisBroker(config.broker, url);
-  return { client, broker: brokerForUrl(config.broker, url), redis: client.redis, control: client.control };
+/** The broker the URL names (Redis on the db its /N decides, or RabbitMQ), connected on first use. */
+export function openBroker(config: AutoscalerConfig, url: string): BrokerClient {
+  return openBrokerClient(config.broker, url);
 }

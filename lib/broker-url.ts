@@ -40,7 +40,7 @@ export async function resolveBrokerUrl(broker: BrokerConfig, now = Date.now(), s
   const expected = transportOf(broker);
   const held = value ? transportOfUrl(value) : null;
   if (!value || held === null) {
-    throw new BrokerUrlError(`SSM parameter ${parameter} does not hold a redis://, rediss://, amqp:// or amqps:// URL`);
+    throw new BrokerUrlError(`SSM parameter ${parameter} does not hold a redis://, rediss://, amqp://, amqps:// or pyamqp:// URL`);
   }
   if (held !== expected) {
     throw new BrokerUrlError(`SSM parameter ${parameter} holds ${held === 'amqp' ? 'an amqp' : 'a redis'} URL but broker.transport is ${expected}: set broker.transport: ${held}`);

@@ -1,8 +1,39 @@
 import { inspectNodes } from './celery/inspect';
-import type { Env, Held } from './cycle/ports';
+import type { BrokerClient } from './broker';
+import type { Env, Held, WorkersPort } from './cycle/ports';
 import type { Runtime } from './runtime';
 
 const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
+
+/**
+ * The cycle's WorkersPort over a broker (Redis or RabbitMQ: lib/broker.ts): remote control and
+ * queue depths, the same calls on either.
+ */
+export function workersOf(broker: BrokerClient): WorkersPort {
+  const control = broker.control;
+  return {
+    inspect: (opts) => inspectNodes(control, opts),
+    async held(nodes, queues) {
+      if (nodes.length === 0) return {};
+      const call = { destination: nodes };
+      // active_queues before the tasks, not beside them: a worker handles its pidbox commands one
+      // after another, so once it says it no longer consumes a queue, the counts asked next
+      // include every message it took from that queue.
+      const consumed = queues ? (await control.activeQueues(call)).replies : null;
+      const [a, r, s] = await Promise.all([control.active(call), control.reserved(call), control.scheduled(call)]);
+      const out: Record<string, Held | null> = {};
+      for (const n of nodes) {
+        const answered = n in a.replies && n in r.replies && n in s.replies && (consumed === null || n in consumed);
+        const consuming = consumed && queues ? { consuming: (consumed[n] ?? []).map((q) => q.name).filter((q) => queues.includes(q)) } : {};
+        out[n] = answered ? { active: count(a.replies[n]), reserved: count(r.replies[n]), scheduled: count(s.replies[n]), ...consuming } : null;
+      }
+      return out;
+    },
+    cancel: (queues, nodes) => control.cancelConsumers(queues, nodes),
+    add: (queues, nodes) => control.addConsumers(queues, nodes),
+    pending: async (queues) => (await broker.depths(queues)).pending,
+  };
+}
 
 /**
  * The cycle's ports over real connections: Celery remote control and the queue depths over the
@@ -17,28 +48,7 @@ export function envOf(rt: Runtime): Env {
   return {
     config: rt.config,
     now: rt.now,
-    workers: {
-      inspect: (opts) => inspectNodes(rt.broker.control, opts),
-      async held(nodes, queues) {
-        if (nodes.length === 0) return {};
-        const call = { destination: nodes };
-        // active_queues before the tasks, not beside them: a worker handles its pidbox commands one
-        // after another, so once it says it no longer consumes a queue, the counts asked next
-        // include every message it took from that queue.
-        const consumed = queues ? (await rt.broker.control.activeQueues(call)).replies : null;
-        const [a, r, s] = await Promise.all([rt.broker.control.active(call), rt.broker.control.reserved(call), rt.broker.control.scheduled(call)]);
-        const out: Record<string, Held | null> = {};
-        for (const n of nodes) {
-          const answered = n in a.replies && n in r.replies && n in s.replies && (consumed === null || n in consumed);
-          const consuming = consumed && queues ? { consuming: (consumed[n] ?? []).map((q) => q.name).filter((q) => queues.includes(q)) } : {};
-          out[n] = answered ? { active: count(a.replies[n]), reserved: count(r.replies[n]), scheduled: count(s.replies[n]), ...consuming } : null;
-        }
-        return out;
-      },
-      cancel: (queues, nodes) => rt.broker.control.cancelConsumers(queues, nodes),
-      add: (queues, nodes) => rt.broker.control.addConsumers(queues, nodes),
-      pending: (queues) => rt.broker.pending(queues),
-    },
+    workers: workersOf(rt.broker),
     ecs: {
       describe: async (name) => {
         const { desired, running, pending, deploymentInProgress, lastStartedAt } = await svc(name).describe();

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { redisBroker, type BrokerClient } from './broker';
+import { amqpBroker, redisBroker, type BrokerClient } from './broker';
 import { BrokerUrlError, resolveBrokerUrl } from './broker-url';
 import { ValidationError } from './errors';
 import { loadConfigFile, stateStoreOf, transportOf, transportOfUrl, type AutoscalerConfig } from './config';
@@ -62,13 +62,14 @@ export function assembleRuntime(configIn: AutoscalerConfig, url: string, opts: {
   if (transport !== transportOf(config.broker)) {
     throw new BrokerUrlError(`the broker URL is ${transport ?? 'neither redis nor amqp'} but the config's broker is ${transportOf(config.broker)}: set broker.transport or use the other URL`);
   }
-  // The URL's /N decides the db, for the queues and the pidbox channel alike.
-  const redis = redisBroker(config.broker, url);
-  const broker: BrokerClient = redis;
+  // On Redis the URL's /N decides the db, for the queues and the pidbox channel alike.
+  const redis = transport === 'redis' ? redisBroker(config.broker, url) : null;
+  const broker: BrokerClient = redis ?? amqpBroker(config.broker, url);
   let dynamo: DynamoDBClient | null = null;
-  const state = stateStoreOf(config) === 'dynamodb'
-    ? new DynamoStateStore((dynamo = createDynamoClient({ connectTimeoutMs: config.broker.connectTimeoutMs })), stateTableName(config), statePrefix(opts.stage))
-    : new StateStore(redis.redis, statePrefix(opts.stage), config.broker.connectTimeoutMs);
+  // The schema allows state in Redis only with a Redis broker.
+  const state = redis && stateStoreOf(config) === 'redis'
+    ? new StateStore(redis.redis, statePrefix(opts.stage), config.broker.connectTimeoutMs)
+    : new DynamoStateStore((dynamo = createDynamoClient({ connectTimeoutMs: config.broker.connectTimeoutMs })), stateTableName(config), statePrefix(opts.stage));
   // Made on first use: a step that never calls ECS never loads the SDK.
   let ecsClient: ECSClient | null = opts.ecsClient ?? null;
   const services = new Map<string, EcsService>();

@@ -9,6 +9,9 @@ import { resetRuntime } from '../lib/runtime';
 import { CeleryWorker } from './celery/worker';
 import { EcsEmulator, type TaskInfo, type TaskRunner } from './ecs-emulator';
 import { RedisServer, type RedisSecurity } from './redis-server';
+import { RabbitMqServer } from './rabbitmq-server';
+import { AmqpConnection } from '../lib/amqp/connection';
+import { publishAmqpTasks } from '../lib/amqp/publish';
 import { createStateTable, DynamoLocal } from './dynalite';
 
 export interface LocalStackOptions {
@@ -33,6 +36,13 @@ export interface LocalStackOptions {
   separateResults?: boolean;
   /** Where the autoscaler keeps its state: the broker's Redis (default) or a DynamoDB API of the stack's own (dynalite). */
   stateStore?: 'redis' | 'dynamodb';
+  /**
+   * The Celery broker: a redis-server (default) or a RabbitMQ node of the stack's own (workers on
+   * pyamqp, state in DynamoDB, and the redis-server kept only for the fixture's counts).
+   */
+  broker?: 'redis' | 'rabbitmq';
+  /** With rabbitmq: the autoscaler's cycles reach the broker as this user (made with these permissions), not as guest. */
+  rabbitUser?: { user: string; password: string; permissions: { configure: string; write: string; read: string } };
 }
 
 /**
@@ -55,9 +65,25 @@ export class LocalStack {
   configPath = '';
   private executions = 0;
 
-  private constructor(readonly redis: RedisServer, readonly ecs: EcsEmulator, private readonly opts: LocalStackOptions) {}
+  /** With broker rabbitmq: the stack's publishing connection (as guest, as the app would publish). */
+  private amqp: AmqpConnection | null = null;
+
+  /**
+   * `redis` is the broker, or with broker rabbitmq only where the fixture counts its tasks; `rabbit`
+   * is the RabbitMQ node when it is the broker.
+   */
+  private constructor(readonly redis: RedisServer, readonly ecs: EcsEmulator, private readonly opts: LocalStackOptions, readonly rabbit: RabbitMqServer | null) {}
+
+  /** The broker URL the autoscaler uses (BROKER_URL of its cycles). */
+  get brokerUrl(): string {
+    if (!this.rabbit) return this.redis.url;
+    const u = this.opts.rabbitUser;
+    return u ? this.rabbit.url(u.user, u.password) : this.rabbit.url();
+  }
 
   static async start(opts: LocalStackOptions): Promise<LocalStack> {
+    const rabbit = opts.broker === 'rabbitmq' ? await RabbitMqServer.start() : null;
+    if (rabbit && opts.rabbitUser) await rabbit.addUser(opts.rabbitUser.user, opts.rabbitUser.password, opts.rabbitUser.permissions);
     const redis = await RedisServer.start(undefined, opts.persistentRedis ? mkdtempSync(join(tmpdir(), 'celery-autoscaler-redis-')) : undefined, opts.redisSecurity);
     let stack: LocalStack | null = null;
     const runner: TaskRunner = {
@@ -65,7 +91,7 @@ export class LocalStack {
       stop: (taskId, { graceMs }) => stack?.stopWorker(taskId, graceMs),
     };
     const ecs = await EcsEmulator.start(runner);
-    stack = new LocalStack(redis, ecs, opts);
+    stack = new LocalStack(redis, ecs, opts, rabbit);
     await stack.init();
     return stack;
   }
@@ -76,12 +102,13 @@ export class LocalStack {
       const { initialDesired: _initial, ...cfg } = s;
       services[name] = { cluster: 'local', service: name, ...cfg };
     }
-    if (this.opts.stateStore === 'dynamodb') {
+    // RabbitMQ has no place for the autoscaler's state: DynamoDB, as the config requires.
+    if (this.opts.stateStore === 'dynamodb' || this.rabbit) {
       this.dynamo = await DynamoLocal.start();
       await createStateTable(this.dynamo.client(), this.stateTable);
     }
     this.config = parseConfig({
-      broker: { url: this.redis.url, controlTimeoutMs: this.opts.controlTimeoutMs ?? 1000, connectTimeoutMs: 1000 },
+      broker: { url: this.brokerUrl, controlTimeoutMs: this.opts.controlTimeoutMs ?? 1000, connectTimeoutMs: 1000 },
       ...(this.dynamo ? { state: { store: 'dynamodb', table: this.stateTable } } : {}),
       hardMaxWorkers: this.opts.hardMaxWorkers ?? 20,
       services,
@@ -92,7 +119,7 @@ export class LocalStack {
     writeFileSync(configPath, JSON.stringify({ ...this.config, broker: { ...this.config.broker } }, null, 2));
     Object.assign(process.env, {
       AUTOSCALER_CONFIG_PATH: configPath,
-      BROKER_URL: this.redis.url,
+      BROKER_URL: this.brokerUrl,
       ECS_ENDPOINT: this.ecs.endpoint,
       STAGE: this.opts.stage ?? 'local',
       AWS_REGION: 'us-east-1',
@@ -106,8 +133,9 @@ export class LocalStack {
     await resetRuntime();
     this.client = new Redis(this.redis.url, { maxRetriesPerRequest: 1 });
     this.client.on('error', () => undefined);
-    this.resultsServer = this.opts.separateResults ? await RedisServer.start() : null;
+    this.resultsServer = this.opts.separateResults && !this.rabbit ? await RedisServer.start() : null;
     this.results = this.resultsServer ? this.resultsServer.client() : this.client;
+    if (this.rabbit) this.amqp = new AmqpConnection(this.rabbit.url(), { connectTimeoutMs: 5000 });
     for (const [name, s] of Object.entries(this.opts.services)) {
       this.ecs.addService({ cluster: 'local', service: name, desiredCount: s.initialDesired ?? 0, startupDelayMs: this.opts.startupDelayMs ?? 0, stopGraceMs: this.opts.stopGraceMs ?? 30_000 });
     }
@@ -116,11 +144,12 @@ export class LocalStack {
 
   private async startWorker(t: TaskInfo): Promise<void> {
     const svc = this.config.services[t.service];
+    // With a results server of its own (always, on RabbitMQ), the fixture also records which worker took each task (`fixture:received`).
+    const results = this.resultsServer ?? (this.rabbit ? this.redis : null);
     const w = await CeleryWorker.start({
-      brokerUrl: this.redis.url, queues: svc.queues, nodeName: `worker@${t.taskId}`,
+      brokerUrl: this.rabbit ? this.rabbit.celeryUrl() : this.redis.url, queues: svc.queues, nodeName: `worker@${t.taskId}`,
       concurrency: this.opts.concurrency ?? 2, pool: this.opts.pool ?? 'prefork',
-      // With a results server of its own, the fixture also records which worker took each task (`fixture:received`).
-      env: this.resultsServer ? { FIXTURE_RESULTS_URL: this.resultsServer.url, FIXTURE_RECORD_RECEIVED: '1' } : {},
+      env: results ? { FIXTURE_RESULTS_URL: results.url, FIXTURE_RECORD_RECEIVED: '1' } : {},
     });
     this.workers.set(t.taskId, w);
     // An essential container that exits stops its ECS task (and ECS replaces it).
@@ -151,7 +180,17 @@ export class LocalStack {
   }
 
   async publish(queue: string, tasks: TaskMessage[]): Promise<string[]> {
-    return publishTasks(this.client, this.config.broker, queue, tasks);
+    if (!this.amqp) return publishTasks(this.client, this.config.broker, queue, tasks);
+    // As Celery's producer does before it publishes (task_create_missing_queues): the queue exists
+    // (durable, no arguments, what the workers declare too), so a message sent before any worker
+    // started is kept, not dropped by the default exchange.
+    const ch = await (await this.amqp.get()).createChannel();
+    try {
+      await ch.assertQueue(queue, { durable: true });
+    } finally {
+      await ch.close();
+    }
+    return publishAmqpTasks(this.amqp, queue, tasks);
   }
 
   async completed(): Promise<Record<string, number>> {
@@ -170,7 +209,9 @@ export class LocalStack {
     this.client?.disconnect();
     if (this.resultsServer) this.results.disconnect();
     await this.resultsServer?.stop();
+    await this.amqp?.close();
     await this.redis.stop();
+    await this.rabbit?.stop();
     await this.dynamo?.stop();
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The demo, tests and benchmarks run a real redis-server and real Celery workers (Debian's
+# The demo, tests and benchmarks run a real redis-server, a real RabbitMQ node and real Celery workers (Debian's
 # packages; python3-tzlocal is what Celery 5.6, put first by CELERY_PYTHONPATH, needs besides them). Missing ones are installed here when that needs no password (root, or sudo -n);
 # otherwise this stops with the one command to run.
 set -euo pipefail
-PACKAGES=(redis-server python3-celery python3-redis python3-tzlocal)
+PACKAGES=(redis-server rabbitmq-server python3-celery python3-redis python3-tzlocal)
 # Debian's Python: the workers run as `/usr/bin/python3 -m celery` (another python3 lacks these).
 python=${DEBIAN_PYTHON:-/usr/bin/python3}
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# Tests start their own node from Debian's scripts (local/rabbitmq-server.ts), never the system one.
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || [ -x /usr/sbin/rabbitmq-server ] || missing+=(rabbitmq-server)
 "$python" -c 'import celery' >/dev/null 2>&1 || missing+=(python3-celery)
 "$python" -c 'import redis' >/dev/null 2>&1 || missing+=(python3-redis)
 "$python" -c 'import tzlocal' >/dev/null 2>&1 || missing+=(python3-tzlocal)

@@ -25,10 +25,10 @@ export function register(program: Command): void {
       const config = loadConfigFlag(opts.config);
       if (opts.timeout !== undefined) config.broker.controlTimeoutMs = opts.timeout;
       const url = await brokerUrl(config, opts.brokerUrl);
-      const { client, redis, control, broker } = openBroker(config, url);
+      const client = openBroker(config, url);
       try {
         await reachBroker(client, url);
-        const m = await measureBroker(redis, { ...config, broker }, control);
+        const m = await measureBroker(client, config);
         const services = measurementByService(config, m);
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ at: new Date(m.at).toISOString(), services, missing: m.missing, unanswered: m.unanswered, unacked: m.unacked }, null, 2)}\n`);

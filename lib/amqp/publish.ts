@@ -12,9 +12,11 @@ import { amqpTable } from './table';
  */
 export async function publishAmqpTasks(connection: AmqpConnection, queue: string, tasks: TaskMessage[]): Promise<string[]> {
   const ids: string[] = [];
+  // Why the broker closed the channel (403 ACCESS_REFUSED, 404 NOT_FOUND): said instead of amqplib's "channel closed".
+  let closedBy: Error | null = null;
   try {
     const ch = await (await connection.get()).createConfirmChannel();
-    ch.on('error', () => undefined);
+    ch.on('error', (e: Error) => { closedBy = e; });
     try {
       for (const m of tasks) {
         const id = m.id ?? randomUUID();
@@ -37,7 +39,7 @@ export async function publishAmqpTasks(connection: AmqpConnection, queue: string
       await ch.close().catch(() => undefined);
     }
   } catch (e) {
-    throw amqpError(e, `publishing to ${queue}`);
+    throw amqpError(closedBy ?? e, `publishing to ${queue}`);
   }
   return ids;
 }

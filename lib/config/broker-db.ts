@@ -21,11 +21,11 @@ export function dbConflict(db: number | undefined, url: string): string | null {
 
 /** A redis(s):// or amqp(s):// URL that parses, or why not (for a flag's one-line error). */
 export function brokerUrlProblem(url: string): string | null {
-  if (!/^(rediss?|amqps?):\/\//.test(url)) return 'must start with redis://, rediss://, amqp:// or amqps://';
+  if (!/^(rediss?|(py)?amqps?):\/\//.test(url)) return 'must start with redis://, rediss://, amqp://, amqps:// or pyamqp://';
   try {
     new URL(url);
   } catch {
-    return url.startsWith('amqp') ? 'is not a valid URL (amqp://[user:password@]host:port/vhost)' : 'is not a valid URL (redis://[user:password@]host:port/db)';
+    return /^(py)?amqp/.test(url) ? 'is not a valid URL (amqp://[user:password@]host:port/vhost)' : 'is not a valid URL (redis://[user:password@]host:port/db)';
   }
   return null;
 }

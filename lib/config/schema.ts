@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { dbConflict } from './broker-db';
 
-/** The broker URL schemes the autoscaler speaks (Celery's pyamqp:// is amqp:// here). */
-export const BROKER_URL_PATTERN = /^(rediss?|amqps?):\/\//;
+/** The broker URL schemes the autoscaler speaks: Celery's own, pyamqp:// being amqp:// (kombu's py-amqp transport). */
+export const BROKER_URL_PATTERN = /^(rediss?|(py)?amqps?):\/\//;
 
 export type Transport = 'redis' | 'amqp';
 
 /** The transport a URL's scheme names, or null for a scheme the autoscaler does not speak. */
 export function transportOfUrl(url: string): Transport | null {
-  const m = /^(rediss?|amqps?):\/\//.exec(url);
-  return m ? (m[1].startsWith('amqp') ? 'amqp' : 'redis') : null;
+  const m = /^(rediss?|(py)?amqps?):\/\//.exec(url);
+  return m ? (m[1].startsWith('redis') ? 'redis' : 'amqp') : null;
 }
 
 /** The broker's transport: the URL's scheme, else `transport`, else redis. */
@@ -34,7 +34,7 @@ const nonNegative = z.number().nonnegative('must be ≥ 0');
 // generated from them (npm run docs:config), so they say what a value means, in one sentence.
 export const brokerSchema = z
   .object({
-    url: z.string().regex(BROKER_URL_PATTERN, 'must start with redis://, rediss://, amqp:// or amqps://').optional()
+    url: z.string().regex(BROKER_URL_PATTERN, 'must start with redis://, rediss://, amqp://, amqps:// or pyamqp://').optional()
       .describe("The broker URL: redis:// or rediss:// (TLS) for Redis, amqp:// or amqps:// (TLS, Amazon MQ's port 5671) for RabbitMQ (the broker Celery's pyamqp:// names), with user:password@ if needed. For local runs; in production use urlParameter. Never logged."),
     transport: z.enum(['redis', 'amqp']).optional()
       .describe("Which broker the URL reaches: redis or amqp (RabbitMQ). With url its scheme decides and transport may only agree; with urlParameter it says what the parameter holds (default redis), and a parameter that holds the other kind fails the cycle with both named."),

@@ -2,8 +2,8 @@ import { AmqpConnection } from '../../lib/amqp/connection';
 import { AmqpControl, nodeQueue, replyQueue } from '../../lib/amqp/control';
 import { readAmqpQueueDepths } from '../../lib/amqp/depth';
 import { publishAmqpTasks } from '../../lib/amqp/publish';
-import { amqpWorkers } from '../../lib/amqp/workers';
-import type { CeleryControl } from '../../lib/celery/control';
+import { workersOf } from '../../lib/runtime-env';
+import { rabbitmqPermissions } from '../../lib/amqp/permissions';
 import { inspectNodes } from '../../lib/celery/inspect';
 import { CeleryWorker } from '../../local/celery/worker';
 import { freePort, waitFor } from '../../local/processes';
@@ -104,13 +104,17 @@ describe('Celery over RabbitMQ from Node (real RabbitMQ node, real workers on py
     // Configure: the reply queue and both exchanges (declared); write: the reply queue (bound) and
     // celery.pidbox (published to); read: the reply queue (consumed) and reply.celery.pidbox (bound from).
     // A passive declare needs no permission at all: the depth is read with none on the task queues.
-    const reply = '[^.]+\\.reply\\.celery\\.pidbox';
-    await server.addUser('scaler', 'pw-scaler', { configure: `^(${reply}|celery\\.pidbox|reply\\.celery\\.pidbox)$`, write: `^(${reply}|celery\\.pidbox)$`, read: `^(${reply}|reply\\.celery\\.pidbox)$` });
+    await server.addUser('scaler', 'pw-scaler', rabbitmqPermissions());
     const c = new AmqpConnection(server.url('scaler', 'pw-scaler'), { connectTimeoutMs: 2000 });
     const ctl = new AmqpControl(c, { controlTimeoutMs: 1500, connectTimeoutMs: 2000 });
     try {
       expect(names(await ctl.ping({ destination: ['w1@test', 'w2@test'] }))).toEqual(['w1@test', 'w2@test']);
       expect((await readAmqpQueueDepths(c, ['q1', 'nope'])).pending).toEqual({ q1: 0, nope: 0 });
+      // Nothing more: publishing a task (write on the default exchange) and purging a task queue (read on it) are refused.
+      await expect(publishAmqpTasks(c, 'q1', sleeps(1, 0.1))).rejects.toThrow(/ACCESS_REFUSED|403/);
+      const ch = await (await c.get()).createChannel();
+      ch.on('error', () => undefined);
+      await expect(ch.purgeQueue('q1')).rejects.toThrow(/QueuePurge; 403 \(ACCESS-REFUSED\).*access to queue 'q1' in vhost '\/' refused for user 'scaler'/);
     } finally {
       ctl.close();
       await c.close();
@@ -124,24 +128,29 @@ describe('Celery over RabbitMQ from Node (real RabbitMQ node, real workers on py
 
   test('inspect: active_queues, stats and the rest answered by both workers', async () => {
     expect(await queuesOf('w1@test')).toBe('q1,q2');
-    const i = await inspectNodes(control as unknown as CeleryControl, { destination: ['w1@test', 'w2@test'] });
+    const i = await inspectNodes(control, { destination: ['w1@test', 'w2@test'] });
     expect(i.missing).toEqual([]);
     expect(i.nodes.map((n) => [n.node, n.concurrency, n.queues.sort().join(',')])).toEqual([['w1@test', 1, 'q1,q2'], ['w2@test', 1, 'q1,q2']]);
   });
 
   test('active and reserved are what the workers hold; depth counts only ready messages, never the prefetched ones', async () => {
-    await publishAmqpTasks(conn, 'q1', sleeps(6, 2));
+    // 5 s tasks: the state below lasts that long, room for rabbitmqctl's own count to catch up on a busy machine.
+    await publishAmqpTasks(conn, 'q1', sleeps(6, 5));
     const snap = await waitFor('both workers busy with one reserved each', async () => {
-      const i = await inspectNodes(control as unknown as CeleryControl, { destination: ['w1@test', 'w2@test'] });
+      const i = await inspectNodes(control, { destination: ['w1@test', 'w2@test'] });
       return i.nodes.length === 2 && i.nodes.every((n) => n.active === 1 && n.reserved === 1) ? i : null;
     }, 20_000, 50);
     expect(snap.missing).toEqual([]);
     // 6 = 2 active (acked on start) + 2 reserved (prefetched, unacked) + 2 ready.
     expect((await depth('q1')).q1).toBe(2);
-    const row = (await server.listQueues('messages_ready', 'messages_unacknowledged')).q1;
+    // rabbitmqctl reads the queue's statistics, which trail the queue by up to a second or two.
+    const row = await waitFor('rabbitmqctl to show 2 ready and 2 unacknowledged', async () => {
+      const r = (await server.listQueues('messages_ready', 'messages_unacknowledged')).q1;
+      return r?.join(',') === '2,2' ? r : null;
+    }, 4000, 200).catch(async () => (await server.listQueues('messages_ready', 'messages_unacknowledged')).q1);
     expect(row).toEqual(['2', '2']);
     await waitFor('all six done', async () => {
-      const i = await inspectNodes(control as unknown as CeleryControl, { destination: ['w1@test', 'w2@test'] });
+      const i = await inspectNodes(control, { destination: ['w1@test', 'w2@test'] });
       return (await depth('q1')).q1 === 0 && i.nodes.every((n) => n.active + n.reserved === 0);
     }, 30_000, 200);
   });
@@ -151,7 +160,7 @@ describe('Celery over RabbitMQ from Node (real RabbitMQ node, real workers on py
     expect(cancel).toEqual({ confirmed: ['w1@test', 'w2@test'], unconfirmed: [] });
     await waitFor('both workers to stop consuming q1', async () => (await queuesOf('w1@test')) === 'q2' && (await queuesOf('w2@test')) === 'q2', 10_000, 20);
     // The port's held(): asked active_queues first, then the tasks.
-    const port = amqpWorkers(control, (qs) => readAmqpQueueDepths(conn, qs).then((d) => d.pending));
+    const port = workersOf({ transport: 'amqp', control, depths: async (qs) => ({ pending: (await readAmqpQueueDepths(conn, qs)).pending, unacked: null }), reach: async () => { await conn.get(); }, close: () => undefined });
     expect(await port.held(['w1@test', 'w2@test', 'gone@test'], ['q1', 'q2'])).toEqual({
       'w1@test': { active: 0, reserved: 0, scheduled: 0, consuming: ['q2'] },
       'w2@test': { active: 0, reserved: 0, scheduled: 0, consuming: ['q2'] },
@@ -231,7 +240,7 @@ describe('Celery over RabbitMQ from Node (real RabbitMQ node, real workers on py
       expect(Date.now() - started).toBeLessThan(1500);
       expect(names(r)).toEqual(['w1@test']);
       expect(r.missing).toEqual(['w2@test']);
-      const i = await inspectNodes(control as unknown as CeleryControl, { destination: ['w1@test', 'w2@test'], timeoutMs: 800 });
+      const i = await inspectNodes(control, { destination: ['w1@test', 'w2@test'], timeoutMs: 800 });
       expect(i.nodes.map((n) => n.node)).toEqual(['w1@test']);
       expect(i.missing).toEqual(['w2@test']);
     } finally {
@@ -258,7 +267,7 @@ describe('Celery over RabbitMQ from Node (real RabbitMQ node, real workers on py
   });
 
   test('a broker restart: calls fail fast while it is down, and the same clients find it again', async () => {
-    const port = amqpWorkers(control, (qs) => readAmqpQueueDepths(conn, qs).then((d) => d.pending));
+    const port = workersOf({ transport: 'amqp', control, depths: async (qs) => ({ pending: (await readAmqpQueueDepths(conn, qs)).pending, unacked: null }), reach: async () => { await conn.get(); }, close: () => undefined });
     const restarted = server.restart();
     // While it is down or booting: a typed error within the timeouts, never a hang.
     await waitFor('the broker to be down', async () => {

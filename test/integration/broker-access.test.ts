@@ -108,7 +108,7 @@ describe('broker access: ACL user, TLS (rediss://), the URL from SSM', () => {
 
     test.each([
       ['/missing', /^cannot read SSM parameter \/missing: ParameterNotFound/],
-      ['/not-a-url', /^SSM parameter \/not-a-url does not hold a redis:\/\/, rediss:\/\/, amqp:\/\/ or amqps:\/\/ URL$/],
+      ['/not-a-url', /^SSM parameter \/not-a-url does not hold a redis:\/\/, rediss:\/\/, amqp:\/\/, amqps:\/\/ or pyamqp:\/\/ URL$/],
       // A RabbitMQ URL where the config says Redis (broker.transport's default): named, never dialled as Redis.
       ['/mq', /^SSM parameter \/mq holds an amqp URL but broker.transport is redis: set broker.transport: amqp$/],
     ])('%s is a clear BrokerUrlError', async (name, message) => {

@@ -549,7 +549,7 @@ describe('lib/celery against a real redis-server', () => {
       const control = new CeleryControl(redis, config.broker);
       const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
       try {
-        const m = await measureBroker(redis, config, control);
+        const m = await measureBroker({ control, depths: (qs) => readQueueDepths(redis, config.broker, qs) }, config);
         expect(m).toEqual({
           at: now, queues: { web: { q1: 3, q2: 0 }, mail: { m1: 1 } }, unacked: 2, missing: [], unanswered: 0,
           nodes: [
@@ -557,7 +557,7 @@ describe('lib/celery against a real redis-server', () => {
             { node: 'w2@h', active: 1, reserved: 0, scheduled: 0, processed: 4, queues: ['m1'], longestActiveSeconds: 20, concurrency: 1, totals: { 'tasks.mail': 4 }, activeByTask: { 'tasks.mail': 1 }, taskQueues: { 'tasks.mail': 'm1' } },
           ],
         });
-        const without = await measureBroker(redis, config, control, { withQueues: false });
+        const without = await measureBroker({ control, depths: (qs) => readQueueDepths(redis, config.broker, qs) }, config, { withQueues: false });
         expect(without.nodes.map((n) => [n.node, n.queues])).toEqual([['w1@h', []], ['w2@h', []]]);
         expect(without.queues).toEqual(m.queues);
       } finally {

@@ -28,7 +28,7 @@ describe('the built CLI: every input checked, every message true', () => {
     [['demo', '--short', '-1'], "option '--short <n>' argument '-1' is invalid. must be a whole number ≥ 0"],
     [['demo', '--cycle-seconds', '0'], "option '--cycle-seconds <s>' argument '0' is invalid. must be a number ≥ 1 and ≤ 3600"],
     [['run', '--poll-interval', '0'], "option '--poll-interval <s>' argument '0' is invalid. must be a number > 0"],
-    [['measure', '--broker-url', 'notaurl'], "option '--broker-url <url>' argument 'notaurl' is invalid. must start with redis://, rediss://, amqp:// or amqps://"],
+    [['measure', '--broker-url', 'notaurl'], "option '--broker-url <url>' argument 'notaurl' is invalid. must start with redis://, rediss://, amqp://, amqps:// or pyamqp://"],
     [['plan', '--broker-url', 'redis://[x'], "option '--broker-url <url>' argument 'redis://[x' is invalid. is not a valid URL (redis://[user:password@]host:port/db)"],
   ])('%j: the flag and its rule in one line, exit 2', async (args, message) => {
     const r = await cli(...args);

@@ -47,7 +47,7 @@ describe('config schema', () => {
     ['fractional workers', config({}, { web: service({ maxWorkers: 2.5 }) }), /^services\.web\.maxWorkers: must be a whole number/],
     ['wrong type', config({}, { web: service({ targetMinutes: '5' }) }), /^services\.web\.targetMinutes: Expected number, received string/],
     ['both url and urlParameter', config({ broker: { url: 'redis://x', urlParameter: '/p' } }), /^broker\.url: set exactly one of url or urlParameter/],
-    ['a url of a broker it does not speak', config({ broker: { url: 'http://x' } }), /^broker\.url: must start with redis:\/\/, rediss:\/\/, amqp:\/\/ or amqps:\/\//],
+    ['a url of a broker it does not speak', config({ broker: { url: 'http://x' } }), /^broker\.url: must start with redis:\/\/, rediss:\/\/, amqp:\/\/, amqps:\/\/ or pyamqp:\/\//],
     ['a transport the url contradicts', config({ broker: { url: 'amqps://u:p@mq:5671/', transport: 'redis' } }), /^broker\.transport: transport redis contradicts the URL's amqp scheme/],
     ['a Redis db on RabbitMQ', config({ broker: { url: 'amqp://mq/', db: 1 } }), /^broker\.db: db is a Redis database number/],
     ['a Redis key prefix on RabbitMQ', config({ broker: { urlParameter: '/mq', transport: 'amqp', globalKeyprefix: 'x:' } }), /^broker\.globalKeyprefix: globalKeyprefix is a Redis transport option/],
