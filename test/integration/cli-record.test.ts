@@ -71,15 +71,18 @@ const rowsOf = (csv: string): Row[] => csv.split('\n').filter((l) => l && !l.sta
 
 /**
  * Every planned task matched to a recorded row of its queue, in order. Arrivals (from the first)
- * within 0.1 s of when each task was really sent (`sentAt`, epoch seconds, read by the producer
- * itself). Durations against how long each really ran (`ran`, as the task measured itself): the
- * worker's task-started and task-succeeded events bracket the task's body, so the recorded
- * duration is never shorter than the body (less 10 ms of clock rounding), and longer by the gap
- * between an event and the body, which is the machine's scheduler's: a few ms idle, 0.23 s seen
- * under a load average of 12. That gap gets 1 s, far below a duration read from the wrong event
- * (task-received includes the wait in the queue).
+ * within `arrivalWithin` of when each task was really sent (`sentAt`, epoch seconds, read by the
+ * producer itself): 0.1 s from task-sent, whose timestamp the producer takes as it sends; from
+ * task-received the arrival is when a worker took the message, later by however long the worker
+ * took to get to it (0.59 s seen under a load average of 14), so that mode gets 1 s. Durations
+ * against how long each really ran (`ran`, as the task measured itself with time.time()):
+ * task-succeeded's `runtime` is Celery's own monotonic span around the body, so the recorded
+ * duration matches the body within the two clocks' reads (11 ms short seen under a load average
+ * of 14: 50 ms allowed), and is longer by the gap between the span and the body, which is the
+ * machine's scheduler's: a few ms idle, 0.23 s seen under a load average of 12. That gap gets 1 s,
+ * far below a duration read from the wrong event (task-received includes the wait in the queue).
  */
-function expectMatches(rows: Row[], sentAt: number[], ran: number[]): { arrival: number; duration: number }[] {
+function expectMatches(rows: Row[], sentAt: number[], ran: number[], arrivalWithin = 0.1): { arrival: number; duration: number }[] {
   expect(rows).toHaveLength(SCHEDULE.length);
   const first = Math.min(...rows.map((r) => r.arrival));
   const firstSent = Math.min(...sentAt);
@@ -91,8 +94,8 @@ function expectMatches(rows: Row[], sentAt: number[], ran: number[]): { arrival:
     want.forEach((p, i) => {
       const e = { arrival: Math.abs(got[i].arrival - first - p.sent), duration: Math.abs(got[i].duration - p.seconds) };
       errors.push(e);
-      expect(e.arrival).toBeLessThan(0.1);
-      expect(got[i].duration).toBeGreaterThanOrEqual(p.seconds - 0.01);
+      expect(e.arrival).toBeLessThan(arrivalWithin);
+      expect(got[i].duration).toBeGreaterThanOrEqual(p.seconds - 0.05);
       expect(got[i].duration - p.seconds).toBeLessThan(1);
     });
   }
@@ -177,7 +180,7 @@ describe('celery-autoscaler record (real workers with -E, the real CLI)', () => 
       });
       expect(csv).toMatch(/^# arrival: when a worker received the task \(task-received\) for all 9 tasks/m);
       expect(csv).toMatch(/^# no task-sent events were seen: set task_send_sent_event = True/m);
-      const errors = expectMatches(rowsOf(csv), sentAt, await ranOf(server.url));
+      const errors = expectMatches(rowsOf(csv), sentAt, await ranOf(server.url), 1);
       process.stderr.write(`record (task-received): worst arrival error ${Math.max(...errors.map((e) => e.arrival)).toFixed(3)} s, worst duration error ${Math.max(...errors.map((e) => e.duration)).toFixed(3)} s\n`);
     } finally {
       redis.disconnect();
