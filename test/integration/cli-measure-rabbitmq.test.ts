@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,21 @@ import { RabbitMqServer } from '../../local/rabbitmq-server';
 
 const run = promisify(execFile);
 const BIN = join(__dirname, '..', '..', 'bin', 'celery-autoscaler.js');
+
+/** The rabbitmqctl calls of the runbook's "A least-privilege RabbitMQ user" block, as bash parses them, with $PASSWORD set. */
+async function runbookRabbitmqctlCalls(password: string): Promise<string[][]> {
+  const runbook = readFileSync(join(__dirname, '..', '..', 'docs', 'runbook.md'), 'utf8');
+  const block = /## A least-privilege RabbitMQ user\n[\s\S]*?```bash\n([\s\S]*?)```/.exec(runbook)?.[1] ?? '';
+  // A shell function in place of rabbitmqctl prints each call's words NUL-separated, a \x01 after the last.
+  const { stdout } = await run('bash', ['-c', `rabbitmqctl() { printf '%s\\0' "$@"; printf '\\001\\0'; }\n${block}`], { env: { ...process.env, PASSWORD: password } });
+  const calls: string[][] = [];
+  let words: string[] = [];
+  for (const w of stdout.split('\0').slice(0, -1)) {
+    if (w === '\x01') { calls.push(words); words = []; } else words.push(w);
+  }
+  expect(calls.map((c) => c[0])).toEqual(['add_user', 'set_permissions']);
+  return calls;
+}
 
 interface MeasuredNode { node: string; active: number; reserved: number; scheduled: number; processed: number | null; concurrency: number | null }
 
@@ -38,7 +53,11 @@ describe('celery-autoscaler measure on RabbitMQ', () => {
 
   beforeAll(async () => {
     server = await RabbitMqServer.start();
-    await server.addUser('autoscaler', 'measure-pw', rabbitmqPermissions());
+    // The user made by docs/runbook.md's lines as a shell reads them (its quoting included), each
+    // rabbitmqctl call then sent to this node; it ends with exactly lib/amqp/permissions.ts's patterns.
+    for (const args of await runbookRabbitmqctlCalls('measure-pw')) await server.ctl(...args);
+    expect((await server.ctl('list_user_permissions', '-q', '--no-table-headers', 'autoscaler')).trim().split('\t'))
+      .toEqual(['/', ...Object.values(rabbitmqPermissions())]);
     dir = mkdtempSync(join(tmpdir(), 'measure-rmq-'));
     configPath = join(dir, 'config.yml');
     writeFileSync(configPath, [
