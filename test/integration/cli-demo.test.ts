@@ -101,6 +101,27 @@ describe('npm start (the demo)', () => {
     }
   }, 240_000);
 
+  test('--broker rabbitmq: Ctrl-C stops the RabbitMQ node (beam.smp, epmd) with the rest', async () => {
+    const demo = spawnTracked(process.execPath, [BIN, 'demo', '--broker', 'rabbitmq', '--short', '3000', '--long', '2', '--cycle-seconds', '2']);
+    let out = '';
+    demo.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+    demo.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+    try {
+      await waitFor('the demo to print its first cycle', () => /#\s+1 /.test(out), 120_000, 100);
+      const started = await waitFor('the node and workers to be running', () => {
+        const pids = descendants(demo.pid as number);
+        const cmdlines = pids.map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8'); } catch { return ''; } });
+        return ['beam.smp', 'epmd', 'celery', 'redis-server'].every((name) => cmdlines.some((c) => c.includes(name))) ? pids : null;
+      }, 60_000, 200);
+      const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
+      process.kill(demo.pid as number, 'SIGINT');
+      expect(await exited).toBe(130);
+      await waitFor('every process the demo started to be gone', () => started.every((p) => !alive(p)), 30_000, 100);
+    } finally {
+      await stopProcess(demo, 'SIGKILL', 0);
+    }
+  }, 180_000);
+
   test('a cycle held back by a worker that does not answer names it, not "no change"', async () => {
     // Two solo-pool workers, a long task each: a worker running a task cannot answer remote control.
     const lines: string[] = [];
