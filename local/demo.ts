@@ -1,3 +1,4 @@
+import { rabbitmqPermissions } from '../lib/amqp/permissions';
 import type { LocalStack, LocalStackOptions } from './local-stack';
 import { formatSummary, runScenario, type Scenario, type ScenarioSummary } from './scenario';
 
@@ -12,6 +13,8 @@ export interface DemoOptions {
   /** Give up after this long. */
   maxSeconds: number;
   log: (line: string) => void;
+  /** The Celery broker: a redis-server (default), or a RabbitMQ node of the demo's own with state in DynamoDB (dynalite). */
+  broker?: 'redis' | 'rabbitmq';
 }
 
 /**
@@ -33,9 +36,14 @@ export const DEMO_SERVICES: LocalStackOptions['services'] = {
 /** The demo: a flood of short tasks on two queues and some long ones (5–14 s), then quiet. */
 export function demoScenario(o: Omit<DemoOptions, 'log'>): Scenario {
   const half = Math.ceil(o.shortTasks / 2);
+  // On RabbitMQ the autoscaler connects as a user with only the permissions docs/runbook.md gives
+  // (lib/amqp/permissions.ts), as it would in production; the workers and the publisher as guest.
+  const rabbit = o.broker === 'rabbitmq'
+    ? { broker: 'rabbitmq' as const, rabbitUser: { user: 'autoscaler', password: 'demo-autoscaler', permissions: rabbitmqPermissions() } }
+    : {};
   return {
     name: 'demo',
-    stack: { services: DEMO_SERVICES, startupDelayMs: 1000, stopGraceMs: 30_000, concurrency: 2 },
+    stack: { services: DEMO_SERVICES, startupDelayMs: 1000, stopGraceMs: 30_000, concurrency: 2, ...rabbit },
     workload: [
       { queue: 'default', prefix: 'short-', count: half, seconds: (i) => 0.1 + (i % 5) * 0.05 },
       { queue: 'emails', prefix: 'mail-', count: o.shortTasks - half, seconds: (i) => 0.1 + (i % 3) * 0.1 },

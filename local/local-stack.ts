@@ -12,6 +12,10 @@ import { RedisServer, type RedisSecurity } from './redis-server';
 import { RabbitMqServer } from './rabbitmq-server';
 import { AmqpConnection } from '../lib/amqp/connection';
 import { publishAmqpTasks } from '../lib/amqp/publish';
+import { readAmqpQueueDepths } from '../lib/amqp/depth';
+import { StateStore, statePrefix, type DrainRecord } from '../lib/state/store';
+import { DynamoStateStore } from '../lib/state/dynamo';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createStateTable, DynamoLocal } from './dynalite';
 
 export interface LocalStackOptions {
@@ -67,6 +71,9 @@ export class LocalStack {
 
   /** With broker rabbitmq: the stack's publishing connection (as guest, as the app would publish). */
   private amqp: AmqpConnection | null = null;
+  /** The state store the cycles write to, read by drainRecords(); made on first use. */
+  private state: StateStore | DynamoStateStore | null = null;
+  private stateClient: DynamoDBClient | null = null;
 
   /**
    * `redis` is the broker, or with broker rabbitmq only where the fixture counts its tasks; `rabbit`
@@ -193,6 +200,38 @@ export class LocalStack {
     return publishAmqpTasks(this.amqp, queue, tasks);
   }
 
+  /**
+   * Messages waiting per queue on the broker: LLEN on Redis (the fixture publishes without a
+   * priority, so the plain list is the whole queue), a passive declare's ready count on RabbitMQ
+   * (0 for a queue not declared yet). Throws when the broker is down.
+   */
+  async queueDepths(queues: string[]): Promise<Record<string, number>> {
+    if (this.amqp) return (await readAmqpQueueDepths(this.amqp, queues)).pending;
+    const depths = await Promise.all(queues.map((q) => this.client.llen(q)));
+    return Object.fromEntries(queues.map((q, i) => [q, depths[i]]));
+  }
+
+  /** Each service's drain record as the cycles left it, from the state store they use (the broker's Redis or the stack's DynamoDB). */
+  drainRecords(services: string[]): Promise<Record<string, DrainRecord | null>> {
+    const prefix = statePrefix(this.opts.stage ?? 'local');
+    if (!this.state) {
+      if (this.dynamo) this.state = new DynamoStateStore((this.stateClient = this.dynamo.client()), this.stateTable, prefix);
+      else this.state = new StateStore(this.client, prefix, this.config.broker.connectTimeoutMs);
+    }
+    return this.state.drainRecords(services);
+  }
+
+  /**
+   * The text of kombu's `unacked` hash on Redis (delivery tag → [message, exchange, routing key] of
+   * messages workers took and have not acknowledged), '' when Redis is down. RabbitMQ keeps a
+   * worker's unacknowledged messages on its channel and gives them back when the channel closes,
+   * so nothing waits anywhere: ''.
+   */
+  async unackedText(): Promise<string> {
+    if (this.rabbit) return '';
+    return Object.values(await this.client.hgetall('unacked').catch(() => ({}))).join('\n');
+  }
+
   async completed(): Promise<Record<string, number>> {
     const h = await this.results.hgetall('fixture:completed');
     return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Number(v)]));
@@ -204,6 +243,7 @@ export class LocalStack {
 
   async stop(): Promise<void> {
     await resetRuntime();
+    this.stateClient?.destroy();
     await this.ecs.close();
     await Promise.allSettled([...this.workers.values()].map((w) => w.stop('SIGKILL', 0)));
     this.client?.disconnect();

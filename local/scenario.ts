@@ -53,7 +53,10 @@ export interface ScenarioSummary {
   /** Tasks never completed, except those the injected fault destroyed itself. */
   lost: number;
   lostToFault: number;
-  /** Where the lost tasks are: first few keys, and how many sit in kombu's `unacked` (taken, never acknowledged). */
+  /**
+   * Where the lost tasks are: first few keys, and how many sit in kombu's `unacked` (taken, never
+   * acknowledged; Redis only: RabbitMQ gives a closed channel's unacknowledged messages back at once).
+   */
   lostKeys: string[];
   lostInUnacked: number;
   /** brokerFault scenarios: tasks whose message waits in kombu's `unacked` for redelivery. */
@@ -94,10 +97,11 @@ const bar = (done: number, total: number, width = 20): string => {
 interface Output { actions?: string[]; holds?: (string | { service: string; reason: string })[]; recovered?: string[] }
 
 /**
- * Runs a scenario end to end: a redis-server, the ECS emulator whose tasks are real Celery
- * workers, the workload, and the real state machine started every `cycleSeconds` whether or
- * not the previous execution has finished (as the schedule does; the service lock keeps them
- * apart). Every task counts its completions in Redis, so loss and duplicates are exact.
+ * Runs a scenario end to end: the broker (a redis-server, or a RabbitMQ node with `stack.broker`
+ * rabbitmq), the ECS emulator whose tasks are real Celery workers, the workload, and the real
+ * state machine started every `cycleSeconds` whether or not the previous execution has finished
+ * (as the schedule does; the service lock keeps them apart). Every task counts its completions in
+ * the fixture's Redis (`stack.results`), so loss and duplicates are exact on either broker.
  * Prints a line per execution; stops when every task is done and every service is back at
  * its minimum fleet.
  */
@@ -133,9 +137,11 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
     let done = 0;
     const draining: Record<string, number> = {};
     try {
-      depth = (await Promise.all(queues.map((q) => stack.client.llen(q)))).map(String);
+      const depths = await stack.queueDepths(queues);
+      depth = queues.map((q) => String(depths[q]));
       done = Object.keys(await stack.completed()).length;
-      for (const svc of services) draining[svc] = ((JSON.parse((await stack.client.get(`celery-autoscaler:local:draining:${svc}`)) ?? '{"nodes":[]}') as { nodes: unknown[] }).nodes ?? []).length;
+      const records = await stack.drainRecords(services);
+      for (const svc of services) draining[svc] = (records[svc]?.nodes ?? []).length;
     } catch {
       /* the broker is down in a fault scenario: the line shows "?" */
     }
@@ -157,7 +163,7 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
         opts.onState?.(state, input);
         if (state !== 'ScaleDown') return;
         for (const d of (input as { empty?: { taskId: string }[] }).empty ?? []) drainedTasks.add(d.taskId);
-        void stack.client.hkeys('fixture:running').then((keys) => { if (keys.some((k) => k.startsWith('long'))) s.drainsWithLongTasksRunning += 1; }, () => undefined);
+        void stack.results.hkeys('fixture:running').then((keys) => { if (keys.some((k) => k.startsWith('long'))) s.drainsWithLongTasksRunning += 1; }, () => undefined);
       },
     }).then(async (r) => {
       s.cycles += 1;
@@ -197,7 +203,7 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
         pending.splice(pending.indexOf(b), 1);
       }
       // Done when every task has run, every service is back at its minimum and no execution is left.
-      const unacked = sc.brokerFault ? await unackedText(stack) : '';
+      const unacked = sc.brokerFault ? await stack.unackedText() : '';
       const done = await stack.completed().then((c) => all.filter((k) => (c[k] ?? 0) >= 1 || lostToFault.has(k) || (sc.brokerFault && unacked.includes(k))).length, () => -1);
       if (done === all.length && pending.length === 0 && allDoneAt === null) allDoneAt = Date.now();
       const atMinimum = services.every((svc) => stack.ecs.liveTasks('local', svc).length === (sc.stack.services[svc].minWorkers ?? 0));
@@ -215,7 +221,7 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
     s.completed = all.filter((k) => (counts[k] ?? 0) >= 1).length;
     s.lostToFault = all.filter((k) => lostToFault.has(k) && !(counts[k] >= 1)).length;
     s.runTwice = all.filter((k) => (counts[k] ?? 0) > 1).length;
-    const unacked = await unackedText(stack);
+    const unacked = await stack.unackedText();
     const unfinished = all.filter((k) => !(counts[k] >= 1) && !lostToFault.has(k));
     s.waitingInUnacked = sc.brokerFault ? unfinished.filter((k) => unacked.includes(k)).length : 0;
     const lost = unfinished.filter((k) => !(sc.brokerFault && unacked.includes(k)));
@@ -233,11 +239,6 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
     await stack.stop();
   }
   return s;
-}
-
-/** kombu's `unacked` hash: delivery tag → [message, exchange, routing key] of messages taken and not acknowledged. */
-async function unackedText(stack: LocalStack): Promise<string> {
-  return Object.values(await stack.client.hgetall('unacked').catch(() => ({}))).join('\n');
 }
 
 export function formatSummary(s: ScenarioSummary): string {

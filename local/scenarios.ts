@@ -1,3 +1,4 @@
+import { rabbitmqPermissions } from '../lib/amqp/permissions';
 import { tasksInBroker } from './faults';
 import type { LocalStackOptions } from './local-stack';
 import type { Scenario, ScenarioSummary } from './scenario';
@@ -167,7 +168,7 @@ export const E2E_SCENARIOS: E2eScenario[] = [
           if (state !== 'CheckDrain' || killed.has(ctx.stack)) return;
           killed.add(ctx.stack);
           const node = (input as { draining: { node: string; taskId: string }[] }).draining[0];
-          void ctx.stack.client.hgetall('fixture:running').then((running) => {
+          void ctx.stack.results.hgetall('fixture:running').then((running) => {
             for (const [key, host] of Object.entries(running)) if (host === node.node) ctx.lostToFault.add(key);
             ctx.log(`  fault: SIGKILL to ${node.node}, which was draining`);
             const w = ctx.stack.workers.get(node.taskId);
@@ -204,7 +205,7 @@ export const E2E_SCENARIOS: E2eScenario[] = [
               const d = input as { empty: unknown[]; draining: unknown[] };
               mine.polls.push({ polls, empty: d.empty.length, draining: d.draining.length });
             }
-            if (state === 'ScaleUp') void ctx.stack.client.hkeys('fixture:running').then((k) => { if (k.includes('long-slow0')) mine.scaleUpsWhileSlowRan += 1; }, () => undefined);
+            if (state === 'ScaleUp') void ctx.stack.results.hkeys('fixture:running').then((k) => { if (k.includes('long-slow0')) mine.scaleUpsWhileSlowRan += 1; }, () => undefined);
           },
         };
       },
@@ -233,6 +234,26 @@ export const E2E_SCENARIOS: E2eScenario[] = [
     check: (s) => [...safety(s), ...need(s.drainTimeouts >= 1, 'no drain timed out'), ...need(s.failedCycles === 0, `${s.failedCycles} failed cycle(s)`)],
   },
 ];
+
+/**
+ * The scenarios on RabbitMQ: each on a RabbitMQ node of its own (workers on pyamqp, state in the
+ * stack's DynamoDB), the autoscaler connecting as a user with only the permissions
+ * lib/amqp/permissions.ts grants. Those whose fault is the Redis broker itself (`brokerFault`: a
+ * redis-server stopped, kombu's `unacked` hash) are left out: they test Redis's failure modes, not
+ * the autoscaler's on RabbitMQ. Every other check holds as it is on both brokers: each reads the
+ * summary, which runScenario builds the same way on either (depth through the broker, drain records
+ * through the state store, the fixture's counts in its own Redis).
+ */
+export function rabbitmqScenarios(): E2eScenario[] {
+  return E2E_SCENARIOS.filter((e) => !e.scenario.brokerFault).map((e) => ({
+    ...e,
+    scenario: {
+      ...e.scenario,
+      name: `${e.scenario.name} (RabbitMQ)`,
+      stack: { ...e.scenario.stack, broker: 'rabbitmq', rabbitUser: { user: 'autoscaler', password: 'e2e-rabbit-pw', permissions: rabbitmqPermissions() } },
+    },
+  }));
+}
 
 // What the slow-drain scenario saw, per stack; its check reads the last run's.
 interface SlowDrainSeen { polls: { polls: number; empty: number; draining: number }[]; scaleUpsWhileSlowRan: number }

@@ -51,6 +51,7 @@ const BAD: Record<string, string> = {
   '--long': '1.5',
   '--cycle-seconds': '0',
   '--max-seconds': '0',
+  '--broker': 'kafka',
   '--trace': 'no-such-trace',
   '--service': 'no-such-service',
   '--policies': 'planner,bogus',

@@ -71,6 +71,57 @@ describe('npm start (the demo)', () => {
     }
   }, 120_000);
 
+  test('--broker rabbitmq: the demo on a RabbitMQ node of its own, its measure and plan lines work as printed, nothing lost or run twice', async () => {
+    const demo = spawnTracked(process.execPath, [BIN, 'demo', '--broker', 'rabbitmq', '--short', '200', '--long', '4', '--cycle-seconds', '2', '--max-seconds', '150']);
+    let out = '';
+    demo.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+    demo.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor('the demo to print its first cycle', () => /#\s+1 /.test(out), 120_000, 100);
+      // The autoscaler's own least-privilege user on the node's vhost `/`.
+      expect(out).toMatch(/^broker: amqp:\/\/autoscaler:[^@]+@127\.0\.0\.1:\d+\/%2F$/m);
+      // plan reads its history from the demo's DynamoDB API: the line says where, in front of the command.
+      const lines = out.split('\n').filter((l) => / npx celery-autoscaler /.test(l)).map((l) => {
+        const [env, cmd] = l.trim().split(/\s*npx celery-autoscaler\s+/);
+        return { env: Object.fromEntries(env ? env.split(' ').map((kv) => kv.split('=', 2)) : []), args: cmd.split(' ') };
+      });
+      expect(lines.map((a) => [a.args[0], Object.keys(a.env)])).toEqual([['measure', []], ['plan', ['DYNAMODB_ENDPOINT']]]);
+      for (const { env, args } of lines) {
+        const { services } = JSON.parse((await exec(process.execPath, [BIN, ...args, '--json'], { env: { ...process.env, ...env } })).stdout);
+        expect(Array.isArray(services) ? services.map((x: { service: string }) => x.service) : Object.keys(services)).toEqual(['fast', 'reports']);
+      }
+      expect(await exited).toBe(0);
+      expect(out).toMatch(/^ {2}tasks sent 204, completed 204, lost 0, run twice 0$/m);
+      expect(out).toMatch(/^ {2}tasks stopped by ECS without a drain 0$/m);
+      expect(out).toMatch(/drained scale-downs [1-9]/);
+      expect(out).toMatch(/back at the minimum fleet \d+ s after the last task finished/);
+    } finally {
+      await stopProcess(demo, 'SIGKILL', 0);
+    }
+  }, 240_000);
+
+  test('--broker rabbitmq: Ctrl-C stops the RabbitMQ node (beam.smp, epmd) with the rest', async () => {
+    const demo = spawnTracked(process.execPath, [BIN, 'demo', '--broker', 'rabbitmq', '--short', '3000', '--long', '2', '--cycle-seconds', '2']);
+    let out = '';
+    demo.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+    demo.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+    try {
+      await waitFor('the demo to print its first cycle', () => /#\s+1 /.test(out), 120_000, 100);
+      const started = await waitFor('the node and workers to be running', () => {
+        const pids = descendants(demo.pid as number);
+        const cmdlines = pids.map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8'); } catch { return ''; } });
+        return ['beam.smp', 'epmd', 'celery', 'redis-server'].every((name) => cmdlines.some((c) => c.includes(name))) ? pids : null;
+      }, 60_000, 200);
+      const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
+      process.kill(demo.pid as number, 'SIGINT');
+      expect(await exited).toBe(130);
+      await waitFor('every process the demo started to be gone', () => started.every((p) => !alive(p)), 30_000, 100);
+    } finally {
+      await stopProcess(demo, 'SIGKILL', 0);
+    }
+  }, 180_000);
+
   test('a cycle held back by a worker that does not answer names it, not "no change"', async () => {
     // Two solo-pool workers, a long task each: a worker running a task cannot answer remote control.
     const lines: string[] = [];

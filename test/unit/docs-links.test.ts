@@ -16,12 +16,13 @@ const FILES = repositoryFiles();
 
 /**
  * Source files the text names, backticked or not: `lib/cycle/check-drain.ts`, lib/cycle/choose.ts,
- * `families.ts`. Placeholders (`lib/cycle/<state>.ts`, `functions/*.ts`) and Celery's, kombu's and py-amqp's own
- * sources (celery/worker/state.py) are not files of this repository; `Node.js` is a name.
+ * `families.ts`. Placeholders (`lib/cycle/<state>.ts`, `functions/*.ts`) and the sources of Celery and its
+ * libraries (celery/worker/state.py, kombu, billiard, py-amqp's amqp/serialization.py, vine) are not
+ * files of this repository; `Node.js` is a name.
  */
 function citedFiles(text: string): string[] {
   const paths = [...text.matchAll(/(?<![\w/.:@<>{}*,-])((?:\.?[\w-]+\/)*[\w.-]+\.(?:ts|js|mjs|md|yml|yaml|py|sh))(?![\w/-])/g)].map((m) => m[1]);
-  return [...new Set(paths)].filter((p) => p !== 'Node.js' && !/^(celery|kombu|billiard|amqp)\//.test(p));
+  return [...new Set(paths)].filter((p) => p !== 'Node.js' && !/^(celery|kombu|billiard|amqp|vine)\//.test(p));
 }
 
 /** A cited file exists: from the root, from the doc's folder, or as the end of one path of the repository (`policies/oracle.ts`, `families.ts`). */
