@@ -1,0 +1,3 @@
+import { describeZeroLoss } from './zero-loss';
+
+describeZeroLoss(0, 'rabbitmq');

@@ -1,0 +1,3 @@
+import { describeZeroLoss } from './zero-loss';
+
+describeZeroLoss(1, 'rabbitmq');
