@@ -6,6 +6,7 @@ import { ecsCallsBench } from './ecs-calls';
 import { lambdaBench } from './lambda';
 import { measureBench } from './measure';
 import { measureFleetBench } from './measure-fleet';
+import { measureRabbitmqBench } from './measure-rabbitmq';
 import { payloadBench } from './payloads';
 import { planFleetBench } from './plan-fleet';
 import { putSection, stamped } from './sections';
@@ -15,6 +16,7 @@ import { simulateBench } from './simulate';
 type Section = { name: string; run: () => Promise<string> };
 const sections: Section[] = [
   { name: 'measure', run: measureBench },
+  { name: 'measure-rabbitmq', run: measureRabbitmqBench },
   { name: 'measure-fleet', run: measureFleetBench },
   { name: 'cli', run: cliBench },
   { name: 'lambda', run: lambdaBench },

@@ -188,11 +188,18 @@ export const E2E_SCENARIOS: E2eScenario[] = [
       workload: [{ queue: 'q', prefix: 'long-slow', count: 1, seconds: () => 60 }, { queue: 'q', prefix: 'refill', count: 120, seconds: () => 0.5, at: 12 }],
       cycleSeconds: 2,
       maxSeconds: 180,
-      input: (ctx) => (ctx.tick === 2 ? { services: { web: { desired: 0 } }, note: 'drain every worker' } : {}),
+      // Once all 4 workers are up and the 60 s task runs on one of them (a fixed tick raced both on a
+      // loaded machine, and the drain then found a different fleet), never again.
+      input: (ctx) => {
+        const seen = slowDrain.get(ctx.stack);
+        if (!seen || seen.requested || !seen.slowRunning || ctx.stack.liveWorkers('web').length < 4) return {};
+        seen.requested = true;
+        return { services: { web: { desired: 0 } }, note: 'drain every worker' };
+      },
       cycleOptions: (ctx) => {
         let seen = slowDrain.get(ctx.stack);
         if (!seen) {
-          seen = { polls: [], scaleUpsWhileSlowRan: 0 };
+          seen = { polls: [], scaleUpsWhileSlowRan: 0, slowRunning: false, requested: false };
           slowDrain.set(ctx.stack, seen);
           slowDrainRuns.push(seen);
         }
@@ -200,6 +207,7 @@ export const E2E_SCENARIOS: E2eScenario[] = [
         let polls = 0;
         return {
           onState: (state, input) => {
+            if (state === 'MeasureQueues' && !mine.slowRunning) void ctx.stack.results.hkeys('fixture:running').then((k) => { if (k.includes('long-slow0')) mine.slowRunning = true; }, () => undefined);
             if (state === 'CheckDrain') polls += 1;
             if (state === 'ScaleDown') {
               const d = input as { empty: unknown[]; draining: unknown[] };
@@ -256,7 +264,7 @@ export function rabbitmqScenarios(): E2eScenario[] {
 }
 
 // What the slow-drain scenario saw, per stack; its check reads the last run's.
-interface SlowDrainSeen { polls: { polls: number; empty: number; draining: number }[]; scaleUpsWhileSlowRan: number }
+interface SlowDrainSeen { polls: { polls: number; empty: number; draining: number }[]; scaleUpsWhileSlowRan: number; slowRunning: boolean; requested: boolean }
 const slowDrainRuns: SlowDrainSeen[] = [];
 const slowDrain = new WeakMap<object, SlowDrainSeen>();
 
