@@ -72,7 +72,7 @@ export async function measureRabbitmqBench(): Promise<string> {
       row(`active, reserved, scheduled, stats, active_queues to the ${WORKERS} workers by name (what a drain's polls ask)`, named),
       row('`celery -A tasks inspect active` (one command only, its own 2 s broadcast wait)', cli),
       '',
-      `On Redis a broadcast ends when every listener the PUBLISH reached has answered; on AMQP nothing says how many queues a fanout reached, so a broadcast waits the whole control timeout (\`broker.controlTimeoutMs\`, here ${CONTROL_TIMEOUT_MS} ms), and that wait is most of a cycle's measurement. Calls to named workers (CheckDrain's polls, DrainWorkers' cancels) return as soon as they all answered. The \`measure\` section above is the same workload on Redis.`,
+      `On Redis a broadcast ends when every listener the PUBLISH reached has answered; on AMQP nothing says how many queues a fanout reached, so a broadcast waits the whole control timeout (\`broker.controlTimeoutMs\`, here ${CONTROL_TIMEOUT_MS} ms), and that wait is most of a cycle's measurement. Calls to named workers (CheckDrain's polls, DrainWorkers' cancels) return as soon as they all answered. The \`measure\` section is the same workload on Redis.`,
       '',
     ].join('\n');
   } finally {
