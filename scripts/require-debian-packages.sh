@@ -9,7 +9,12 @@ python=${DEBIAN_PYTHON:-/usr/bin/python3}
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # Tests start their own node from Debian's scripts (local/rabbitmq-server.ts), never the system one.
-[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || [ -x /usr/sbin/rabbitmq-server ] || missing+=(rabbitmq-server)
+# RABBITMQ_SERVER_SCRIPT names another place to look (the tests' bare machine has none).
+if [ -n "${RABBITMQ_SERVER_SCRIPT:-}" ]; then
+  [ -x "$RABBITMQ_SERVER_SCRIPT" ] || missing+=(rabbitmq-server)
+else
+  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || [ -x /usr/sbin/rabbitmq-server ] || missing+=(rabbitmq-server)
+fi
 "$python" -c 'import celery' >/dev/null 2>&1 || missing+=(python3-celery)
 "$python" -c 'import redis' >/dev/null 2>&1 || missing+=(python3-redis)
 "$python" -c 'import tzlocal' >/dev/null 2>&1 || missing+=(python3-tzlocal)

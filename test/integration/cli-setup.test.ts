@@ -9,7 +9,7 @@ const SCRIPT = join(__dirname, '..', '..', 'scripts', 'require-debian-packages.s
 
 /**
  * A machine without the packages: a PATH holding only the tools the script uses, stand-ins for
- * id, sudo and apt-get that record their calls, and a python3 that imports nothing.
+ * id, sudo and apt-get that record their calls, a python3 that imports nothing, and no RabbitMQ.
  */
 function bareMachine(o: { uid: number; sudo: 'none' | 'passwordless' | 'password'; aptFails?: boolean }) {
   const dir = mkdtempSync(join(tmpdir(), 'bare-'));
@@ -20,7 +20,7 @@ function bareMachine(o: { uid: number; sudo: 'none' | 'passwordless' | 'password
   script('apt-get', `echo "apt-get $*" >> ${dir}/calls; ${o.aptFails ? 'echo "E: Unable to locate package" >&2; exit 100' : 'exit 0'}`);
   if (o.sudo !== 'none') script('sudo', o.sudo === 'passwordless' ? `echo "sudo $*" >> ${dir}/calls; [ "$1" = -n ] && shift; exec "$@"` : 'exit 1');
   const calls = () => { try { return readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n'); } catch { return []; } };
-  const exec = () => run('/usr/bin/bash', [SCRIPT], { env: { PATH: dir, DEBIAN_PYTHON: join(dir, 'python3') } }).then((r) => ({ code: 0, ...r }), (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }));
+  const exec = () => run('/usr/bin/bash', [SCRIPT], { env: { PATH: dir, DEBIAN_PYTHON: join(dir, 'python3'), RABBITMQ_SERVER_SCRIPT: join(dir, 'rabbitmq-server') } }).then((r) => ({ code: 0, ...r }), (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }));
   return { exec, calls, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -33,8 +33,8 @@ describe('scripts/require-debian-packages.sh (npm start, npm test, npm run bench
     try {
       const r = await m.exec();
       expect(r.code).toBe(0);
-      expect(r.stderr.trim().split('\n')).toEqual(['installing missing Debian packages: redis-server python3-celery python3-redis python3-tzlocal (apt-get install -y redis-server python3-celery python3-redis python3-tzlocal)']);
-      expect(m.calls().filter((c) => c.startsWith('apt-get'))).toEqual(['apt-get update -qq', 'apt-get install -y -qq redis-server python3-celery python3-redis python3-tzlocal']);
+      expect(r.stderr.trim().split('\n')).toEqual(['installing missing Debian packages: redis-server rabbitmq-server python3-celery python3-redis python3-tzlocal (apt-get install -y redis-server rabbitmq-server python3-celery python3-redis python3-tzlocal)']);
+      expect(m.calls().filter((c) => c.startsWith('apt-get'))).toEqual(['apt-get update -qq', 'apt-get install -y -qq redis-server rabbitmq-server python3-celery python3-redis python3-tzlocal']);
       if (prefix) expect(m.calls()).toContain(`${prefix}apt-get update -qq`);
     } finally {
       m.cleanup();
@@ -46,7 +46,7 @@ describe('scripts/require-debian-packages.sh (npm start, npm test, npm run bench
     try {
       const r = await m.exec();
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe('missing Debian packages: redis-server python3-celery python3-redis python3-tzlocal — install them with: sudo apt-get install -y redis-server python3-celery python3-redis python3-tzlocal\n');
+      expect(r.stderr).toBe('missing Debian packages: redis-server rabbitmq-server python3-celery python3-redis python3-tzlocal — install them with: sudo apt-get install -y redis-server rabbitmq-server python3-celery python3-redis python3-tzlocal\n');
       expect(m.calls()).toEqual([]);
     } finally {
       m.cleanup();
@@ -59,7 +59,7 @@ describe('scripts/require-debian-packages.sh (npm start, npm test, npm run bench
       const r = await m.exec();
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/E: Unable to locate package/);
-      expect(r.stderr.trim().split('\n').pop()).toBe('could not install redis-server python3-celery python3-redis python3-tzlocal: see apt-get\'s output above; then run: sudo apt-get install -y redis-server python3-celery python3-redis python3-tzlocal');
+      expect(r.stderr.trim().split('\n').pop()).toBe('could not install redis-server rabbitmq-server python3-celery python3-redis python3-tzlocal: see apt-get\'s output above; then run: sudo apt-get install -y redis-server rabbitmq-server python3-celery python3-redis python3-tzlocal');
     } finally {
       m.cleanup();
     }
