@@ -66,6 +66,8 @@ export interface ScenarioSummary {
   failedCycles: number;
   /** Failed executions that reached ScaleDown: must be 0 (nothing is scaled down on a failed cycle). */
   failedCyclesThatScaledDown: number;
+  /** Failed executions that got past MeasureQueues and ComputePlan, so may have left something for a later cycle to repair. */
+  failedCyclesThatActed: number;
   scaleUps: number;
   /** Scale-downs (each drains one or more workers first). */
   drains: number;
@@ -113,7 +115,7 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
   const all = sc.workload.flatMap(keysOf);
   const published: string[] = [];
   const s: ScenarioSummary = {
-    name: sc.name, sent: all.length, completed: 0, lost: 0, lostToFault: 0, lostKeys: [], lostInUnacked: 0, waitingInUnacked: 0, runTwice: 0, cycles: 0, failedCycles: 0, failedCyclesThatScaledDown: 0,
+    name: sc.name, sent: all.length, completed: 0, lost: 0, lostToFault: 0, lostKeys: [], lostInUnacked: 0, waitingInUnacked: 0, runTwice: 0, cycles: 0, failedCycles: 0, failedCyclesThatScaledDown: 0, failedCyclesThatActed: 0,
     scaleUps: 0, drains: 0, drainedWorkers: 0, drainTimeouts: 0, drainsWithLongTasksRunning: 0, stoppedUndrained: [], doubleActions: 0,
     recoveries: 0, peakWorkers: 0, workerMinutes: 0, secondsToMinimum: null, seconds: 0,
   };
@@ -171,6 +173,7 @@ export async function runScenario(sc: Scenario, log: (line: string) => void, onS
       if (r.status === 'FAILED') {
         s.failedCycles += 1;
         if (states.includes('ScaleDown')) s.failedCyclesThatScaledDown += 1;
+        if (states.some((st) => !['MeasureQueues', 'ComputePlan', 'ReleaseAfterError', 'Summarize'].includes(st))) s.failedCyclesThatActed += 1;
       }
       for (const a of out.actions ?? []) {
         if (/: scaled up/.test(a)) s.scaleUps += 1;
