@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { BrokerConfig } from '../config';
-import type { CallOptions, CeleryControl, ControlResult } from '../celery/control';
+import { PidboxCommands, type CallOptions, type CeleryControl, type ControlResult } from '../celery/control';
 import { BrokerUnavailableError } from '../errors';
 import { amqpError, type AmqpConnection } from './connection';
 import { amqpTable } from './table';
@@ -51,7 +51,7 @@ export type ControlMethods = Pick<CeleryControl, 'call' | 'ping' | 'active' | 'r
  * Unlike Redis, AMQP does not say how many queues a fanout reached: a broadcast (no destination)
  * waits the whole timeout, as kombu's does without a `limit`, and `expected` is how many answered.
  */
-export class AmqpControl implements ControlMethods {
+export class AmqpControl extends PidboxCommands implements ControlMethods {
   readonly oid = randomUUID();
   private readonly pending = new Map<string, PendingCall>();
   private channel: Promise<ConfirmChannel> | null = null;
@@ -59,7 +59,9 @@ export class AmqpControl implements ControlMethods {
   /** Bumped by close(): a channel opened for an earlier generation is closed, not used. */
   private generation = 0;
 
-  constructor(private readonly connection: AmqpConnection, private readonly broker: Pick<BrokerConfig, 'controlTimeoutMs' | 'connectTimeoutMs'>) {}
+  constructor(private readonly connection: AmqpConnection, private readonly broker: Pick<BrokerConfig, 'controlTimeoutMs' | 'connectTimeoutMs'>) {
+    super();
+  }
 
   async call<T>(method: string, args: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<ControlResult<T>> {
     const timeoutMs = opts.timeoutMs ?? this.broker.controlTimeoutMs;
@@ -108,27 +110,6 @@ export class AmqpControl implements ControlMethods {
     if (!destination) call.expected = Object.keys(call.replies).length;
     const missing = destination ? destination.filter((n) => !(n in call.replies)) : [];
     return { replies: call.replies as Record<string, T>, missing, expected: call.expected };
-  }
-
-  ping(o?: CallOptions) { return this.call<{ ok: string }>('ping', {}, o); }
-  active(o?: CallOptions) { return this.call<unknown[]>('active', {}, o); }
-  reserved(o?: CallOptions) { return this.call<unknown[]>('reserved', {}, o); }
-  scheduled(o?: CallOptions) { return this.call<unknown[]>('scheduled', {}, o); }
-  stats(o?: CallOptions) { return this.call<Record<string, unknown>>('stats', {}, o); }
-  activeQueues(o?: CallOptions) { return this.call<{ name: string }[]>('active_queues', {}, o); }
-  cancelConsumer(queue: string, o?: CallOptions) { return this.call<{ ok?: string; error?: string }>('cancel_consumer', { queue }, o); }
-  addConsumer(queue: string, o?: CallOptions) { return this.call<{ ok?: string; error?: string }>('add_consumer', { queue }, o); }
-
-  /** cancel_consumer for every queue, concurrently, to the named nodes: which confirmed them all. */
-  cancelConsumers(queues: string[], destination: string[]) { return this.forEveryQueue('cancel_consumer', queues, destination); }
-  /** add_consumer for every queue, concurrently, to the named nodes: which confirmed them all. */
-  addConsumers(queues: string[], destination: string[]) { return this.forEveryQueue('add_consumer', queues, destination); }
-
-  private async forEveryQueue(method: 'cancel_consumer' | 'add_consumer', queues: string[], destination: string[]): Promise<{ confirmed: string[]; unconfirmed: string[] }> {
-    if (destination.length === 0) return { confirmed: [], unconfirmed: [] };
-    const replies = await Promise.all(queues.map((queue) => this.call(method, { queue }, { destination })));
-    const confirmed = destination.filter((node) => replies.every((r) => node in r.replies));
-    return { confirmed, unconfirmed: destination.filter((node) => !confirmed.includes(node)) };
   }
 
   /**

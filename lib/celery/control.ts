@@ -37,11 +37,40 @@ export type RemoteControl = Pick<CeleryControl, 'ping' | 'active' | 'reserved' |
 const REPLY_STEPS = [0, 3, 6, 9];
 
 /**
+ * Celery's remote-control commands over a transport's `call` (kombu's Mailbox on Redis here, on
+ * AMQP in lib/amqp/control.ts): each command, and cancel/add for every queue with who confirmed.
+ */
+export abstract class PidboxCommands {
+  abstract call<T>(method: string, args?: Record<string, unknown>, opts?: CallOptions): Promise<ControlResult<T>>;
+
+  ping(o?: CallOptions) { return this.call<{ ok: string }>('ping', {}, o); }
+  active(o?: CallOptions) { return this.call<unknown[]>('active', {}, o); }
+  reserved(o?: CallOptions) { return this.call<unknown[]>('reserved', {}, o); }
+  scheduled(o?: CallOptions) { return this.call<unknown[]>('scheduled', {}, o); }
+  stats(o?: CallOptions) { return this.call<Record<string, unknown>>('stats', {}, o); }
+  activeQueues(o?: CallOptions) { return this.call<{ name: string }[]>('active_queues', {}, o); }
+  cancelConsumer(queue: string, o?: CallOptions) { return this.call<{ ok?: string; error?: string }>('cancel_consumer', { queue }, o); }
+  addConsumer(queue: string, o?: CallOptions) { return this.call<{ ok?: string; error?: string }>('add_consumer', { queue }, o); }
+
+  /** cancel_consumer for every queue, concurrently, to the named nodes: which confirmed them all. */
+  cancelConsumers(queues: string[], destination: string[]) { return this.forEveryQueue('cancel_consumer', queues, destination); }
+  /** add_consumer for every queue, concurrently, to the named nodes: which confirmed them all. */
+  addConsumers(queues: string[], destination: string[]) { return this.forEveryQueue('add_consumer', queues, destination); }
+
+  private async forEveryQueue(method: 'cancel_consumer' | 'add_consumer', queues: string[], destination: string[]): Promise<{ confirmed: string[]; unconfirmed: string[] }> {
+    if (destination.length === 0) return { confirmed: [], unconfirmed: [] };
+    const replies = await Promise.all(queues.map((queue) => this.call(method, { queue }, { destination })));
+    const confirmed = destination.filter((node) => replies.every((r) => node in r.replies));
+    return { confirmed, unconfirmed: destination.filter((node) => !confirmed.includes(node)) };
+  }
+}
+
+/**
  * Celery's remote control (kombu pidbox) over Redis. One client id (`oid`) per instance, as
  * kombu's Mailbox has: one reply queue, one blocking reader, replies routed to the waiting
  * call by `ticket`. The reply binding and lists are removed whenever no call is waiting.
  */
-export class CeleryControl {
+export class CeleryControl extends PidboxCommands {
   readonly oid = randomUUID();
   private readonly pending = new Map<string, PendingCall>();
   private reader: Redis | null = null;
@@ -49,7 +78,9 @@ export class CeleryControl {
   private readingOn: Redis | null = null;
   private clock = 1;
 
-  constructor(private readonly redis: Redis, private readonly broker: Pick<BrokerConfig, 'db' | 'globalKeyprefix' | 'controlTimeoutMs' | 'connectTimeoutMs'>) {}
+  constructor(private readonly redis: Redis, private readonly broker: Pick<BrokerConfig, 'db' | 'globalKeyprefix' | 'controlTimeoutMs' | 'connectTimeoutMs'>) {
+    super();
+  }
 
   private get replyLists(): string[] {
     return queueLists(replyQueue(this.oid), REPLY_STEPS).map((l) => prefixed(this.broker, l));
@@ -111,27 +142,6 @@ export class CeleryControl {
     await finished;
     const missing = destination ? destination.filter((n) => !(n in call.replies)) : [];
     return { replies: call.replies as Record<string, T>, missing, expected: call.expected };
-  }
-
-  ping(o?: CallOptions) { return this.call<{ ok: string }>('ping', {}, o); }
-  active(o?: CallOptions) { return this.call<unknown[]>('active', {}, o); }
-  reserved(o?: CallOptions) { return this.call<unknown[]>('reserved', {}, o); }
-  scheduled(o?: CallOptions) { return this.call<unknown[]>('scheduled', {}, o); }
-  stats(o?: CallOptions) { return this.call<Record<string, unknown>>('stats', {}, o); }
-  activeQueues(o?: CallOptions) { return this.call<{ name: string }[]>('active_queues', {}, o); }
-  cancelConsumer(queue: string, o?: CallOptions) { return this.call<{ ok?: string; error?: string }>('cancel_consumer', { queue }, o); }
-  addConsumer(queue: string, o?: CallOptions) { return this.call<{ ok?: string; error?: string }>('add_consumer', { queue }, o); }
-
-  /** cancel_consumer for every queue, concurrently, to the named nodes: which confirmed them all. */
-  cancelConsumers(queues: string[], destination: string[]) { return this.forEveryQueue('cancel_consumer', queues, destination); }
-  /** add_consumer for every queue, concurrently, to the named nodes: which confirmed them all. */
-  addConsumers(queues: string[], destination: string[]) { return this.forEveryQueue('add_consumer', queues, destination); }
-
-  private async forEveryQueue(method: 'cancel_consumer' | 'add_consumer', queues: string[], destination: string[]): Promise<{ confirmed: string[]; unconfirmed: string[] }> {
-    if (destination.length === 0) return { confirmed: [], unconfirmed: [] };
-    const replies = await Promise.all(queues.map((queue) => this.call(method, { queue }, { destination })));
-    const confirmed = destination.filter((node) => replies.every((r) => node in r.replies));
-    return { confirmed, unconfirmed: destination.filter((node) => !confirmed.includes(node)) };
   }
 
   /** Closes the blocking reader; the command connection belongs to the caller. */
