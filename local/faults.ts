@@ -1,6 +1,7 @@
 import { mulberry32 } from '../lib/simulate/trace';
 import type { CeleryWorker } from './celery/worker';
 import type { LocalStack } from './local-stack';
+import type { RabbitMqServer } from './rabbitmq-server';
 import type { BrokerStop } from './invariants';
 import { waitFor } from './processes';
 import type { LocalCycleOptions } from './run-cycle';
@@ -22,6 +23,13 @@ export interface FaultEnv {
   killed: Map<string, string>;
   /** Task key → the fault whose worker stopped while the key left the queues (see `strike`). */
   popped: Map<string, string>;
+  /**
+   * Task key → the fault that destroyed it if it never started (a RabbitMQ queue deleted under its
+   * workers: its ready messages, and those a worker held unstarted when the broker cancelled its consumer).
+   */
+  destroyedUnlessStarted: Map<string, string>;
+  /** Task key → the queue the soak published it to. */
+  queueOf: ReadonlyMap<string, string>;
   /** Every broker stop, when it began and when the broker answered again (local/invariants.ts `destroyedByFaults`). */
   brokerStops: BrokerStop[];
   /** Workers frozen by SIGSTOP, resumed (SIGCONT) before the stack stops. */
@@ -67,8 +75,13 @@ function pickWorker(env: FaultEnv, pick: number, except: Set<CeleryWorker> = env
   return { taskId, worker };
 }
 
-/** Task keys in the broker's queue lists: messages no worker has taken yet. */
+/**
+ * Task keys in the broker's queue lists: messages no worker has taken yet. Empty on RabbitMQ, where
+ * nothing falls between a queue and a worker: a message delivered and not acknowledged goes back to
+ * its queue when the worker's channel closes, so a stopped worker leaves no message in neither.
+ */
 async function queuedKeys(stack: LocalStack): Promise<Set<string>> {
+  if (stack.rabbit) return new Set();
   const c = stack.client;
   const lists: string[] = [];
   for (const k of await c.keys('*')) if ((await c.type(k)) === 'list') lists.push(k);
@@ -142,8 +155,9 @@ async function freeze(env: FaultEnv, pick: number, ms: number, ending: string, t
   return `SIGSTOP ${t.worker.node}, ${ending} after ${Math.round(ms / 1000)} s`;
 }
 
-/** Every task key in the broker's queue lists and kombu's `unacked`: what a broker wiped of its data destroys. */
+/** Every task key in the broker's queue lists and kombu's `unacked`: what a broker wiped of its data destroys. Redis only: RabbitMQ lists no message bodies. */
 export async function tasksInBroker(stack: LocalStack, pattern: RegExp = SOAK_KEYS): Promise<string[]> {
+  if (stack.rabbit) throw new Error('tasksInBroker reads Redis lists: RabbitMQ lists no message bodies');
   const c = stack.client;
   const lists: string[] = [];
   for (const k of await c.keys('*')) if ((await c.type(k)) === 'list') lists.push(k);
@@ -174,7 +188,7 @@ function crashStep(kind: string, when: 'before' | 'after'): FaultKind['inject'] 
   };
 }
 
-export const FAULT_KINDS: FaultKind[] = [
+const WORKER_FAULTS: FaultKind[] = [
   {
     name: 'worker-sigkill',
     title: 'a worker SIGKILLed (with its pool)',
@@ -202,6 +216,10 @@ export const FAULT_KINDS: FaultKind[] = [
       env.log(`  fault: health check kills frozen ${w.node}${held ? ` (${held})` : ''}`);
     }),
   },
+];
+
+/** Faults of the Redis broker. */
+const REDIS_FAULTS: FaultKind[] = [
   {
     name: 'redis-restart',
     title: 'Redis stopped and restarted with its data (1–4 s down)',
@@ -255,6 +273,76 @@ export const FAULT_KINDS: FaultKind[] = [
       return 'redis-server will restart empty when the next drain is checked';
     },
   },
+];
+
+/** Faults of the RabbitMQ broker (on the stack's own node: local/rabbitmq-server.ts). */
+const RABBITMQ_FAULTS: FaultKind[] = [
+  {
+    name: 'rabbitmq-restart',
+    title: 'the RabbitMQ node stopped cleanly and started again on its data (down 1–4 s beyond its shutdown and boot)',
+    inject: async (env, pick) => {
+      const rabbit = rabbitOf(env);
+      if (!rabbit.isUp) return null;
+      const downMs = 1000 + Math.floor(pick * 3000);
+      // Durable queues keep their persistent messages, and a worker's unacknowledged ones go back to
+      // their queue when its connection drops: a restart destroys no task, so none is excused.
+      await env.withoutPublishing(() => rabbit.shutdown());
+      env.later(downMs, () => rabbit.startAgain());
+      return `RabbitMQ node stopped, started again ${downMs} ms later`;
+    },
+  },
+  {
+    name: 'rabbitmq-connections-closed',
+    title: "connections closed by the broker: the autoscaler's, the workers' (and the app's), or every one",
+    inject: async (env, pick) => {
+      const rabbit = rabbitOf(env);
+      if (!rabbit.isUp) return null;
+      const autoscaler = decodeURIComponent(new URL(env.stack.brokerUrl).username);
+      const reason = 'soak fault: connection closed by the broker';
+      if (pick < 1 / 3) {
+        await rabbit.ctl('close_all_user_connections', autoscaler, reason);
+        return `closed the connections of ${autoscaler} (the autoscaler)`;
+      }
+      // The workers connect as guest, as the soak's publisher does: no publish is cut in half.
+      return env.withoutPublishing(async () => {
+        if (pick < 2 / 3) {
+          await rabbit.ctl('close_all_user_connections', 'guest', reason);
+          return "closed the workers' and the app's connections";
+        }
+        await rabbit.ctl('close_all_connections', '--global', reason);
+        return 'closed every connection';
+      });
+    },
+  },
+  {
+    name: 'rabbitmq-queue-deleted',
+    title: 'a task queue deleted under its workers (`rabbitmqctl delete_queue`): its waiting messages go with it',
+    inject: async (env, pick) => {
+      const rabbit = rabbitOf(env);
+      if (!rabbit.isUp) return null;
+      const queues = Object.values(env.stack.config.services).flatMap((c) => c.queues).sort();
+      const queue = queues[Math.floor(pick * queues.length)];
+      return env.withoutPublishing(async () => {
+        // Destroyed: the queue's ready messages, and those a worker held unstarted when the broker
+        // cancelled its consumer (it reconnects and drops them, docs/celery-facts.md). What had
+        // started runs on. Read before the delete, so a superset: one that starts after is not excused.
+        const [running, done] = await Promise.all([env.stack.results.hgetall('fixture:running'), env.stack.completed()]);
+        const unstarted = [...env.queueOf].filter(([k, q]) => q === queue && !(k in running) && !(done[k] >= 1)).map(([k]) => k);
+        const out = await rabbit.ctl('delete_queue', queue);
+        for (const k of unstarted) if (!env.destroyedUnlessStarted.has(k)) env.destroyedUnlessStarted.set(k, 'rabbitmq-queue-deleted');
+        const ready = /with (\d+) ready messages/.exec(out)?.[1] ?? '?';
+        return `deleted ${queue} with ${ready} ready message(s); ${unstarted.length} task(s) of it had not started`;
+      });
+    },
+  },
+];
+
+function rabbitOf(env: FaultEnv): RabbitMqServer {
+  if (!env.stack.rabbit) throw new Error('a RabbitMQ fault needs the stack on RabbitMQ');
+  return env.stack.rabbit;
+}
+
+const OTHER_FAULTS: FaultKind[] = [
   {
     name: 'ecs-throttle',
     title: 'ECS throttling (2–8 calls refused)',
@@ -306,6 +394,13 @@ export const FAULT_KINDS: FaultKind[] = [
     },
   },
 ];
+
+/** Every fault kind of a soak on Redis, in the order seeds were drawn with (a seed replays its schedule). */
+export const FAULT_KINDS: FaultKind[] = [...WORKER_FAULTS, ...REDIS_FAULTS, ...OTHER_FAULTS];
+/** On RabbitMQ: the same, the Redis faults replaced by RabbitMQ's own. */
+export const RABBITMQ_FAULT_KINDS: FaultKind[] = [...WORKER_FAULTS, ...RABBITMQ_FAULTS, ...OTHER_FAULTS];
+export const faultKindsFor = (broker: 'redis' | 'rabbitmq'): FaultKind[] => (broker === 'rabbitmq' ? RABBITMQ_FAULT_KINDS : FAULT_KINDS);
+
 
 /** Fisher–Yates with the seeded generator. */
 export function shuffled<T>(xs: T[], r: () => number): T[] {

@@ -130,7 +130,10 @@ export interface TaskAccount {
   lostToFault: Record<string, string[]>;
   /** Waiting in kombu's `unacked` for redelivery after visibility_timeout, when a fault took their worker or broker. */
   waitingInUnacked: string[];
+  /** Run more than once, and not by a broker's redelivery after a fault broke the connection that held the message: the autoscaler's. */
   runTwice: string[];
+  /** Fault name → task keys run again because the broker redelivered them after it (see `redeliveredByFaults`). */
+  runTwiceByFault: Record<string, string[]>;
 }
 
 /** A broker fault's stop: when it began, when the broker answered again, and whether it came back empty. */
@@ -186,15 +189,44 @@ export function destroyedByFaults(o: {
 }
 
 /**
+ * Tasks run more than once because a fault broke the connection that held them (RabbitMQ). With
+ * acks on start a worker acknowledges a task as its pool starts it; a connection broken before the
+ * ack reached the broker (a broker restart, connections closed, a consumer cancelled by a deleted
+ * queue, the worker killed) makes the broker deliver the message again, flagged `redelivered`, and
+ * the task runs again: Celery's at-least-once delivery, not the autoscaler, which never takes a
+ * message. A key is counted so only when every run past its first came from a redelivered message
+ * (the fixture counts those, local/celery/tasks.py) and a connection-breaking fault landed before
+ * its last delivery; the latest such fault is named.
+ */
+export function redeliveredByFaults(o: {
+  completions: Record<string, number>;
+  redelivered: Record<string, string>;
+  receivedAt: Record<string, string>;
+  landings: readonly { at: number; kind: string }[];
+  breaking: ReadonlySet<string>;
+}): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, n] of Object.entries(o.completions)) {
+    if (n <= 1 || n - Number(o.redelivered[k] ?? 0) > 1) continue;
+    const at = Number(o.receivedAt[k]) * 1000;
+    const fault = [...o.landings].reverse().find((l) => o.breaking.has(l.kind) && l.at <= at)?.kind;
+    if (fault) out.set(k, fault);
+  }
+  return out;
+}
+
+/**
  * The end-of-run accounting: every task sent either completed once, or was destroyed by a fault
  * (named), or waits in `unacked` because a fault took the worker or broker that held it.
  */
-export function accountTasks(sent: string[], completions: Record<string, number>, lostToFault: LostToFault, inUnacked: ReadonlySet<string>, unackedExcused: boolean): TaskAccount {
-  const a: TaskAccount = { sent: sent.length, completed: 0, lost: [], lostToFault: {}, waitingInUnacked: [], runTwice: [] };
+export function accountTasks(sent: string[], completions: Record<string, number>, lostToFault: LostToFault, inUnacked: ReadonlySet<string>, unackedExcused: boolean, redelivered: ReadonlyMap<string, string> = new Map()): TaskAccount {
+  const a: TaskAccount = { sent: sent.length, completed: 0, lost: [], lostToFault: {}, waitingInUnacked: [], runTwice: [], runTwiceByFault: {} };
   for (const k of sent) {
     const n = completions[k] ?? 0;
     if (n >= 1) a.completed += 1;
-    if (n > 1) a.runTwice.push(k);
+    const again = redelivered.get(k);
+    if (n > 1 && again) (a.runTwiceByFault[again] ??= []).push(k);
+    else if (n > 1) a.runTwice.push(k);
     if (n >= 1) continue;
     const fault = lostToFault.get(k);
     if (fault) (a.lostToFault[fault] ??= []).push(k);

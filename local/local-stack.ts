@@ -14,8 +14,8 @@ import { AmqpConnection } from '../lib/amqp/connection';
 import { publishAmqpTasks } from '../lib/amqp/publish';
 import { readAmqpQueueDepths } from '../lib/amqp/depth';
 import { StateStore, statePrefix, type DrainRecord } from '../lib/state/store';
-import { DynamoStateStore } from '../lib/state/dynamo';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoStateStore, EXPIRES_MS, PARTITION_KEY } from '../lib/state/dynamo';
+import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createStateTable, DynamoLocal } from './dynalite';
 
 export interface LocalStackOptions {
@@ -215,10 +215,31 @@ export class LocalStack {
   drainRecords(services: string[]): Promise<Record<string, DrainRecord | null>> {
     const prefix = statePrefix(this.opts.stage ?? 'local');
     if (!this.state) {
-      if (this.dynamo) this.state = new DynamoStateStore((this.stateClient = this.dynamo.client()), this.stateTable, prefix);
+      if (this.dynamo) this.state = new DynamoStateStore((this.stateClient ??= this.dynamo.client()), this.stateTable, prefix);
       else this.state = new StateStore(this.client, prefix, this.config.broker.connectTimeoutMs);
     }
     return this.state.drainRecords(services);
+  }
+
+  /**
+   * A service's lock as the cycles' state store holds it: the holder and the milliseconds its lease
+   * has left (-1: no expiry), null when free. On DynamoDB a lease past its expiry is free (the store
+   * checks expiry on every read; TTL deletes items late).
+   */
+  async lockLease(service: string): Promise<{ holder: string; pttlMs: number } | null> {
+    const key = `${statePrefix(this.opts.stage ?? 'local')}lock:${service}`;
+    if (!this.dynamo) {
+      const [holder, pttl] = await Promise.all([this.client.get(key), this.client.pttl(key)]);
+      return holder ? { holder, pttlMs: pttl } : null;
+    }
+    this.stateClient ??= this.dynamo.client();
+    const { Item } = await this.stateClient.send(new GetItemCommand({ TableName: this.stateTable, Key: { [PARTITION_KEY]: { S: key } }, ConsistentRead: true }));
+    const holder = Item?.token?.S;
+    if (!holder) return null;
+    const expires = Item?.[EXPIRES_MS]?.N;
+    if (expires === undefined) return { holder, pttlMs: -1 };
+    const left = Number(expires) - Date.now();
+    return left > 0 ? { holder, pttlMs: left } : null;
   }
 
   /**

@@ -34,6 +34,13 @@ export interface RabbitMqOptions {
 export class RabbitMqServer {
   private node: ChildProcess | null = null;
   private epmd: ChildProcess | null = null;
+  /** The node answers AMQP: booted, and not shut down since. */
+  get isUp(): boolean {
+    return this.up;
+  }
+  private up = false;
+  /** Set by stop(): a boot still under way gives up and kills what it started. */
+  private stopped = false;
   private output = '';
   /** How long the last start took, in ms, until the AMQP port answered a protocol header. */
   startedInMs = 0;
@@ -111,6 +118,7 @@ export class RabbitMqServer {
     const started = Date.now();
     this.epmd = spawnTracked(EPMD, ['-port', String(this.epmdPort), '-address', '127.0.0.1'], { stdio: 'ignore', env: this.env() });
     await waitFor(`epmd on port ${this.epmdPort}`, () => tcpOpen(this.epmdPort), 10_000, 25);
+    if (this.stopped) return this.abandonBoot(null);
     const node = spawnTracked(`${SBIN}/rabbitmq-server`, [], { env: this.env(), cwd: d });
     this.node = node;
     const keep = (b: Buffer) => { this.output = (this.output + b.toString()).slice(-6000); };
@@ -125,6 +133,18 @@ export class RabbitMqServer {
       throw new Error(`${(e as Error).message}\n--- rabbitmq-server output (last lines) ---\n${this.output.split('\n').slice(-25).join('\n')}`);
     }
     this.startedInMs = Date.now() - started;
+    if (this.stopped) return this.abandonBoot(node);
+    this.up = true;
+  }
+
+  /** stop() ran while a boot was under way: kill what the boot started after it, by PID, and fail the boot. */
+  private async abandonBoot(node: ChildProcess | null): Promise<never> {
+    const epmd = this.epmd;
+    this.node = null;
+    this.epmd = null;
+    if (node) await stopProcess(node, 'SIGKILL', 0);
+    if (epmd) await stopProcess(epmd, 'SIGKILL', 0);
+    throw new Error(`RabbitMQ node ${this.nodeName} was stopped while it booted`);
   }
 
   /**
@@ -132,12 +152,24 @@ export class RabbitMqServer {
    * kept) and starts it again on the same ports and data: a broker restart under running clients.
    */
   async restart(timeoutMs = START_TIMEOUT_MS): Promise<void> {
+    await this.shutdown();
+    await this.boot(timeoutMs);
+  }
+
+  /** Stops the node cleanly (SIGTERM; its durable queues and persistent messages kept), then its epmd; `startAgain` boots it on the same ports and data. */
+  async shutdown(): Promise<void> {
+    this.up = false;
     const node = this.node;
     this.node = null;
     if (node) await stopProcess(node, 'SIGTERM', 30_000);
     const epmd = this.epmd;
     this.epmd = null;
     if (epmd) await stopProcess(epmd, 'SIGKILL', 0);
+  }
+
+  /** Starts a node stopped by `shutdown` on the same ports and data. */
+  async startAgain(timeoutMs = START_TIMEOUT_MS): Promise<void> {
+    if (this.node) throw new Error(`RabbitMQ node ${this.nodeName} is already running`);
     await this.boot(timeoutMs);
   }
 
@@ -174,6 +206,8 @@ export class RabbitMqServer {
 
   /** Kills the node (SIGKILL: its data is thrown away anyway), then its epmd, by PID; removes the temp dir. */
   async stop(): Promise<void> {
+    this.up = false;
+    this.stopped = true;
     const node = this.node;
     const epmd = this.epmd;
     this.node = null;

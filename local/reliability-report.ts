@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FAULT_KINDS } from './faults';
-import type { SoakResult } from './soak';
+import { faultKindsFor } from './faults';
+import type { SoakBroker, SoakResult } from './soak';
 
 export const RELIABILITY_MD = join(__dirname, '..', 'docs', 'reliability.md');
 
@@ -30,17 +30,28 @@ const SOAK_NOTES = [
   '**A frozen worker** never answers remote control, which holds every scale-down of its service (fail safe). The soak gives it a container health check (killed 30 s after the freeze, as ECS replaces an unhealthy task); without one it would hold its service at its size for good. Give Celery workers an ECS health check (e.g. `celery inspect ping -d worker@$ECS_TASK_ID`).',
 ];
 
+/** The section of docs/reliability.md a soak on this broker writes. */
+export const soakSection = (broker: SoakBroker): string => (broker === 'redis' ? 'soak' : `soak-${broker}`);
+
+/** On RabbitMQ: what its faults destroy and what they show. */
+const RABBITMQ_NOTES = [
+  '**On RabbitMQ** the stack is a RabbitMQ node of its own, the workers on `pyamqp://`, the autoscaler reaching it as a user with only the permissions it needs (docs/runbook.md) and keeping its state in DynamoDB (dynalite). Nothing falls between a queue and a worker there: a message delivered and not acknowledged goes back to its queue when the worker\'s channel closes, so a SIGKILLed worker destroys only the tasks it had started (acknowledged on start), and a broker restart or a closed connection destroys nothing: none is excused. A queue deleted under its workers takes its ready messages with it, and the workers, their consumer cancelled by the broker, reconnect and drop what they held unstarted (docs/celery-facts.md): the tasks of that queue not started when it went are that fault\'s, unless one starts later. A reconnect also drops a queue a worker had been given back after a drain (docs/celery-facts.md); the next cycle finds it through `active_queues` and gives it back.',
+];
+
 /** The soak's section: one table per fault kind, then the run's totals and its invariant violations. */
 export function soakMarkdown(runs: SoakResult[]): string {
   const day = new Date().toISOString().slice(0, 10);
+  const broker = runs[0]?.broker ?? 'redis';
+  if (runs.some((r) => r.broker !== broker)) throw new Error('one soak report per broker');
   const out = [
-    '## Seeded fault soak',
+    broker === 'redis' ? '## Seeded fault soak' : `## Seeded fault soak on ${broker === 'rabbitmq' ? 'RabbitMQ' : broker}`,
     '',
-    `Written by \`npm run soak -- --minutes N --seed S --write-report\` on ${day}: ${runs.map((r) => `seed ${r.seed} (${r.minutes} min)`).join(', ')}. ` +
-      'The local stack (a real redis-server, real Celery workers as the ECS emulator\'s tasks, the real state machine every 2 s, overlapping as the schedule does) runs waves of load while faults drawn from the seed hit it; the invariants below are checked every cycle and at the end. The same command replays a run. `--minutes N` lasts about N minutes: load and faults for N minutes less 30 s, then the last tasks and the return to the minimum (a run ends at most 90 s past N minutes; the summary says how long it ran). `npm run soak:seeds -- --count 20 [--minutes M]` runs fresh random seeds one after another, prints a row per seed and writes the table to docs/benchmarks.md (section soak-seeds). Faults and invariants: `local/faults.ts`, `local/invariants.ts`.',
+    `Written by \`npm run soak -- --minutes N --seed S${broker === 'redis' ? '' : ` --broker ${broker}`} --write-report\` on ${day}: ${runs.map((r) => `seed ${r.seed} (${r.minutes} min)`).join(', ')}. ` +
+      (broker === 'redis' ? '' : 'As the Redis soak above, on RabbitMQ (notes at the end). ') +
+      'The local stack (a real broker, real Celery workers as the ECS emulator\'s tasks, the real state machine every 2 s, overlapping as the schedule does) runs waves of load while faults drawn from the seed hit it; the invariants below are checked every cycle and at the end. The same command replays a run. `--minutes N` lasts about N minutes: load and faults for N minutes less 30 s, then the last tasks and the return to the minimum (a run ends at most 90 s past N minutes; the summary says how long it ran). `npm run soak:seeds -- --count 20 [--minutes M]` runs fresh random seeds one after another, prints a row per seed and writes the table to docs/benchmarks.md (section soak-seeds). Faults and invariants: `local/faults.ts`, `local/invariants.ts`.',
     '',
   ];
-  for (const kind of FAULT_KINDS) {
+  for (const kind of faultKindsFor(broker)) {
     out.push(`### ${kind.name}: ${kind.title}`, '', '| seed | injected | landed | tasks destroyed by the fault itself | result: invariants broken while it was the latest fault to land (a 3-cycle streak: when it began) | what it did (first 3) |', '|---:|---:|---:|---:|---|---|');
     for (const r of runs) {
       const f = r.faults[kind.name];
@@ -58,6 +69,6 @@ export function soakMarkdown(runs: SoakResult[]): string {
   }
   const all = runs.flatMap((r) => r.violations.map((v) => `- seed ${r.seed}, ${v.cycle >= 0 ? `cycle ${v.cycle}` : 'at the end'}: **${v.invariant}**: ${v.detail}`));
   if (all.length > 0) out.push('', '### Violations', '', ...all.slice(0, 40));
-  out.push('', ...SOAK_NOTES);
+  out.push('', ...(broker === 'rabbitmq' ? [...RABBITMQ_NOTES, ''] : []), ...SOAK_NOTES);
   return out.join('\n');
 }

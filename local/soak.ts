@@ -1,10 +1,10 @@
-import type Redis from 'ioredis';
-import { CeleryControl } from '../lib/celery/control';
-import { statePrefix } from '../lib/state/store';
+import { openBrokerClient } from '../lib/broker';
+import type { RemoteControl } from '../lib/celery/control';
+import { rabbitmqPermissions } from '../lib/amqp/permissions';
 import type { CeleryWorker } from './celery/worker';
 import { mulberry32 } from '../lib/simulate/trace';
-import { FAULT_KINDS, faultSchedule, taskKeysIn, tasksInBroker, type FaultEnv, type FaultKind, type ScheduledFault, type Wrap } from './faults';
-import { accountTasks, destroyedByFaults, InvariantChecker, type BrokerStop, type ServiceView, type Snapshot, type TaskAccount, type Violation } from './invariants';
+import { faultKindsFor, faultSchedule, taskKeysIn, tasksInBroker, type FaultEnv, type FaultKind, type ScheduledFault, type Wrap } from './faults';
+import { accountTasks, destroyedByFaults, redeliveredByFaults, InvariantChecker, type BrokerStop, type ServiceView, type Snapshot, type TaskAccount, type Violation } from './invariants';
 import { LocalStack, type LocalStackOptions } from './local-stack';
 import type { LocalCycleResult } from './run-cycle';
 
@@ -12,8 +12,12 @@ export interface SoakOptions {
   minutes: number;
   seed: number;
   log: (line: string) => void;
+  /** The broker the stack runs on (default redis); it also chooses the broker faults. */
+  broker?: SoakBroker;
   kinds?: FaultKind[];
 }
+
+export type SoakBroker = 'redis' | 'rabbitmq';
 
 /** One wave of load: `count` tasks on a queue at a second of the run. */
 interface Wave { at: number; queue: string; count: number; seconds: number[]; prefix: string }
@@ -25,6 +29,8 @@ export interface FaultOutcome {
   landed: number;
   /** Tasks the fault itself destroyed (never completed). */
   destroyed: number;
+  /** Tasks run again because the broker redelivered them after this fault broke their connection (RabbitMQ). */
+  redelivered: number;
   details: string[];
   /** Invariants broken while this kind was the latest fault to land (for a streak, when the streak began). */
   violations: string[];
@@ -32,6 +38,7 @@ export interface FaultOutcome {
 
 export interface SoakResult {
   seed: number;
+  broker: SoakBroker;
   minutes: number;
   command: string;
   schedule: ScheduledFault[];
@@ -49,6 +56,8 @@ export interface SoakResult {
 }
 
 const CYCLE_SECONDS = 2;
+/** Faults that break a worker's broker connection, so the broker delivers its unacknowledged messages again. */
+const CONNECTION_BREAKING = new Set(['worker-sigkill', 'worker-sigstop-forever', 'rabbitmq-restart', 'rabbitmq-connections-closed', 'rabbitmq-queue-deleted']);
 const LOCK_LEASE_SECONDS = 6;
 /**
  * Seconds of a run kept after the load and the faults for the last tasks (15 s at most), a frozen
@@ -83,6 +92,12 @@ export const SOAK_STACK: LocalStackOptions = {
   controlTimeoutMs: 500,
 };
 
+/** The soak's stack on a broker: on RabbitMQ the autoscaler reaches it as a user with only the permissions it needs. */
+export function soakStack(broker: SoakBroker): LocalStackOptions {
+  if (broker === 'redis') return SOAK_STACK;
+  return { ...SOAK_STACK, broker: 'rabbitmq', rabbitUser: { user: 'autoscaler', password: 'soak-rabbit-pw', permissions: rabbitmqPermissions() } };
+}
+
 /** The load of a seed: a wave every 6–16 s over the load phase, short tasks mostly, some long ones. */
 export function loadSchedule(seed: number, loadSeconds: number, queues: string[]): Wave[] {
   const r = mulberry32(seed);
@@ -99,18 +114,21 @@ export function loadSchedule(seed: number, loadSeconds: number, queues: string[]
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-/** The soak's own view of the broker and the fleet, read with an admin client apart from the product's. */
-/** `wipedAt`: the last time a fault restarted Redis empty, or null. */
-async function snapshot(stack: LocalStack, control: CeleryControl, cycle: number, seenStops: Set<string>, drained: Set<string>, ended: Map<string, number>, wipedAt: number | null): Promise<Snapshot> {
-  const c: Redis = stack.client;
-  const prefix = statePrefix('local');
+/**
+ * The soak's own view of the broker and the fleet, read with an admin client apart from the
+ * product's, and the drain records and locks from the state store the cycles use.
+ * `wipedAt`: the last time a fault restarted Redis empty, or null.
+ */
+async function snapshot(stack: LocalStack, control: RemoteControl, cycle: number, seenStops: Set<string>, drained: Set<string>, ended: Map<string, number>, wipedAt: number | null): Promise<Snapshot> {
   const services: Record<string, ServiceView> = {};
   const running = await stack.results.hgetall('fixture:running');
+  const records = await stack.drainRecords(Object.keys(stack.config.services));
   for (const [name, cfg] of Object.entries(stack.config.services)) {
     const live = stack.ecs.liveTasks('local', name);
     const nodes = live.filter((t) => t.lastStatus === 'RUNNING').map((t) => ({ node: `worker@${t.taskId}`, taskId: t.taskId }));
     const queues = await control.activeQueues({ destination: nodes.map((n) => n.node), timeoutMs: 500 });
-    const [record, holder, pttl] = await Promise.all([c.get(`${prefix}draining:${name}`), c.get(`${prefix}lock:${name}`), c.pttl(`${prefix}lock:${name}`)]);
+    const record = records[name];
+    const lock = await stack.lockLease(name);
     const stoppedByScaleIn = stack.ecs.taskList('local', name)
       .filter((t) => (t.stoppedReason ?? '').startsWith('Scaling activity') && !seenStops.has(t.taskId))
       .map((t) => {
@@ -121,8 +139,8 @@ async function snapshot(stack: LocalStack, control: CeleryControl, cycle: number
       minWorkers: cfg.minWorkers, maxWorkers: cfg.maxWorkers, hardMaxWorkers: stack.config.hardMaxWorkers, queues: cfg.queues,
       desired: stack.ecs.desiredCount('local', name),
       workers: nodes.map((n) => ({ ...n, queues: n.node in queues.replies ? queues.replies[n.node].map((q) => q.name) : null })),
-      drainRecord: record ? (JSON.parse(record) as { nodes: { node: string }[] }).nodes.map((n) => n.node) : [],
-      lock: holder ? { holder, pttlMs: pttl } : null,
+      drainRecord: record ? record.nodes.map((n) => n.node) : [],
+      lock,
       // A protection set before a wipe of Redis lost its record with it: the product cannot know it
       // set it (it expires on its own, and a later drain unprotects it), so it is the fault's.
       protectedTasks: live.filter((t) => t.protectedUntil !== null && t.protectedUntil > Date.now() && !(wipedAt !== null && (t.protectedAt ?? 0) <= wipedAt)).map((t) => t.taskId),
@@ -134,9 +152,21 @@ async function snapshot(stack: LocalStack, control: CeleryControl, cycle: number
 
 interface Output { actions?: string[]; recovered?: string[] }
 
-/** Task keys whose message sits in kombu's `unacked` (taken by a worker, never acknowledged). */
+/** Task keys whose message sits in kombu's `unacked` (taken by a worker, never acknowledged). None on RabbitMQ (LocalStack.unackedText). */
 async function inUnacked(stack: LocalStack): Promise<Set<string>> {
-  return taskKeysIn(Object.values(await stack.client.hgetall('unacked')));
+  return taskKeysIn([await stack.unackedText()]);
+}
+
+/**
+ * The pending keys the broker may still hold. Redis: exactly those in its lists and `unacked`.
+ * RabbitMQ lists no message bodies: every pending key while a task queue has a message ready,
+ * else those a live worker took last (prefetched, unacknowledged: back in the queue if it goes).
+ */
+async function mayWaitInBroker(stack: LocalStack, pending: string[], received: Record<string, string>, live: Set<string>): Promise<Set<string>> {
+  if (!stack.rabbit) return new Set(await tasksInBroker(stack));
+  const queues = Object.values(stack.config.services).flatMap((c) => c.queues);
+  const ready = Object.values(await stack.queueDepths(queues)).reduce((a, n) => a + n, 0);
+  return new Set(ready > 0 ? pending : pending.filter((k) => live.has(received[k])));
 }
 
 /** The fixture's records: the last worker to take each task and when, and the tasks started and not finished. */
@@ -156,31 +186,37 @@ const unackedExcused = (outcomes: Record<string, FaultOutcome>): boolean =>
  * at the end; the same seed replays the same schedule of load and faults.
  */
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
-  const kinds = o.kinds ?? FAULT_KINDS;
+  const broker = o.broker ?? 'redis';
+  const kinds = o.kinds ?? faultKindsFor(broker);
   const plan = soakPlan(o.minutes);
   const { loadSeconds } = plan;
-  const stack = await LocalStack.start(SOAK_STACK);
+  const stack = await LocalStack.start(soakStack(broker));
   const services = Object.keys(stack.config.services);
   const queues = services.flatMap((s) => stack.config.services[s].queues);
   const waves = loadSchedule(o.seed, loadSeconds, queues);
   const schedule = faultSchedule(o.seed, loadSeconds, 6, kinds);
-  const command = `npm run soak -- --minutes ${o.minutes} --seed ${o.seed}`;
-  o.log(`soak: seed ${o.seed}, ${o.minutes} min: load and faults for ${loadSeconds} s, then the last tasks and the return to the minimum; about ${plan.expectedSeconds} s, at most ${plan.maxSeconds} s; replay: ${command}`);
+  const command = `npm run soak -- --minutes ${o.minutes} --seed ${o.seed}${broker === 'redis' ? '' : ` --broker ${broker}`}`;
+  o.log(`soak on ${broker}: seed ${o.seed}, ${o.minutes} min: load and faults for ${loadSeconds} s, then the last tasks and the return to the minimum; about ${plan.expectedSeconds} s, at most ${plan.maxSeconds} s; replay: ${command}`);
   o.log(`fault schedule: ${schedule.map((f) => `${f.at}s ${f.kind}`).join(', ')}`);
 
   const started = Date.now();
   const t = () => ((Date.now() - started) / 1000).toFixed(1).padStart(6);
-  const control = new CeleryControl(stack.client, stack.config.broker);
+  // The soak's observer reaches the broker as its admin (guest on RabbitMQ), not as the autoscaler.
+  const observer = openBrokerClient(stack.config.broker, stack.rabbit ? stack.rabbit.url() : stack.redis.url);
+  const control = observer.control;
   const checker = new InvariantChecker({ lockLeaseMs: LOCK_LEASE_SECONDS * 1000, graceCycles: 2 });
   const lostToFault = new Map<string, string>();
   const killed = new Map<string, string>();
   const popped = new Map<string, string>();
+  const destroyedUnlessStarted = new Map<string, string>();
+  const queueOf = new Map<string, string>();
   const brokerStops: BrokerStop[] = [];
   const publishedAt = new Map<string, number>();
   const frozen = new Set<CeleryWorker>();
   const timers = new Set<NodeJS.Timeout>();
+  const endings = new Set<Promise<void>>();
   const armed = new Set<Wrap>();
-  const outcomes: Record<string, FaultOutcome> = Object.fromEntries(kinds.map((k) => [k.name, { kind: k.name, injected: 0, landed: 0, destroyed: 0, details: [], violations: [] }]));
+  const outcomes: Record<string, FaultOutcome> = Object.fromEntries(kinds.map((k) => [k.name, { kind: k.name, injected: 0, landed: 0, destroyed: 0, redelivered: 0, details: [], violations: [] }]));
   const drained = new Set<string>();
   const ended = new Map<string, number>();
   const seenStops = new Set<string>();
@@ -204,12 +240,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     return run;
   };
   const env: FaultEnv = {
-    stack, lostToFault, killed, popped, brokerStops, frozen, cycleSeconds: CYCLE_SECONDS, log: o.log, withoutPublishing: inTurn,
+    stack, lostToFault, killed, popped, destroyedUnlessStarted, queueOf, brokerStops, frozen, cycleSeconds: CYCLE_SECONDS, log: o.log, withoutPublishing: inTurn,
     later: (ms, fn) => {
       const timer = setTimeout(() => {
         timers.delete(timer);
         lastFaultActivity = Date.now();
-        void Promise.resolve(fn()).catch((e) => o.log(`  fault ending failed: ${(e as Error).message}`));
+        // Pending until done (a RabbitMQ node takes seconds to boot): the quiet phase waits for it, and the stack is stopped after it.
+        const ending: Promise<void> = Promise.resolve()
+          .then(fn)
+          .catch((e) => o.log(`  fault ending failed: ${(e as Error).message}`))
+          .finally(() => {
+            endings.delete(ending);
+            lastFaultActivity = Date.now();
+          });
+        endings.add(ending);
       }, ms);
       timers.add(timer);
     },
@@ -278,7 +322,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           const at = Date.now();
           await inTurn(() => stack.publishRecorded(w.queue, keys, (i) => w.seconds[i]));
           sent.push(...keys);
-          for (const k of keys) publishedAt.set(k, at);
+          for (const k of keys) {
+            publishedAt.set(k, at);
+            queueOf.set(k, w.queue);
+          }
           pendingWaves.splice(pendingWaves.indexOf(w), 1);
         } catch {
           /* the broker is down (a fault): published at a later tick */
@@ -320,7 +367,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         /* the broker is down (a fault): this cycle is not observed */
       }
 
-      const quiet = elapsed > loadSeconds && pendingWaves.length === 0 && pendingFaults.length === 0 && timers.size === 0;
+      const quiet = elapsed > loadSeconds && pendingWaves.length === 0 && pendingFaults.length === 0 && timers.size === 0 && endings.size === 0;
       if (quiet && quietSince === null) {
         quietSince = Math.max(Date.now(), lastFaultActivity);
         o.log(`[${t()} s] load and faults over: the fleet must be back at its minimum within ${Math.round(allowedMs() / 1000)} s of the last task (more if a cycle takes longer than ${CYCLE_SECONDS} s)`);
@@ -331,13 +378,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const waiting = unackedExcused(outcomes) ? unacked : new Set<string>();
         const records = await fixtureRecords(stack).catch(() => ({ received: {}, receivedAt: {}, running: {} }));
         const byFaults = destroyedByFaults({ sent, completions: counts, lostToFault, ...records, publishedAt, killed, popped, brokerStops, inUnacked: unacked });
-        const pending = sent.filter((k) => !((counts[k] ?? 0) >= 1 || lostToFault.has(k) || byFaults.has(k) || waiting.has(k)));
+        const gone = (k: string) => destroyedUnlessStarted.has(k) && !(k in records.running);
+        const pending = sent.filter((k) => !((counts[k] ?? 0) >= 1 || lostToFault.has(k) || byFaults.has(k) || waiting.has(k) || gone(k)));
         // A pending task found nowhere twice in a row (2 s apart) will not complete: it is lost, and
         // waiting for it only stretches the run to its cap. Moving between places takes milliseconds.
         let nowhere = new Set<string>();
         if (pending.length > 0) {
-          const [queued, running] = await Promise.all([tasksInBroker(stack).catch(() => null), stack.results.hgetall('fixture:running').catch(() => null)]);
           const live = new Set([...stack.workers.values()].filter((w) => !w.exited).map((w) => w.node));
+          const [queued, running] = await Promise.all([mayWaitInBroker(stack, pending, records.received, live).catch(() => null), stack.results.hgetall('fixture:running').catch(() => null)]);
           if (queued && running) {
             const where = new Set(queued);
             nowhere = new Set(pending.filter((k) => !where.has(k) && !(k in running && live.has(running[k]))));
@@ -351,7 +399,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         if (settled && atMinimum && reachedMinimumAt === null) reachedMinimumAt = Date.now();
         if (!atMinimum) reachedMinimumAt = null;
         if (settled && reachedMinimumAt !== null && inFlight.size === 0) break;
-        if (Date.now() - quietSince > allowedMs() || elapsed > plan.maxSeconds) break;
+        if (Date.now() - quietSince > allowedMs()) break;
+        if (elapsed > plan.maxSeconds) {
+          o.log(`[${t()} s] the run reached its cap with ${pending.length} task(s) pending (${nowhere.size} found nowhere)${atMinimum ? '' : ', the fleet above its minimum'}`);
+          break;
+        }
       }
       await sleep(CYCLE_SECONDS * 1000 - (Date.now() - tickStart));
     }
@@ -364,22 +416,32 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const records = await fixtureRecords(stack);
     const { received } = records;
     for (const [k, fault] of destroyedByFaults({ sent, completions: counts, lostToFault, ...records, publishedAt, killed, popped, brokerStops, inUnacked: unacked })) lostToFault.set(k, fault);
-    const tasks = accountTasks(sent, counts, lostToFault, unacked, unackedExcused(outcomes));
+    for (const [k, fault] of destroyedUnlessStarted) if (!(counts[k] >= 1) && !(k in records.running) && !lostToFault.has(k)) lostToFault.set(k, fault);
+    // On RabbitMQ a task run again from a message the broker redelivered after a fault broke its connection is the fault's.
+    const redelivered = broker === 'rabbitmq'
+      ? redeliveredByFaults({ completions: counts, redelivered: await stack.results.hgetall('fixture:redelivered'), receivedAt: records.receivedAt, landings, breaking: CONNECTION_BREAKING })
+      : new Map<string, string>();
+    const tasks = accountTasks(sent, counts, lostToFault, unacked, unackedExcused(outcomes), redelivered);
     for (const [fault, keys] of Object.entries(tasks.lostToFault)) outcomes[fault].destroyed = keys.length;
+    for (const [fault, keys] of Object.entries(tasks.runTwiceByFault)) outcomes[fault].redelivered = keys.length;
     const account: Violation[] = [];
     if (tasks.lost.length > 0) {
       // Where a lost task is says why: still in a queue means no worker consumed it.
-      const queued = new Set(await tasksInBroker(stack));
+      const live = new Set([...stack.workers.values()].filter((w) => !w.exited).map((w) => w.node));
+      const queued = await mayWaitInBroker(stack, tasks.lost, received, live);
       const stillQueued = tasks.lost.filter((k) => queued.has(k)).length;
       const running = await stack.results.hgetall('fixture:running');
       const started = tasks.lost.filter((k) => k in running).map((k) => `${k} on ${running[k]}`);
       const takenBy = tasks.lost.filter((k) => k in received).map((k) => `${k} by ${received[k]}${killed.has(received[k]) ? ` (killed by ${killed.get(received[k])})` : ''}`);
       account.push({ cycle: -1, invariant: 'no task lost', detail: `${tasks.lost.length} task(s) never completed: ${tasks.lost.slice(0, 8).join(', ')} (${stillQueued} still in the broker, no worker consumed them; ${started.length ? `started and never finished: ${started.join(', ')}; ` : ''}${takenBy.length ? `last taken: ${takenBy.slice(0, 8).join(', ')}; ` : ''}${tasks.lost.length - stillQueued - started.length} gone without starting)` });
     }
-    if (tasks.runTwice.length > 0) account.push({ cycle: -1, invariant: 'no task run twice', detail: `${tasks.runTwice.length} task(s) run twice: ${tasks.runTwice.slice(0, 8).join(', ')}` });
+    if (tasks.runTwice.length > 0) {
+      const again = await stack.results.hgetall('fixture:redelivered').catch(() => ({} as Record<string, string>));
+      account.push({ cycle: -1, invariant: 'no task run twice', detail: `${tasks.runTwice.length} task(s) run twice: ${tasks.runTwice.slice(0, 8).map((k) => `${k} (${counts[k]} runs, ${again[k] ?? 0} redelivered, last taken by ${received[k] ?? '?'})`).join(', ')}` });
+    }
     for (const v of account) o.log(`VIOLATION ${v.invariant}: ${v.detail}`);
     return {
-      seed: o.seed, minutes: o.minutes, command, schedule, faults: outcomes, tasks,
+      seed: o.seed, broker, minutes: o.minutes, command, schedule, faults: outcomes, tasks,
       executions: r.executions, failedExecutions: r.failed, scaleUps: r.scaleUps, drainedScaleDowns: r.drains, drainTimeouts: r.drainTimeouts, recoveries: r.recoveries,
       violations: [...checker.violations, ...account],
       secondsToMinimum: reachedMinimumAt !== null && quietSince !== null ? Math.max(0, Math.round((reachedMinimumAt - quietSince) / 1000)) : null,
@@ -387,21 +449,23 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     };
   } finally {
     for (const timer of timers) clearTimeout(timer);
+    await Promise.allSettled([...endings]);
     for (const w of frozen) w.signal('SIGCONT');
-    control.close();
+    observer.close();
     await stack.stop();
   }
 }
 
 export function formatSoak(s: SoakResult): string {
   const lost = Object.entries(s.tasks.lostToFault).map(([f, k]) => `${k.length} by ${f}`).join(', ');
+  const again = Object.entries(s.tasks.runTwiceByFault).map(([f, k]) => `${k.length} after ${f}`).join(', ');
   return [
     '',
     `soak summary (seed ${s.seed}, ${s.minutes} min: ran ${s.seconds} s, planned about ${soakPlan(s.minutes).expectedSeconds} s)`,
     '  faults by kind:',
-    ...Object.values(s.faults).map((f) => `    ${f.kind.padEnd(24)} injected ${f.injected}, landed ${f.landed}, tasks destroyed ${f.destroyed}, violations after it ${f.violations.length}`),
+    ...Object.values(s.faults).map((f) => `    ${f.kind.padEnd(28)} injected ${f.injected}, landed ${f.landed}, tasks destroyed ${f.destroyed}${f.redelivered ? `, run again from a redelivery ${f.redelivered}` : ''}, violations after it ${f.violations.length}`),
     `  tasks sent ${s.tasks.sent}, completed ${s.tasks.completed}, lost ${s.tasks.lost.length}, run twice ${s.tasks.runTwice.length}` +
-      `${lost ? `; destroyed by the fault itself: ${lost}` : ''}${s.tasks.waitingInUnacked.length ? `; waiting in kombu's unacked for redelivery: ${s.tasks.waitingInUnacked.length}` : ''}`,
+      `${lost ? `; destroyed by the fault itself: ${lost}` : ''}${again ? `; run again from a message the broker redelivered: ${again}` : ''}${s.tasks.waitingInUnacked.length ? `; waiting in kombu's unacked for redelivery: ${s.tasks.waitingInUnacked.length}` : ''}`,
     `  executions ${s.executions} (${s.failedExecutions} failed), scale-ups ${s.scaleUps}, drained scale-downs ${s.drainedScaleDowns}, drain timeouts ${s.drainTimeouts}, dead cycles repaired ${s.recoveries}`,
     `  back at the minimum fleet: ${s.secondsToMinimum === null ? 'not reached' : `${s.secondsToMinimum} s after the load and faults ended`}`,
     `  invariant violations: ${s.violations.length}`,

@@ -7,11 +7,12 @@ import { stopAllTracked } from '../local/processes';
 import { runSoak, soakPlan, type SoakResult } from '../local/soak';
 
 /**
- * `npm run soak:seeds -- --count 20 [--minutes M]`: a benchmark, not CI. Runs the seeded fault
+ * `npm run soak:seeds -- --count 20 [--minutes M] [--broker redis|rabbitmq]`: a benchmark, not CI. Runs the seeded fault
  * soak on `count` fresh random seeds, one after the other, and prints one row per seed (tasks sent,
  * lost, run twice, destroyed by faults, violations, wall time). Exit 1 if any seed failed, with
  * each failing seed's replay command. The soak's own log goes to stderr with `--verbose`. The
- * table is also written to the `soak-seeds` section of docs/benchmarks.md (with `--no-write`, not).
+ * table is also written to the `soak-seeds` section of docs/benchmarks.md (`soak-seeds-rabbitmq` on
+ * RabbitMQ; with `--no-write`, not).
  */
 async function main(): Promise<void> {
   const arg = (name: string): string | undefined => {
@@ -21,7 +22,9 @@ async function main(): Promise<void> {
   const count = Number(arg('count') ?? 20);
   const minutes = Number(arg('minutes') ?? 2);
   const verbose = process.argv.includes('--verbose');
-  if (!(Number.isInteger(count) && count > 0) || !(minutes > 0)) throw new Error('usage: npm run soak:seeds -- --count N [--minutes M] [--verbose]');
+  const broker = arg('broker') ?? 'redis';
+  if (broker !== 'redis' && broker !== 'rabbitmq') throw new Error(`--broker must be redis or rabbitmq, not ${broker}`);
+  if (!(Number.isInteger(count) && count > 0) || !(minutes > 0)) throw new Error('usage: npm run soak:seeds -- --count N [--minutes M] [--broker redis|rabbitmq] [--verbose]');
   const plan = soakPlan(minutes);
   process.stdout.write(`${count} soak(s) of ${minutes} min on fresh random seeds: about ${Math.round((count * plan.expectedSeconds) / 60)} min in all (each about ${plan.expectedSeconds} s, at most ${plan.maxSeconds} s, plus start and stop)\n\n`);
   const header = ['seed', 'tasks sent', 'lost', 'run twice', 'destroyed by faults', 'violations', 'wall time'];
@@ -38,7 +41,7 @@ async function main(): Promise<void> {
     let r: SoakResult | null = null;
     let error: string | null = null;
     try {
-      r = await runSoak({ minutes, seed, log: (l) => (verbose ? process.stderr.write(`${l}\n`) : lines.push(l)) });
+      r = await runSoak({ minutes, seed, broker, log: (l) => (verbose ? process.stderr.write(`${l}\n`) : lines.push(l)) });
     } catch (e) {
       error = (e as Error).message;
     }
@@ -46,7 +49,7 @@ async function main(): Promise<void> {
     if (!r) {
       process.stdout.write(`${row([seed, '—', '—', '—', '—', 'error', wall])}\n`);
       table.push(`| ${seed} | — | — | — | — | the soak failed to run | ${wall} |`);
-      failed.push({ seed, command: `npm run soak -- --minutes ${minutes} --seed ${seed}`, why: `the soak failed to run: ${error}` });
+      failed.push({ seed, command: `npm run soak -- --minutes ${minutes} --seed ${seed}${broker === 'redis' ? '' : ` --broker ${broker}`}`, why: `the soak failed to run: ${error}` });
       continue;
     }
     results.push(r);
@@ -65,10 +68,11 @@ async function main(): Promise<void> {
   if (failed.length > 0) process.exitCode = 1;
   if (process.argv.includes('--no-write')) return;
   const file = join(__dirname, '..', 'docs', 'benchmarks.md');
+  const section = broker === 'redis' ? 'soak-seeds' : `soak-seeds-${broker}`;
   const body = [
-    `## soak-seeds: the seeded fault soak on ${count} fresh random seeds`,
+    `## ${section}: the seeded fault soak${broker === 'redis' ? '' : ' on RabbitMQ'} on ${count} fresh random seeds`,
     '',
-    `\`npm run soak:seeds -- --count ${count} --minutes ${minutes}\` (scripts/soak-seeds.ts): each seed a ${minutes}-minute soak on real Celery workers (${process.env.CELERY_PYTHONPATH ? 'the release CELERY_PYTHONPATH puts first' : "Debian's Celery"}) with every fault kind, drawn by the seed (docs/reliability.md). Seeds are drawn fresh by the run: none was used to tune anything.`,
+    `\`npm run soak:seeds -- --count ${count} --minutes ${minutes}${broker === 'redis' ? '' : ` --broker ${broker}`}\` (scripts/soak-seeds.ts): each seed a ${minutes}-minute soak on ${broker === 'redis' ? 'a redis-server' : 'a RabbitMQ node'} and real Celery workers (${process.env.CELERY_PYTHONPATH ? 'the release CELERY_PYTHONPATH puts first' : "Debian's Celery"}) with every fault kind, drawn by the seed (docs/reliability.md). Seeds are drawn fresh by the run: none was used to tune anything.`,
     '',
     '| seed | tasks sent | lost | run twice | destroyed by faults | violations | wall time |',
     '|---:|---:|---:|---:|---:|---:|---:|',
@@ -76,7 +80,7 @@ async function main(): Promise<void> {
     '',
     `${ok} of ${count} seeds held every invariant.${failed.map((f) => ` Seed ${f.seed} failed (${f.why}).`).join('')}`,
   ].join('\n');
-  writeFileSync(file, putSection(readFileSync(file, 'utf8'), 'soak-seeds', stamped(body)));
+  writeFileSync(file, putSection(readFileSync(file, 'utf8'), section, stamped(body)));
 }
 
 // Ctrl-C (or SIGINT from a script) stops the brokers and workers the soak started, not only Node.

@@ -1,10 +1,11 @@
 import '../local/setup';
 import { stopAllTracked } from '../local/processes';
-import { soakMarkdown, writeReportSection } from '../local/reliability-report';
+import { soakMarkdown, soakSection, writeReportSection } from '../local/reliability-report';
 import { formatSoak, runSoak, type SoakResult } from '../local/soak';
 
 /**
- * `npm run soak -- --minutes N --seed S [--write-report]`: the seeded fault soak. Exit 1 on any
+ * `npm run soak -- --minutes N --seed S [--broker redis|rabbitmq] [--write-report]`: the seeded
+ * fault soak, on a redis-server or a RabbitMQ node of its own (each with its own broker faults). Exit 1 on any
  * invariant violation, with the seed and the command that replays it. Without --seed, a random
  * seed (printed first). `--seed 1,2,3` runs one soak per seed, one after the other; with
  * --write-report their tables replace the soak section of docs/reliability.md.
@@ -15,11 +16,13 @@ async function main(): Promise<void> {
     return i >= 0 ? process.argv[i + 1] : undefined;
   };
   const minutes = Number(arg('minutes') ?? 2);
+  const broker = arg('broker') ?? 'redis';
+  if (broker !== 'redis' && broker !== 'rabbitmq') throw new Error(`--broker must be redis or rabbitmq, not ${broker}`);
   const seeds = (arg('seed') ?? String(Math.floor(Math.random() * 2 ** 31))).split(',').map(Number);
-  if (!(minutes > 0) || !seeds.every(Number.isInteger)) throw new Error('usage: npm run soak -- --minutes N [--seed S[,S…]] [--write-report]');
+  if (!(minutes > 0) || !seeds.every(Number.isInteger)) throw new Error('usage: npm run soak -- --minutes N [--seed S[,S…]] [--broker redis|rabbitmq] [--write-report]');
   const results: SoakResult[] = [];
   for (const seed of seeds) {
-    const result = await runSoak({ minutes, seed, log: (l) => process.stdout.write(`${l}\n`) });
+    const result = await runSoak({ minutes, seed, broker, log: (l) => process.stdout.write(`${l}\n`) });
     results.push(result);
     process.stdout.write(`${formatSoak(result)}\n`);
     if (result.violations.length > 0) {
@@ -27,7 +30,7 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   }
-  if (process.argv.includes('--write-report')) writeReportSection('soak', soakMarkdown(results));
+  if (process.argv.includes('--write-report')) writeReportSection(soakSection(broker), soakMarkdown(results));
 }
 
 // Ctrl-C (or SIGINT from a script) stops the brokers and workers the soak started, not only Node.

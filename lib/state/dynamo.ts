@@ -48,7 +48,7 @@ export const PARTITION_KEY = 'pk';
 /** DynamoDB's TTL attribute: epoch seconds (a Number), when DynamoDB may delete the item. */
 export const TTL_ATTRIBUTE = 'expiresAt';
 /** The exact end of an item's life, epoch ms, checked on every read and conditional write. */
-const EXPIRES_MS = 'expiresAtMs';
+export const EXPIRES_MS = 'expiresAtMs';
 
 /**
  * The table as data, for serverless.yml (AWS::DynamoDB::Table: AttributeDefinitions, KeySchema,

@@ -72,6 +72,10 @@ def record(self, task_key, seconds):
     drain and what a killed worker took with it.
     """
     _count(lambda: _results.hset(RESULTS_PREFIX + "running", task_key, self.request.hostname or ""))
+    # A message the broker delivered before (RabbitMQ's basic.deliver `redelivered`, in the request's
+    # delivery_info, celery/worker/request.py): `redelivered` counts such runs of each task.
+    if (self.request.delivery_info or {}).get("redelivered"):
+        _count(lambda: _results.hincrby(RESULTS_PREFIX + "redelivered", task_key, 1))
     time.sleep(float(seconds))
     _count(lambda: _results.pipeline().hincrby(RESULTS_PREFIX + "completed", task_key, 1).hdel(RESULTS_PREFIX + "running", task_key).execute())
     return task_key

@@ -1,5 +1,5 @@
-import { FAULT_KINDS, faultSchedule, taskKeysIn } from '../../local/faults';
-import { accountTasks, destroyedByFaults, InvariantChecker, type ServiceView, type Snapshot } from '../../local/invariants';
+import { FAULT_KINDS, faultKindsFor, faultSchedule, RABBITMQ_FAULT_KINDS, taskKeysIn } from '../../local/faults';
+import { accountTasks, redeliveredByFaults, destroyedByFaults, InvariantChecker, type ServiceView, type Snapshot } from '../../local/invariants';
 import { loadSchedule, soakPlan } from '../../local/soak';
 
 const LEASE = 6000;
@@ -73,15 +73,40 @@ describe('the soak invariant checker', () => {
 
 describe('the soak task accounting', () => {
   test.each([
-    ['all once', { a: 1, b: 1 }, [], [], false, { completed: 2, lost: [], runTwice: [], waitingInUnacked: [], lostToFault: {} }],
-    ['one twice', { a: 2, b: 1 }, [], [], false, { completed: 2, lost: [], runTwice: ['a'], waitingInUnacked: [], lostToFault: {} }],
-    ['one lost', { a: 1 }, [], [], false, { completed: 1, lost: ['b'], runTwice: [], waitingInUnacked: [], lostToFault: {} }],
-    ['destroyed by a fault', { a: 1 }, [['b', 'worker-sigkill']], [], false, { completed: 1, lost: [], runTwice: [], waitingInUnacked: [], lostToFault: { 'worker-sigkill': ['b'] } }],
-    ['destroyed, but ran anyway', { a: 1, b: 1 }, [['b', 'redis-wiped']], [], false, { completed: 2, lost: [], runTwice: [], waitingInUnacked: [], lostToFault: {} }],
-    ['in unacked after a broker fault', { a: 1 }, [], ['b'], true, { completed: 1, lost: [], runTwice: [], waitingInUnacked: ['b'], lostToFault: {} }],
-    ['in unacked with no fault to blame', { a: 1 }, [], ['b'], false, { completed: 1, lost: ['b'], runTwice: [], waitingInUnacked: [], lostToFault: {} }],
+    ['all once', { a: 1, b: 1 }, [], [], false, { completed: 2, lost: [], runTwice: [], waitingInUnacked: [], lostToFault: {}, runTwiceByFault: {} }],
+    ['one twice', { a: 2, b: 1 }, [], [], false, { completed: 2, lost: [], runTwice: ['a'], waitingInUnacked: [], lostToFault: {}, runTwiceByFault: {} }],
+    ['one lost', { a: 1 }, [], [], false, { completed: 1, lost: ['b'], runTwice: [], waitingInUnacked: [], lostToFault: {}, runTwiceByFault: {} }],
+    ['destroyed by a fault', { a: 1 }, [['b', 'worker-sigkill']], [], false, { completed: 1, lost: [], runTwice: [], waitingInUnacked: [], lostToFault: { 'worker-sigkill': ['b'] }, runTwiceByFault: {} }],
+    ['destroyed, but ran anyway', { a: 1, b: 1 }, [['b', 'redis-wiped']], [], false, { completed: 2, lost: [], runTwice: [], waitingInUnacked: [], lostToFault: {}, runTwiceByFault: {} }],
+    ['in unacked after a broker fault', { a: 1 }, [], ['b'], true, { completed: 1, lost: [], runTwice: [], waitingInUnacked: ['b'], lostToFault: {}, runTwiceByFault: {} }],
+    ['in unacked with no fault to blame', { a: 1 }, [], ['b'], false, { completed: 1, lost: ['b'], runTwice: [], waitingInUnacked: [], lostToFault: {}, runTwiceByFault: {} }],
   ] as const)('%s', (_name, counts, faults, unacked, excused, expected) => {
     expect(accountTasks(['a', 'b'], counts, new Map(faults as unknown as [string, string][]), new Set(unacked), excused)).toEqual({ sent: 2, ...expected });
+  });
+
+  test('a task run again from a redelivery a fault caused is the fault\'s; any other second run is the autoscaler\'s', () => {
+    const a = accountTasks(['a', 'b', 'c'], { a: 2, b: 2, c: 1 }, new Map(), new Set(), false, new Map([['a', 'rabbitmq-restart']]));
+    expect(a).toMatchObject({ completed: 3, runTwice: ['b'], runTwiceByFault: { 'rabbitmq-restart': ['a'] } });
+  });
+});
+
+describe('tasks the broker redelivered after a fault broke their connection', () => {
+  const breaking = new Set(['rabbitmq-restart', 'worker-sigkill']);
+  const landings = [{ at: 5_000, kind: 'worker-sigkill' }, { at: 10_000, kind: 'ecs-5xx' }, { at: 20_000, kind: 'rabbitmq-restart' }];
+  const run = (completions: Record<string, number>, redelivered: Record<string, string>, receivedAt: Record<string, string>) =>
+    Object.fromEntries(redeliveredByFaults({ completions, redelivered, receivedAt, landings, breaking }));
+
+  test('the latest connection-breaking fault before its last delivery is named', () => {
+    expect(run({ a: 2, b: 2 }, { a: '1', b: '1' }, { a: '25', b: '12' })).toEqual({ a: 'rabbitmq-restart', b: 'worker-sigkill' });
+  });
+  test('not when a run past the first came from a fresh delivery (published or consumed twice: not the broker)', () => {
+    expect(run({ a: 2, b: 3 }, { b: '1' }, { a: '25', b: '25' })).toEqual({});
+  });
+  test('not when no connection-breaking fault landed before it was taken again', () => {
+    expect(run({ a: 2 }, { a: '1' }, { a: '4' })).toEqual({});
+  });
+  test('a task run once is not counted, redelivered or not', () => {
+    expect(run({ a: 1 }, { a: '1' }, { a: '25' })).toEqual({});
   });
 });
 
@@ -142,6 +167,17 @@ describe('the soak schedule', () => {
   test('every fault kind comes once before any comes twice', () => {
     const kinds = faultSchedule(3, 1000, 6).slice(0, FAULT_KINDS.length).map((f) => f.kind);
     expect(new Set(kinds).size).toBe(FAULT_KINDS.length);
+  });
+
+  test('on RabbitMQ the broker faults are RabbitMQ\'s, the others the same kinds in the same order', () => {
+    const names = (ks: typeof FAULT_KINDS) => ks.map((k) => k.name);
+    expect(faultKindsFor('redis')).toBe(FAULT_KINDS);
+    const rabbit = names(faultKindsFor('rabbitmq'));
+    expect(rabbit.filter((n) => n.startsWith('rabbitmq-'))).toEqual(['rabbitmq-restart', 'rabbitmq-connections-closed', 'rabbitmq-queue-deleted']);
+    expect(rabbit.some((n) => n.startsWith('redis-'))).toBe(false);
+    expect(rabbit.filter((n) => !n.startsWith('rabbitmq-'))).toEqual(names(FAULT_KINDS).filter((n) => !n.startsWith('redis-')));
+    const schedule = faultSchedule(3, 1000, 6, RABBITMQ_FAULT_KINDS).slice(0, RABBITMQ_FAULT_KINDS.length).map((f) => f.kind);
+    expect(new Set(schedule)).toEqual(new Set(rabbit));
   });
 
   test('task keys are found in a Celery message, whose body is base64', () => {
