@@ -99,7 +99,9 @@ export class RabbitMqServer {
       // rabbitmq-server then execs erl in the foreground (no signal-forwarding shell in between),
       // so the PID spawned is the node's own; -noinput keeps the Erlang shell off.
       RABBITMQ_ALLOW_INPUT: '1',
-      RABBITMQ_SERVER_START_ARGS: '-noinput',
+      // -start_epmd false: only the epmd started here, by PID, ever runs (a node that finds none on
+      // its port would start a daemon no one stops; so would rabbitmqctl, which ctl() runs only while up).
+      RABBITMQ_SERVER_START_ARGS: '-noinput -start_epmd false',
     };
   }
 
@@ -175,6 +177,7 @@ export class RabbitMqServer {
 
   /** rabbitmqctl against this node only (same HOME for the cookie, same epmd). */
   async ctl(...args: string[]): Promise<string> {
+    if (!this.up) throw new Error(`rabbitmqctl ${args[0] ?? ''}: the node ${this.nodeName} is not up`);
     for (let attempt = 1; ; attempt += 1) {
       try {
         const r = await promisify(execFile)(`${SBIN}/rabbitmqctl`, ['-n', this.nodeName, ...args], { env: this.env(), cwd: this.dir, timeout: 60_000 });

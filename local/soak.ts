@@ -195,7 +195,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const queues = services.flatMap((s) => stack.config.services[s].queues);
   const waves = loadSchedule(o.seed, loadSeconds, queues);
   const schedule = faultSchedule(o.seed, loadSeconds, 6, kinds);
-  const command = `npm run soak -- --minutes ${o.minutes} --seed ${o.seed}${broker === 'redis' ? '' : ` --broker ${broker}`}`;
+  const chosen = kinds.length === faultKindsFor(broker).length ? '' : ` --kinds ${kinds.map((k) => k.name).join(',')}`;
+  const command = `npm run soak -- --minutes ${o.minutes} --seed ${o.seed}${broker === 'redis' ? '' : ` --broker ${broker}`}${chosen}`;
   o.log(`soak on ${broker}: seed ${o.seed}, ${o.minutes} min: load and faults for ${loadSeconds} s, then the last tasks and the return to the minimum; about ${plan.expectedSeconds} s, at most ${plan.maxSeconds} s; replay: ${command}`);
   o.log(`fault schedule: ${schedule.map((f) => `${f.at}s ${f.kind}`).join(', ')}`);
 

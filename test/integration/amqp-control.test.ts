@@ -296,6 +296,27 @@ describe('Celery over RabbitMQ from Node (real RabbitMQ node, real workers on py
     expect(await port.add(['q1'], ['w1@test', 'w2@test'])).toEqual({ confirmed: ['w1@test', 'w2@test'], unconfirmed: [] });
     await waitFor('q1 consumed again', async () => (await queuesOf('w1@test')) === 'q1,q2' && (await queuesOf('w2@test')) === 'q1,q2', 10_000, 50);
   });
+
+  test('a task queue deleted under its workers: its ready messages go with it; each worker declares again the queues its consume_from lists', async () => {
+    // Both consume q1 (given back by add_consumer: live consumer only) and q2 (from the start).
+    await publishAmqpTasks(conn, 'q2', sleeps(20, 5));
+    // Each worker holds at most 2 (concurrency 1, prefetch 1): the rest wait, and the delete takes them.
+    await waitFor('the workers to take their first tasks', async () => (await depth('q2')).q2 <= 18, 10_000, 50);
+    const deleted = Number(/with (\d+) ready messages/.exec(await server.ctl('delete_queue', 'q2'))?.[1]);
+    expect(deleted).toBeGreaterThan(10);
+    expect(deleted).toBeLessThanOrEqual(18);
+    // The broker cancels their consumers; py-amqp raises ConsumerCancelled, a recoverable connection
+    // error, and each worker reconnects and declares again what consume_from lists: q2 (and q1 only
+    // if no cancel_consumer took it out: in the whole file's order the restart test's did, and
+    // add_consumer on a queue it knew touched the live consumer only).
+    await waitFor('q2 declared again and consumed by both', async () => (await readAmqpQueueDepths(conn, ['q2'])).consumers.q2 === 2, 30_000, 200);
+    expect(await depth('q2')).toEqual({ q2: 0 });
+    await waitFor('both workers to answer again', async () => names(await control.ping({ destination: ['w1@test', 'w2@test'], timeoutMs: 500 })).length === 2, 30_000, 200);
+    for (const node of ['w1@test', 'w2@test']) expect((await queuesOf(node)).split(',')).toContain('q2');
+    // What comes next is consumed.
+    await publishAmqpTasks(conn, 'q2', sleeps(2, 0));
+    await waitFor('the new tasks consumed', async () => Number((await server.listQueues('messages'))['q2']?.[0] ?? NaN) === 0, 30_000, 200);
+  });
 });
 
 describe('a RabbitMQ broker that is down or refuses the login', () => {
