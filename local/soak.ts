@@ -304,13 +304,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   // Keys pending but found nowhere (no queue, no unacked, no live worker running them) at the previous check.
   let nowhereBefore = new Set<string>();
   let reachedMinimumAt: number | null = null;
-  // After the load: the stabilization window, a drain (at most its timeout) and 3 cycles, a cycle
+  // After the load: the idle time before scaling to zero, the stabilization window, a drain (at most its timeout) and 3 cycles, a cycle
   // being the longer of the 2-s tick and the slowest execution that started after the load ended
   // (on a loaded machine one takes longer than a tick: that is the machine, not the product).
   let slowestQuietCycleMs = 0;
   // A stop the ecs-task-will-not-stop fault held past that moment is the fault's time, not the
   // product's: it is added (the fault arms the next stop, which may come after the load ended).
-  const allowedMs = () => Math.max(...services.map((s) => stack.config.services[s].stabilizationSeconds + stack.config.services[s].drainTimeoutSeconds)) * 1000
+  // A service whose minimum is 0 keeps its last worker until it has been idle idleMinutes (the
+  // planner's "idle for … → keep 1"), and the window then holds that 1: idleMinutes more.
+  const downSeconds = (c: (typeof stack.config.services)[string]) => c.stabilizationSeconds + c.drainTimeoutSeconds + (c.minWorkers === 0 ? c.idleMinutes * 60 : 0);
+  const allowedMs = () => Math.max(...services.map((s) => downSeconds(stack.config.services[s]))) * 1000
     + 3 * Math.max(CYCLE_SECONDS * 1000, slowestQuietCycleMs)
     + stack.ecs.heldStops.reduce((sum, h) => sum + (quietSince === null ? 0 : Math.max(0, h.at + h.ms - quietSince)), 0);
   try {
