@@ -44,16 +44,36 @@ export function explanationKey(file: string, code: string, m: { mutatorName: str
   return `${file} | ${m.mutatorName} | ${code.replace(/\s+/g, ' ').slice(0, 80)} → ${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 60)}`;
 }
 
+/**
+ * A folder's row, survivor rows and sources line in a docs/mutation.md written before, kept when
+ * this machine has no report of it (reports/ is not in the repository) and its sources are those
+ * the kept run started from; null otherwise.
+ */
+export function keptRows(previous: string, folder: string, root = ROOT): { row: string; survivors: string[]; hash: string } | null {
+  const hash = `<!-- mutation:${folder} sources ${sourcesHash(folder, root)} -->`;
+  const lines = previous.split('\n');
+  const row = lines.find((l) => l.startsWith(`| \`${folder}\` |`));
+  if (!row || !lines.includes(hash) || /not run/.test(row)) return null;
+  return { row, survivors: lines.filter((l) => l.startsWith(`| \`${folder}/`)), hash };
+}
+
 export function renderMutationDocs(root = ROOT): string {
   const rows: string[] = [];
   const survivors: string[] = [];
   const hashes: string[] = [];
   const unexplained: string[] = [];
+  const docs = join(root, 'docs', 'mutation.md');
+  const previous = existsSync(docs) ? readFileSync(docs, 'utf8') : '';
   for (const { folder, goal } of FOLDERS) {
     const name = folder.replace(/^lib\//, '');
     const path = join(root, 'reports', 'mutation', `${name}.json`);
     if (!existsSync(path)) {
-      rows.push(`| \`${folder}\` | — | — | — | — | — | — | — | ${goal}% | not run |`);
+      const kept = keptRows(previous, folder, root);
+      if (kept) {
+        rows.push(kept.row);
+        survivors.push(...kept.survivors);
+        hashes.push(kept.hash);
+      } else rows.push(`| \`${folder}\` | — | — | — | — | — | — | — | ${goal}% | not run |`);
       continue;
     }
     const report = JSON.parse(readFileSync(path, 'utf8')) as Report;
@@ -83,7 +103,7 @@ export function renderMutationDocs(root = ROOT): string {
   return [
     '# Mutation testing',
     '',
-    'Written by `npm run mutate` (scripts/mutate.ts, StrykerJS with its jest runner and TypeScript checker: stryker.config.mjs, jest.mutate.config.js). Each folder of the cycle\'s core is mutated (an operator flipped, a condition forced, a constant or a block removed) and the unit tests (with the fast integration files that need only a redis-server or the ECS emulator: jest.mutate.config.js) run against each mutant; a mutant no test fails on is a change of behaviour nothing observes. Not in CI: the wall time of each folder\'s last run is in the table (an incremental rerun tests only the mutants a change touched). `test/unit/mutation-report.test.ts` fails when a folder\'s sources change after its report was written.',
+    'Written by `npm run mutate` (scripts/mutate.ts, StrykerJS with its jest runner and TypeScript checker: stryker.config.mjs, jest.mutate.config.js). The JSON reports stay on the machine that ran them (reports/ is not committed): a folder with no report here keeps its rows from this file while its sources are those its run started from. Each folder of the cycle\'s core is mutated (an operator flipped, a condition forced, a constant or a block removed) and the unit tests (with the fast integration files that need only a redis-server or the ECS emulator: jest.mutate.config.js) run against each mutant; a mutant no test fails on is a change of behaviour nothing observes. Not in CI: the wall time of each folder\'s last run is in the table (an incremental rerun tests only the mutants a change touched). `test/unit/mutation-report.test.ts` fails when a folder\'s sources change after its report was written.',
     '',
     'Score = killed (a test failed, or the mutant hung past its timeout) / valid mutants. Not valid: mutants the TypeScript checker rejects or that crash on load. Static mutants (module-level constants, whose value every test would need rerunning without per-test coverage to judge) are left out by `ignoreStatic` and counted apart: the tests that pin each shipped constant are unit tests of their own (test/unit/ecs-batches.test.ts and others).',
     '',

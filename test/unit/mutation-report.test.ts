@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { FOLDERS, MUTATION_DOCS, sourcesHash } from '../../scripts/mutate';
+import { FOLDERS, keptRows, MUTATION_DOCS, sourcesHash } from '../../scripts/mutate';
 
 // docs/mutation.md is written by `npm run mutate`; it records, per folder it ran, a hash of the
 // sources (and the jest config that picks the tests) the run started from. A change to a folder
@@ -22,5 +22,13 @@ describe('docs/mutation.md', () => {
   test('a survivor without a reason says so, and a folder below its goal says which way', () => {
     const rows = doc.split('\n').filter((l) => /^\| `lib\/[a-z]+` \|/.test(l));
     for (const r of rows) expect(r).toMatch(/not run|\*\*[\d.]+%\*\* (met|below; every survivor explained|NOT met)/);
+  });
+  test('a rerun on a machine without a folder\'s report keeps its rows only while its sources are those the run started from', () => {
+    const row = '| `lib/ecs` | 2026-12-05, 11 min | 177 | 173 | 3 | 1 | 119 | 15 | 90% | **97.7%** met |';
+    const survivor = '| `lib/ecs/limits.ts:41` | survived | ArrayDeclaration | x | y |';
+    const current = [row, survivor, `<!-- mutation:lib/ecs sources ${sourcesHash('lib/ecs')} -->`].join('\n');
+    expect(keptRows(current, 'lib/ecs')).toEqual({ row, survivors: [survivor], hash: `<!-- mutation:lib/ecs sources ${sourcesHash('lib/ecs')} -->` });
+    expect(keptRows(current.replace(sourcesHash('lib/ecs'), '0000000000000000'), 'lib/ecs')).toBeNull();
+    expect(keptRows(current, 'lib/cycle')).toBeNull();
   });
 });
