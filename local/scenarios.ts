@@ -236,7 +236,9 @@ export const E2E_SCENARIOS: E2eScenario[] = [
     scenario: {
       name: 'a drain that times out on long tasks',
       stack: { services: { reports: svc(['reports'], { minWorkers: 0, maxWorkers: 2, tasksPerWorkerPerMinute: 10, targetMinutes: 1, drainTimeoutSeconds: 4, initialDesired: 2 }) }, startupDelayMs: 500, stopGraceMs: 2000, concurrency: 1 },
-      workload: [{ queue: 'reports', prefix: 'long-t', count: 2, seconds: () => 15 }],
+      // 30 s tasks: the first drain must begin (stabilization window, slow cycles on two busy cores:
+      // 11 s in on one CI run under load) and time out (4 s) well before they end, or it finds them done.
+      workload: [{ queue: 'reports', prefix: 'long-t', count: 2, seconds: () => 30 }],
       cycleSeconds: 2,
       maxSeconds: 120,
     },
