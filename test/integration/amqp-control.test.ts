@@ -134,29 +134,29 @@ describe('Celery over RabbitMQ from Node (real RabbitMQ node, real workers on py
   });
 
   test('active and reserved are what the workers hold; depth counts only ready messages, never the prefetched ones', async () => {
-    // 10 s tasks: the state below lasts that long, room for inspect and rabbitmqctl (seconds each on two
-    // busy cores) and for rabbitmqctl's own count to catch up.
-    await publishAmqpTasks(conn, 'q1', sleeps(6, 10));
+    // Two workers of its own on a queue of its own, with 60 s tasks: the state below lasts however
+    // long inspect and rabbitmqctl take on busy cores (and rabbitmqctl's own count takes to catch
+    // up); they are killed after, and the queue deleted with what is left in it.
+    const [a, b] = await Promise.all([worker('a@test', ['q5']), worker('b@test', ['q5'])]);
+    extra.push(a, b);
     try {
+      await publishAmqpTasks(conn, 'q5', sleeps(6, 60));
       const snap = await waitFor('both workers busy with one reserved each', async () => {
-        const i = await inspectNodes(control, { destination: ['w1@test', 'w2@test'] });
+        const i = await inspectNodes(control, { destination: ['a@test', 'b@test'] });
         return i.nodes.length === 2 && i.nodes.every((n) => n.active === 1 && n.reserved === 1) ? i : null;
-      }, 20_000, 50);
+      }, 30_000, 50);
       expect(snap.missing).toEqual([]);
       // 6 = 2 active (acked on start) + 2 reserved (prefetched, unacked) + 2 ready.
-      expect((await depth('q1')).q1).toBe(2);
-      // rabbitmqctl reads the queue's statistics, which trail the queue by up to a second or two.
+      expect((await depth('q5')).q5).toBe(2);
+      // rabbitmqctl reads the queue's statistics, which trail the queue by a few seconds.
       const row = await waitFor('rabbitmqctl to show 2 ready and 2 unacknowledged', async () => {
-        const r = (await server.listQueues('messages_ready', 'messages_unacknowledged')).q1;
+        const r = (await server.listQueues('messages_ready', 'messages_unacknowledged')).q5;
         return r?.join(',') === '2,2' ? r : null;
-      }, 6000, 200).catch(async () => (await server.listQueues('messages_ready', 'messages_unacknowledged')).q1);
+      }, 20_000, 200).catch(async () => (await server.listQueues('messages_ready', 'messages_unacknowledged')).q5);
       expect(row).toEqual(['2', '2']);
     } finally {
-      // Whatever failed above, the next test starts with idle workers.
-      await waitFor('all six done', async () => {
-        const i = await inspectNodes(control, { destination: ['w1@test', 'w2@test'] });
-        return (await depth('q1')).q1 === 0 && i.nodes.every((n) => n.active + n.reserved === 0);
-      }, 60_000, 200);
+      await Promise.all([a.stop('SIGKILL', 0), b.stop('SIGKILL', 0)]);
+      await server.ctl('delete_queue', 'q5');
     }
   });
 
