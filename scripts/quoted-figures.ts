@@ -25,7 +25,7 @@ export interface GeneratedRegion {
 
 export const GENERATED: GeneratedRegion[] = [
   { file: 'docs/benchmarks.md', begin: /^<!-- bench:([\w-]+) -->$/, end: '<!-- /bench:$1 -->', writer: 'npm run bench (bench/run.ts), npm run bench:under-load', measured: true },
-  { file: 'docs/reliability.md', begin: /^<!-- (e2e|soak):start -->$/, end: '<!-- $1:end -->', writer: 'npm run e2e:report, npm run soak -- --write-report', measured: true },
+  { file: 'docs/reliability.md', begin: /^<!-- (e2e|e2e-rabbitmq|soak|soak-rabbitmq):start -->$/, end: '<!-- $1:end -->', writer: 'npm run e2e:report [-- --broker rabbitmq], npm run soak -- [--broker rabbitmq] --write-report', measured: true },
   { file: 'docs/reliability.md', begin: /^## (Crash points)$/, end: null, writer: 'npm run crashpoints:report', measured: true },
   { file: 'README.md', begin: /^<!-- (simulate-sample) -->$/, end: '<!-- /$1 -->', writer: 'npm run docs:readme', measured: true },
   { file: 'docs/runbook.md', begin: /^<!-- (deployer-policy) -->$/, end: '<!-- /$1 -->', writer: 'node scripts/deployer-policy.js', measured: false },
