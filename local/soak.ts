@@ -223,6 +223,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const seenStops = new Set<string>();
   const inFlight = new Set<Promise<void>>();
   const sent: string[] = [];
+  const liveNodes = () => new Set([...stack.workers.values()].filter((w) => !w.exited).map((w) => w.node));
   let lastFaultActivity = 0;
   const landings: { at: number; kind: string }[] = [];
   // A streak-based violation is seen (grace + 1) cycles after what caused it: look back that far.
@@ -388,7 +389,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         // waiting for it only stretches the run to its cap. Moving between places takes milliseconds.
         let nowhere = new Set<string>();
         if (pending.length > 0) {
-          const live = new Set([...stack.workers.values()].filter((w) => !w.exited).map((w) => w.node));
+          const live = liveNodes();
           const [queued, running] = await Promise.all([mayWaitInBroker(stack, pending, records.received, live).catch(() => null), stack.results.hgetall('fixture:running').catch(() => null)]);
           if (queued && running) {
             const where = new Set(queued);
@@ -422,8 +423,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     for (const [k, fault] of destroyedByFaults({ sent, completions: counts, lostToFault, ...records, publishedAt, killed, popped, brokerStops, inUnacked: unacked })) lostToFault.set(k, fault);
     for (const [k, fault] of destroyedUnlessStarted) if (!(counts[k] >= 1) && !(k in records.running) && !lostToFault.has(k)) lostToFault.set(k, fault);
     // On RabbitMQ a task run again from a message the broker redelivered after a fault broke its connection is the fault's.
+    const redeliveredRuns = await stack.results.hgetall('fixture:redelivered');
     const redelivered = broker === 'rabbitmq'
-      ? redeliveredByFaults({ completions: counts, redelivered: await stack.results.hgetall('fixture:redelivered'), receivedAt: records.receivedAt, landings, breaking: CONNECTION_BREAKING })
+      ? redeliveredByFaults({ completions: counts, redelivered: redeliveredRuns, receivedAt: records.receivedAt, landings, breaking: CONNECTION_BREAKING })
       : new Map<string, string>();
     const tasks = accountTasks(sent, counts, lostToFault, unacked, unackedExcused(outcomes), redelivered);
     for (const [fault, keys] of Object.entries(tasks.lostToFault)) outcomes[fault].destroyed = keys.length;
@@ -431,7 +433,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const account: Violation[] = [];
     if (tasks.lost.length > 0) {
       // Where a lost task is says why: still in a queue means no worker consumed it.
-      const live = new Set([...stack.workers.values()].filter((w) => !w.exited).map((w) => w.node));
+      const live = liveNodes();
       const queued = await mayWaitInBroker(stack, tasks.lost, received, live);
       const stillQueued = tasks.lost.filter((k) => queued.has(k)).length;
       const running = await stack.results.hgetall('fixture:running');
@@ -440,8 +442,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       account.push({ cycle: -1, invariant: 'no task lost', detail: `${tasks.lost.length} task(s) never completed: ${tasks.lost.slice(0, 8).join(', ')} (${stillQueued} still in the broker, no worker consumed them; ${started.length ? `started and never finished: ${started.join(', ')}; ` : ''}${takenBy.length ? `last taken: ${takenBy.slice(0, 8).join(', ')}; ` : ''}${tasks.lost.length - stillQueued - started.length} gone without starting)` });
     }
     if (tasks.runTwice.length > 0) {
-      const again = await stack.results.hgetall('fixture:redelivered').catch(() => ({} as Record<string, string>));
-      account.push({ cycle: -1, invariant: 'no task run twice', detail: `${tasks.runTwice.length} task(s) run twice: ${tasks.runTwice.slice(0, 8).map((k) => `${k} (${counts[k]} runs, ${again[k] ?? 0} redelivered, last taken by ${received[k] ?? '?'})`).join(', ')}` });
+      account.push({ cycle: -1, invariant: 'no task run twice', detail: `${tasks.runTwice.length} task(s) run twice: ${tasks.runTwice.slice(0, 8).map((k) => `${k} (${counts[k]} runs, ${redeliveredRuns[k] ?? 0} redelivered, last taken by ${received[k] ?? '?'})`).join(', ')}` });
     }
     for (const v of account) o.log(`VIOLATION ${v.invariant}: ${v.detail}`);
     return {
