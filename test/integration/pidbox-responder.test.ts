@@ -117,6 +117,10 @@ describe(`the pidbox responder answers like a real Celery ${version} worker`, ()
   test('the real lib/celery client reads both alike', async () => {
     const control = new CeleryControl(redis, broker);
     try {
+      // The add_consumer above replied before the real worker consumed q2 again (it schedules the
+      // change with call_soon: docs/celery-facts.md), so wait for it rather than race it.
+      await waitFor('the real worker back on q2', async () =>
+        (await inspectNodes(control, { destination: [REAL] })).nodes[0]?.queues.includes('q2') === true, 20_000, 50);
       const i = await inspectNodes(control);
       expect(i.unanswered).toBe(0);
       const [emu, real] = i.nodes;
