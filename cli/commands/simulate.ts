@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .option('-t, --trace <name|file.csv>', 'a reference trace or workload family (see --list), or a CSV of arrival_s,queue,duration_s')
     .option('-c, --config <file>', 'take the services (queues, bounds, μ, target, start-up, knobs) from this autoscaler config')
     .option('-s, --service <name>', 'simulate only this service')
-    .option('-p, --policies <list>', 'comma-separated: planner,fixed,threshold,keda,aws,oracle (default: all; the hindsight search always runs, every cost is shown × its cost, the best known, and × the certified lower bound)', policies)
+    .option('-p, --policies <list>', 'comma-separated: planner,horizon,fixed,threshold,keda,aws,oracle (default: all but horizon, the planner in development; the hindsight search always runs, every cost is shown × its cost, the best known, and × the certified lower bound)', policies)
     .option('--seed <n>', 'seed of a reference trace or workload family', seed, 1)
     .option('--concurrency <n>', 'with a CSV or --config: worker concurrency (default: what makes the configured μ match the trace\'s durations, or 1 without a config); a reference trace keeps its own', atLeastOne)
     .option('--prefetch <n>', 'with a CSV or --config: worker_prefetch_multiplier (default 1)', atLeastOne)

@@ -2,6 +2,7 @@ import { resolveCycleSettings, type ServiceConfig } from '../config';
 import { MeasurementLostError } from '../errors';
 import type { Observation } from '../observation';
 import { emptyHistory, plan, type ServiceDecision, type ServiceHistory } from '../planner';
+import type { HorizonSizing } from '../planner/horizon';
 import type { ScaleTimes } from '../state/store';
 import type { Change, Cycle, Measurement, PlanOutput } from './payloads';
 import { OBSERVATION_TTL_MS } from './measure-queues';
@@ -14,10 +15,10 @@ export interface PlanReadings {
 }
 
 /** The planner over this cycle's observation and stored history: the changes, the holds, the new history. */
-export function decide(services: Record<string, ServiceConfig>, m: Pick<Measurement, 'cycle' | 'recovered'>, observation: Observation, opts: { desired?: Record<string, number>; skipCooldown: boolean; dryRun: boolean }, r: PlanReadings): { output: PlanOutput; decisions: ServiceDecision[]; histories: Record<string, ServiceHistory> } {
+export function decide(services: Record<string, ServiceConfig>, m: Pick<Measurement, 'cycle' | 'recovered'>, observation: Observation, opts: { desired?: Record<string, number>; skipCooldown: boolean; dryRun: boolean; horizon?: HorizonSizing }, r: PlanReadings): { output: PlanOutput; decisions: ServiceDecision[]; histories: Record<string, ServiceHistory> } {
   const histories: Record<string, ServiceHistory> = {};
   for (const n of Object.keys(services)) histories[n] = { ...(r.histories[n] ?? emptyHistory()), ...r.times[n] };
-  const result = plan(services, observation, histories, m.cycle.at, { desired: opts.desired, skipCooldown: opts.skipCooldown });
+  const result = plan(services, observation, histories, m.cycle.at, { desired: opts.desired, skipCooldown: opts.skipCooldown, horizon: opts.horizon });
   const changes: Change[] = result.changes
     .filter((c) => c.direction !== 'none' && c.to !== c.from)
     .map((c) => ({ service: c.service, from: c.from, to: c.to, direction: c.direction as 'up' | 'down', reason: clip(c.reason), perWorkerPerMinute: Math.round(c.mu * 100) / 100 }));

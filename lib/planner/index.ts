@@ -1,6 +1,7 @@
 import type { ServiceConfig } from '../config';
 import type { Observation, ServiceObservation } from '../observation';
 import { inFlightTotal, pendingTotal } from '../observation';
+import type { HorizonInput, HorizonSizing, WaitingTasks } from './horizon';
 import { effectiveMu, emptyRates, groupsByWait, pendingByWait, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from './rates';
 
 export { completedBetween, effectiveMu, emptyRates, pendingByWait, updateRates, type RateState } from './rates';
@@ -40,6 +41,11 @@ export interface PlanOptions {
   /** A desired count set by hand for this run. */
   desired?: number;
   skipCooldown?: boolean;
+  /**
+   * Sizes the fleet with the horizon model instead of the rules below (lib/planner/horizon.ts:
+   * `horizonNeed`, given by the caller so that the LP solver loads only where it is used).
+   */
+  horizon?: HorizonSizing;
 }
 
 /**
@@ -197,6 +203,57 @@ function bindingQueue(queues: Record<string, number>, perQueue: Record<string, n
   return best;
 }
 
+/** Cycles are taken to be this long until two samples show the interval (minutes), and within these bounds after. */
+const DEFAULT_STEP_MIN = 1;
+const MIN_STEP_MIN = 0.1;
+const MAX_STEP_MIN = 5;
+
+/** What the horizon model sees of a service (lib/planner/horizon.ts). */
+export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates: RateState, prevAt: number | undefined, now: number, lambda: number, mu: number, paid: number): HorizonInput {
+  const slots = rates.concurrency ?? 1;
+  const learned = workerMinutesPerTask(rates);
+  const taskMin = (q: string) => (learned[q] ?? 1 / mu) * slots;
+  const step = prevAt === undefined ? DEFAULT_STEP_MIN : Math.min(MAX_STEP_MIN, Math.max(MIN_STEP_MIN, (now - prevAt) / 60_000));
+  // The margin, stated once: the plan is acted on at the next cycle's measurement at the earliest, so it aims a cycle early.
+  const T = Math.max(cfg.targetMinutes / 2, cfg.targetMinutes - step);
+  const waiting: WaitingTasks[] = [];
+  const pending = pendingTotal(obs);
+  const byQueue = rates.queueWaiting;
+  const push = (queue: string, groups: [number, number][], count: number) => {
+    let before = 0;
+    for (const [upTo, waited] of groups) {
+      const k = Math.min(count, upTo) - before;
+      if (k > 0) waiting.push({ queue, count: k, dueMin: T - waited, taskMin: taskMin(queue) });
+      before += Math.max(0, k);
+    }
+    if (count > before) waiting.push({ queue, count: count - before, dueMin: T, taskMin: taskMin(queue) });
+  };
+  if (byQueue && Object.keys(obs.queues).length > 1) {
+    for (const [q, p] of Object.entries(obs.queues)) if (p > 0) push(q, groupsByWait(byQueue[q], now), p);
+  } else if (pending > 0) {
+    const [q] = Object.keys(obs.queues);
+    // One FIFO: its tasks at the mean duration of what waits.
+    const mean = Object.entries(obs.queues).reduce((a, [name, p]) => a + p * taskMin(name), 0) / pending;
+    push(q ?? '*', groupsByWait(rates.waiting, now), pending);
+    for (const g of waiting) g.taskMin = mean;
+  }
+  const running: HorizonInput['running'] = [];
+  for (const node of obs.nodes) {
+    // A reserved task has not started: it waits, behind the node's own, for a slot.
+    if (node.reserved > 0) waiting.push({ queue: '(reserved)', count: node.reserved, dueMin: T, taskMin: slots / mu });
+    let unnamed = node.active;
+    for (const [name, k] of Object.entries(node.activeByTask ?? {})) {
+      running.push({ count: k, leftMin: ((workerMinutesPerName(rates, name) ?? 1 / mu) * slots) / ACTIVE_LEFT });
+      unnamed -= k;
+    }
+    if (unnamed > 0) running.push({ count: unnamed, leftMin: slots / mu / ACTIVE_LEFT });
+  }
+  return {
+    stepMin: step, startupMin: cfg.startupSeconds / 60, paid, minWorkers: cfg.minWorkers, maxWorkers: cfg.maxWorkers, slots,
+    waiting, running, arrivals: { perMin: lambda, taskMin: slots / mu, targetMin: T },
+  };
+}
+
 /** Current workers: the ECS desired count; without ECS, the nodes that answered. */
 const currentWorkers = (obs: ServiceObservation): number => obs.ecs?.desired ?? obs.nodes.length;
 
@@ -224,7 +281,9 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
   const waited = binding.waited;
   const slots = rates.concurrency ?? 1;
   const usable = ceil(work / slots);
-  let needed = workersNeeded(workMin, idle ? 0 : lambda, mu, T, S, from, waited, usable);
+  let needed = opts.horizon
+    ? opts.horizon(horizonInput(cfg, obs, rates, history.rates?.at, now, idle ? 0 : lambda, mu, from))
+    : workersNeeded(workMin, idle ? 0 : lambda, mu, T, S, from, waited, usable);
   // What the arrival rate alone needs: the stabilization window holds this, so a backlog's need
   // (queued or in flight), once worked off, does not keep its fleet for the window. Idleness keeps
   // its one worker by itself: held in the window too, it stayed idleMinutes + the window.
@@ -310,7 +369,7 @@ export function plan(
   observation: Observation,
   histories: Record<string, ServiceHistory>,
   now: number,
-  opts: { desired?: Record<string, number>; skipCooldown?: boolean } = {},
+  opts: { desired?: Record<string, number>; skipCooldown?: boolean; horizon?: HorizonSizing } = {},
 ): { changes: ServiceDecision[]; holds: { service: string; reason: string }[]; histories: Record<string, ServiceHistory>; decisions: ServiceDecision[] } {
   const changes: ServiceDecision[] = [];
   const decisions: ServiceDecision[] = [];
@@ -322,7 +381,7 @@ export function plan(
       holds.push({ service: name, reason: 'not measured' });
       continue;
     }
-    const { decision, history } = planService(name, cfg, obs, histories[name] ?? emptyHistory(), now, { desired: opts.desired?.[name], skipCooldown: opts.skipCooldown });
+    const { decision, history } = planService(name, cfg, obs, histories[name] ?? emptyHistory(), now, { desired: opts.desired?.[name], skipCooldown: opts.skipCooldown, horizon: opts.horizon });
     out[name] = history;
     decisions.push(decision);
     if (decision.direction === 'none' || decision.to === decision.from) holds.push({ service: name, reason: decision.reason });

@@ -1,4 +1,4 @@
-import highsLoader, { type Highs } from 'highs';
+import { loadSolver, lpNumber as fmt, solveLp, solverLoaded } from '../planner/lp';
 import type { SimService } from './model';
 import type { Trace } from './trace';
 
@@ -17,14 +17,10 @@ import type { Trace } from './trace';
  * work of the ⌊(1 − share) n⌋ longest tasks (the tasks allowed to start late).
  */
 
-let solver: Highs | null = null;
-
 /** Loads HiGHS (WebAssembly: the only asynchronous step); `certifiedBound` needs it loaded. */
-export async function loadBoundSolver(): Promise<void> {
-  solver ??= await highsLoader();
-}
+export const loadBoundSolver = loadSolver;
 
-export const boundSolverLoaded = (): boolean => solver !== null;
+export const boundSolverLoaded = solverLoaded;
 
 /** Slots in one LP at most: a day at the 60 s cycle fits; longer traces get coarser slots (still a bound). */
 export const MAX_SLOTS = 1500;
@@ -77,7 +73,6 @@ export function lateAllowed(n: number, sharePct: number): number {
 
 /** One service's certified bound on a trace (the solver must be loaded). */
 export function certifiedBound(trace: Trace, service: SimService, cycleSeconds: number, o: BoundOptions = {}): CertifiedBound {
-  if (!solver) throw new Error('the bound solver is not loaded: await loadBoundSolver() first');
   const mine = new Set(service.config.queues);
   const c = service.worker.concurrency;
   const S = service.worker.startupSeconds;
@@ -109,7 +104,6 @@ export function certifiedBound(trace: Trace, service: SimService, cycleSeconds: 
   const sorted = Float64Array.from(durations).sort();
   let late = 0;
   for (let i = 0; i < lateTasks; i += 1) late += sorted[n - 1 - i];
-  const fmt = (x: number) => (Math.abs(x) < 1e-9 ? '0' : x.toPrecision(12));
   const obj: string[] = [];
   const rows: string[] = [];
   const bounds: string[] = [];
@@ -124,12 +118,9 @@ export function certifiedBound(trace: Trace, service: SimService, cycleSeconds: 
     const lo = Math.min(hi, Math.max(0, (rD[k] - rD2[k] - late) / c));
     bounds.push(`${fmt(lo)} <= w${k} <= ${fmt(hi)}`);
   }
-  const lines = (terms: string[]) => terms.reduce<string[]>((acc, t, i) => { if (i % 8 === 0) acc.push(` ${t}`); else acc[acc.length - 1] += ` ${t}`; return acc; }, []);
-  const lp = ['Minimize', ' obj:', ...lines(obj), 'Subject To', ...rows.map((r) => ` ${r}`), 'Bounds', ...bounds.map((b) => ` ${b}`), 'End', ''].join('\n');
-  const res = solver.solve(lp, { presolve: 'on' });
-  if (res.Status !== 'Optimal') throw new Error(`the bound's LP was not solved: ${res.Status}`);
+  const res = solveLp({ objective: obj, rows, bounds }, "the bound's LP");
   // HiGHS works in floating point to ~1e-7 feasibility: give back a margin so the bound stays below the exact LP optimum.
-  const lpMinutes = Math.max(0, res.ObjectiveValue * (1 - 1e-6) - 1e-6);
+  const lpMinutes = Math.max(0, res.objective * (1 - 1e-6) - 1e-6);
   return { minutes: Math.max(lpMinutes, minFloor), slotSeconds: slot, slots: K, lateTasks };
 }
 

@@ -6,7 +6,7 @@ import { loadBoundSolver } from './bound';
 import { renderChart } from './chart';
 import type { PolicyName, SimSetup } from './policies/types';
 import { buildReference, findReferenceTrace, referenceTraceNames } from './reference';
-import { POLICY_NAMES, simulateTrace, type PolicyRun } from './run';
+import { ALL_POLICIES, POLICY_NAMES, simulateTrace, type PolicyRun } from './run';
 import { defaultSetup, onlyService, setupFromConfig, UnknownServiceError, type WorkerOptions } from './setup';
 import { buildFamily, familyNames, findFamily } from './families';
 import { readTraceCsv, traceFromTasks, type Trace } from './trace';
@@ -38,8 +38,8 @@ export interface Simulation {
 
 export function parsePolicies(list: string): PolicyName[] {
   const names = list.split(',').map((s) => s.trim()).filter(Boolean);
-  const bad = names.filter((n) => !(POLICY_NAMES as string[]).includes(n));
-  if (bad.length > 0 || names.length === 0) throw new AutoscalerError(`unknown polic${bad.length === 1 ? 'y' : 'ies'} ${bad.map((b) => `"${b}"`).join(', ') || '(none given)'}: choose from ${POLICY_NAMES.join(', ')}`);
+  const bad = names.filter((n) => !(ALL_POLICIES as string[]).includes(n));
+  if (bad.length > 0 || names.length === 0) throw new AutoscalerError(`unknown polic${bad.length === 1 ? 'y' : 'ies'} ${bad.map((b) => `"${b}"`).join(', ') || '(none given)'}: choose from ${ALL_POLICIES.join(', ')}`);
   return names as PolicyName[];
 }
 

@@ -2,7 +2,7 @@ import { World, type SimService } from './engine';
 import { measureRun, type PolicyMetrics } from './metrics';
 import { fixedPolicy } from './policies/fixed';
 import { kedaPolicy } from './policies/keda';
-import { plannerPolicy } from './policies/planner';
+import { horizonPolicy, plannerPolicy } from './policies/planner';
 import { targetTrackingPolicy } from './policies/target-tracking';
 import { thresholdPolicy } from './policies/threshold';
 import { busySlots, hindsightSchedule, oraclePolicy, type OracleChoice, type ScheduleParams } from './policies/oracle';
@@ -10,10 +10,17 @@ import type { Policy, PolicyName, SimSetup } from './policies/types';
 import type { Trace } from './trace';
 import { certifiedBounds } from './bound';
 
+/** The policies a simulation runs unless told otherwise. */
 export const POLICY_NAMES: PolicyName[] = ['planner', 'fixed', 'threshold', 'keda', 'aws', 'oracle'];
+/**
+ * Every policy `--policies` accepts: the default ones and the horizon model, which replaces this
+ * planner's sizing rules once it is at least as good on every workload (docs/planner.md).
+ */
+export const ALL_POLICIES: PolicyName[] = [...POLICY_NAMES.slice(0, 1), 'horizon', ...POLICY_NAMES.slice(1)];
 
 export const POLICY_LABELS: Record<PolicyName, string> = {
   planner: 'this planner',
+  horizon: 'horizon model (in development)',
   fixed: 'fixed fleet (peak)',
   threshold: 'seed threshold rule',
   keda: 'KEDA-style',
@@ -91,6 +98,7 @@ export function fixedFleetRun(trace: Trace, setup: SimSetup): PolicyRun {
 export function makePolicy(name: Exclude<PolicyName, 'fixed' | 'oracle'>, setup: SimSetup): Policy {
   switch (name) {
     case 'planner': return plannerPolicy(setup);
+    case 'horizon': return horizonPolicy(setup);
     case 'threshold': return thresholdPolicy(setup);
     case 'keda': return kedaPolicy(setup);
     case 'aws': return targetTrackingPolicy(setup);

@@ -3,7 +3,7 @@ import type { Observation } from '../../lib/observation';
 import type { Cloud } from '../../lib/simulate/engine';
 import { emptyHpaState, hpaRecommendation, hpaSync, type HpaBehavior, type HpaState } from '../../lib/simulate/policies/hpa';
 import { kedaPolicy, parseKedaOptions } from '../../lib/simulate/policies/keda';
-import { plannerPolicy } from '../../lib/simulate/policies/planner';
+import { horizonPolicy, plannerPolicy } from '../../lib/simulate/policies/planner';
 import { parseTargetTrackingOptions, targetTrackingPolicy } from '../../lib/simulate/policies/target-tracking';
 import { thresholdDecide, thresholdWorkers } from '../../lib/simulate/policies/threshold';
 import type { Policy } from '../../lib/simulate/policies/types';
@@ -216,6 +216,17 @@ describe('the best known schedule (hindsight search on the same cycle model) and
     expect(oracle.total.withinTargetPct).toBe(100);
     const planner = runPolicy(trace, setup, plannerPolicy(setup));
     expect(oracle.total.paidMinutes).toBeLessThanOrEqual(planner.total.paidMinutes);
+  });
+
+  test('the horizon model runs the same cycle steps: a flood within its target, never below the certified bound, back to the minimum after', () => {
+    const setup = setupOf(simService({ concurrency: 2, startupSeconds: 60, targetMinutes: 5, maxWorkers: 20 }));
+    const trace = traceOf(Array.from({ length: 400 }, (_, i) => ({ arrival: 600 + i * 0.1, queue: 'q', duration: 10 })), 3600);
+    const run = runPolicy(trace, setup, horizonPolicy(setup));
+    expect(run.policy).toBe('horizon');
+    expect(run.total.withinTargetPct).toBe(100);
+    expect(run.total.completed).toBe(400);
+    expect(run.total.paidMinutes).toBeGreaterThanOrEqual(certifiedBound(trace, setup.services[0], setup.cycleSeconds).minutes);
+    expect(run.world.samples[run.world.samples.length - 1].workers[0]).toBe(0);
   });
 
   test('busySlots: fractional slot-seconds, so sub-second tasks count what they use', () => {

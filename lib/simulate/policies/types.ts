@@ -3,7 +3,7 @@ import { formatIssues } from '../../config';
 import { ValidationError } from '../../errors';
 import type { Cloud, SimService } from '../model';
 
-export type PolicyName = 'planner' | 'fixed' | 'threshold' | 'keda' | 'aws' | 'oracle';
+export type PolicyName = 'planner' | 'horizon' | 'fixed' | 'threshold' | 'keda' | 'aws' | 'oracle';
 
 /** A scaling policy in the simulator: the fleet it starts with, and its loop over the Cloud. */
 export interface Policy {
