@@ -53,7 +53,7 @@ export interface HorizonInput {
   /** Task slots per worker (the pool's concurrency). */
   slots: number;
   waiting: WaitingTasks[];
-  /** Tasks on the workers now (active, reserved), with the minutes each has left. */
+  /** Tasks running on the workers now, with the minutes each has left (reserved ones wait: `waiting`). */
   running: { count: number; leftMin: number }[];
   /** Arrivals expected per minute, how long each runs, and the minutes each may wait. */
   arrivals: { perMin: number; taskMin: number; targetMin: number };
@@ -141,13 +141,13 @@ export function planHorizon(h: HorizonInput): HorizonPlan {
     D.push(Math.min(available, turns) / c);
     // Started by t: what is done plus what the ready slots hold (at most one task each, its length at most the longest).
     let started = Math.max(0, lambda * (t - h.arrivals.targetMin)) * h.arrivals.taskMin;
-    let longest = started > 0 ? h.arrivals.taskMin : 0;
+    let longestDue = started > 0 ? h.arrivals.taskMin : 0;
     for (const g of h.waiting) {
       if (g.dueMin > t) continue;
       started += g.count * g.taskMin;
-      longest = Math.max(longest, g.taskMin);
+      longestDue = Math.max(longestDue, g.taskMin);
     }
-    S.push([Math.min(available, started + running) / c, longest]);
+    S.push([Math.min(available, started + running) / c, longestDue]);
   }
 
   const launch = h.startupMin + h.stepMin / 2;

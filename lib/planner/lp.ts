@@ -3,8 +3,8 @@ import highsLoader, { type Highs } from 'highs';
 /**
  * HiGHS (the `highs` package: the HiGHS solver compiled to WebAssembly), shared by the planner's
  * horizon model (lib/planner/horizon.ts) and the simulator's certified bound
- * (lib/simulate/bound.ts). Loading it is the only asynchronous step: a Lambda loads it once per
- * container, the simulator and the local stack before their first cycle.
+ * (lib/simulate/bound.ts). Loading it is the only asynchronous step: the simulator loads it before
+ * its runs (`simulate`); the deployed cycle does not use it yet.
  */
 let solver: Highs | null = null;
 
@@ -12,10 +12,8 @@ export async function loadSolver(): Promise<void> {
   solver ??= await highsLoader();
 }
 
-export const solverLoaded = (): boolean => solver !== null;
-
-/** A number as the LP format reads it: 12 significant digits, exact zeros. */
-export const lpNumber = (x: number): string => (Math.abs(x) < 1e-12 ? '0' : x.toPrecision(12));
+/** A number as the LP format reads it: 12 significant digits, below 1e-9 written as 0. */
+export const lpNumber = (x: number): string => (Math.abs(x) < 1e-9 ? '0' : x.toPrecision(12));
 
 /** A linear program in CPLEX LP format: `obj` and `rows` are terms and rows as the format writes them. */
 export interface LinearProgram {

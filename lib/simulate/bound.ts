@@ -1,4 +1,4 @@
-import { loadSolver, lpNumber as fmt, solveLp, solverLoaded } from '../planner/lp';
+import { loadSolver, lpNumber as fmt, solveLp } from '../planner/lp';
 import type { SimService } from './model';
 import type { Trace } from './trace';
 
@@ -19,8 +19,6 @@ import type { Trace } from './trace';
 
 /** Loads HiGHS (WebAssembly: the only asynchronous step); `certifiedBound` needs it loaded. */
 export const loadBoundSolver = loadSolver;
-
-export const boundSolverLoaded = solverLoaded;
 
 /** Slots in one LP at most: a day at the 60 s cycle fits; longer traces get coarser slots (still a bound). */
 export const MAX_SLOTS = 1500;
