@@ -53,6 +53,7 @@ describe('CheckDrain decide: which draining nodes emptied', () => {
     { name: 'a node holding nothing is empty and released', draining: [1], held: { 1: idle }, tasks: running, status: 'release', still: [], empty: [1], busy: [] },
     { name: 'a node holding tasks keeps draining', draining: [1], held: { 1: busy }, tasks: running, status: 'waiting', still: [1], empty: [], busy: [{ node: nodeName(1), ...busy }] },
     { name: 'a scheduled (eta) task alone keeps a node busy', draining: [1], held: { 1: { active: 0, reserved: 0, scheduled: 1 } }, tasks: running, status: 'waiting', still: [1], empty: [] },
+    { name: 'an active task and a scheduled one keep a node busy', draining: [1], held: { 1: { active: 1, reserved: 0, scheduled: 1 } }, tasks: running, status: 'waiting', still: [1], empty: [] },
     { name: 'no reply is not empty', draining: [1], held: {}, tasks: running, status: 'waiting', still: [1], empty: [], busy: [{ node: nodeName(1), noReply: true }] },
     { name: 'a node whose task stopped is empty without a reply', draining: [1], held: {}, tasks: [task(1, 'STOPPED')], status: 'release', still: [], empty: [1] },
     { name: 'a node whose task left the service is empty', draining: [1], held: {}, tasks: [task(2)], status: 'release', still: [], empty: [1] },
@@ -164,4 +165,42 @@ describe('CheckDrain step over fake ports', () => {
     expect(() => runSync(checkDrain(env, input))).toThrow(LockLostError);
     expect(env.calls('workers', 'ecs')).toEqual([]);
   });
+});
+
+describe('CheckDrain result: the line an operator reads in the console', () => {
+  // Deadline T0 + 600 s; judged 5 s after the drain began unless a row says otherwise.
+  interface Row {
+    name: string;
+    draining: number[];
+    emptyBefore?: number[];
+    released?: number[];
+    /** By node index; a node not listed gives no reply. */
+    held: Record<number, Held>;
+    now?: number;
+    pending?: Record<string, number>;
+    result: string;
+  }
+  const rows: Row[] = [
+    { name: 'one busy node: its load and the seconds left', draining: [1], held: { 1: busy }, result: '0/1 drained; busy: celery@task0001 (1 active, 2 reserved, 0 scheduled); 595 s left' },
+    { name: 'seconds left are rounded to the nearest second', draining: [1], held: { 1: busy }, now: T0 + 100_400, result: '0/1 drained; busy: celery@task0001 (1 active, 2 reserved, 0 scheduled); 500 s left' },
+    { name: 'a silent node says it did not reply', draining: [1], held: {}, result: '0/1 drained; busy: celery@task0001 (no reply); 595 s left' },
+    { name: 'a node whose cancel has not taken effect names the queues it still consumes', draining: [1], held: { 1: { ...idle, consuming: ['q1', 'q2'] } }, result: '0/1 drained; busy: celery@task0001 (0 active, 0 reserved, 0 scheduled, still consuming q1, q2); 595 s left' },
+    { name: 'an emptied node with nobody busy: only what is removed', draining: [1], held: { 1: idle }, result: '1/1 drained; removing celery@task0001' },
+    { name: 'nodes released earlier count as drained; the emptied ones are removed', draining: [1, 2], emptyBefore: [3], released: [4], held: { 1: idle, 2: busy }, result: '3/4 drained; busy: celery@task0002 (1 active, 2 reserved, 0 scheduled); removing celery@task0003, celery@task0001' },
+    { name: 'past the deadline: timed out, with who is still busy', draining: [1, 2], released: [3], held: { 1: busy }, now: T0 + 600_000, result: 'drain timed out: 1/3 drained; busy: celery@task0001 (1 active, 2 reserved, 0 scheduled), celery@task0002 (no reply)' },
+    { name: 'a backlog over the service\'s queues (summed) abandons the drain, saying why', draining: [1], held: { 1: idle }, pending: { q1: 400, q2: 201 }, result: 'drain abandoned: 601 pending need 3 workers, more than the 2 planned' },
+  ];
+  test.each(rows)('$name', (r) => {
+    const env = fakeEnv({ holding: true, now: r.now ?? T0 + 5_000, world: { pending: r.pending ?? {}, tasks: { [SERVICE]: [task(1), task(2), task(3), task(4)] }, held: Object.fromEntries(r.draining.map((i) => [nodeName(i), r.held[i] ?? null])) } });
+    const input = drain({ draining: r.draining.map(drainNode), empty: (r.emptyBefore ?? []).map(drainNode), released: (r.released ?? []).map(drainNode) });
+    expect(runSync(checkDrain(env, input)).result).toBe(r.result);
+  });
+});
+
+test('CheckDrain: past five busy nodes the console lists the first five and counts the rest', () => {
+  const nodes = [1, 2, 3, 4, 5, 6];
+  const env = fakeEnv({ holding: true, now: T0 + 5_000, world: { tasks: { [SERVICE]: nodes.map((i) => task(i)) }, held: Object.fromEntries(nodes.map((i) => [nodeName(i), busy])) } });
+  const out = runSync(checkDrain(env, drain({ draining: nodes.map(drainNode) })));
+  expect(out.busy).toEqual(nodes.slice(0, 5).map((i) => ({ node: nodeName(i), ...busy })));
+  expect(out.result).toBe(`0/6 drained; busy: ${nodes.slice(0, 5).map((i) => `${nodeName(i)} (1 active, 2 reserved, 0 scheduled)`).join(', ')} and 1 more; 595 s left`);
 });

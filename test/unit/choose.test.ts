@@ -7,13 +7,16 @@ const task = (taskId: string, startedAt: number, lastStatus = 'RUNNING'): EcsTas
 const node = (name: string, taskId: string | null, active: number, reserved = 0, longestActiveSeconds = 0, concurrency = 1): DrainCandidate => ({ node: name, taskId, active, reserved, longestActiveSeconds, concurrency });
 
 describe('chooseDrainNodes', () => {
-  const tasks = [task('t1', 100), task('t2', 200), task('t3', 300), task('t4', 400, 'STOPPED')];
+  // t5 still runs but ECS is stopping it (desired STOPPED): it is on its way out already.
+  const tasks = [task('t1', 100), task('t2', 200), task('t3', 300), task('t4', 400, 'STOPPED'), { ...task('t5', 500), desiredStatus: 'STOPPED' }];
   const rows: [string, DrainCandidate[], number, string[]][] = [
     ['fewest held tasks first (no task has run long)', [node('a', 't1', 3), node('b', 't2', 0, 1), node('c', 't3', 2)], 2, ['b', 'c']],
     ['ties go to the newest task', [node('a', 't1', 0), node('b', 't2', 0), node('c', 't3', 0)], 1, ['c']],
     ['a node with no task is never chosen', [node('a', null, 0), node('b', 't1', 5)], 2, ['b']],
     ['a stopped task is never chosen', [node('d', 't4', 0), node('a', 't1', 1)], 1, ['a']],
+    ['a running task ECS is stopping is never chosen', [node('e', 't5', 0), node('a', 't1', 1)], 1, ['a']],
     ['k = 0 chooses nothing', [node('a', 't1', 0)], 0, []],
+    ['a negative k chooses nothing', [node('a', 't1', 0), node('b', 't2', 0)], -1, []],
     ['k above the candidates chooses all', [node('a', 't1', 0), node('b', 't2', 0)], 5, ['b', 'a']],
     // At 60 tasks/min/worker and concurrency 1 a typical task takes 1 s.
     ['four short tasks drain before one that has run 40 s (a long one among short ones)', [node('long', 't1', 1, 0, 40), node('short', 't2', 2, 2, 0)], 1, ['short']],
@@ -33,5 +36,6 @@ describe('chooseDrainNodes', () => {
     expect(drainSecondsEstimate(node('w', 't1', 4, 0, 10, 4), 20)).toBeCloseTo(2 + 3 * 3);
     expect(drainSecondsEstimate(node('w', 't1', 1, 0, 20, 4), 20)).toBeCloseTo(1.2); // past its typical 12 s: a tenth of it left, still behind an idle worker
     expect(drainSecondsEstimate(node('w', 't1', 4, 0, 10, 1), 20)).toBe(10 + 3 * 3); // concurrency unknown: 10 s looks long
+    expect(drainSecondsEstimate(node('w', 't1', 0, 4, 0, 4), 20)).toBe(4 * 3); // idle: each reserved task takes its 3 s share
   });
 });

@@ -1,10 +1,10 @@
 import type { NodeSnapshot } from '../../lib/celery/inspect';
-import { decide, drainWorkers, POLL_SECONDS, settle } from '../../lib/cycle/drain-workers';
+import { decide, drainWorkers, POLL_SECONDS, pollSecondsFor, settle } from '../../lib/cycle/drain-workers';
 import type { Confirmations } from '../../lib/cycle/ports';
 import { runSync } from '../../lib/cycle/ports';
 import type { EcsTask } from '../../lib/ecs';
 import type { EcsObservation } from '../../lib/observation';
-import { EXEC, QUEUES, SERVICE, T0, cooldownOutput, drainNode, ecsObs, fakeEnv, node, nodeName, serviceConfig, task } from '../support/fake-env';
+import { EXEC, QUEUES, SERVICE, T0, cooldownOutput, cycle, drainNode, ecsObs, fakeEnv, node, nodeName, serviceConfig, task } from '../support/fake-env';
 
 const cfg = serviceConfig({ drainTimeoutSeconds: 600 });
 const four = [task(1), task(2), task(3), task(4)];
@@ -53,9 +53,45 @@ describe('DrainWorkers settle: the nodes that confirmed cancel_consumer drain', 
   });
 });
 
+describe('pollSecondsFor: drains of one cycle stay within the execution history', () => {
+  // 20,000 events at 16 per poll: 1,250 polls shared by the cycle's branches; each drain lasts its
+  // timeout plus the 300 s wait for released tasks to stop.
+  const rows: [string, number, number, number][] = [
+    ['one drain of 10 minutes polls every 5 s', 600, 1, POLL_SECONDS],
+    ['50 drains of 10 minutes: 25 polls each over 900 s', 600, 50, 36],
+    ['10 drains of 10 minutes: 125 polls each over 900 s', 600, 10, 8],
+    ['50 drains of an hour: 25 polls each over 3,900 s', 3600, 50, 156],
+    ['a long drain alone: 1,250 polls over 7,300 s', 7000, 1, 6],
+  ];
+  test.each(rows)('%s', (_name, timeout, branches, seconds) => {
+    expect(pollSecondsFor(timeout, branches)).toBe(seconds);
+  });
+
+  test('a drain started by one of 50 branches polls at the interval they share', () => {
+    const out = settle(cooldownOutput({ branches: 50 }), cfg, [drainNode(1)], { confirmed: [nodeName(1)], unconfirmed: [] }, T0);
+    expect(out).toMatchObject({ status: 'draining', pollSeconds: 36 });
+  });
+});
+
 describe('DrainWorkers step over fake ports', () => {
   const setup = (over: { ecs?: EcsObservation; silent?: string[] } = {}) => fakeEnv({ holding: true, world: { ecs: { [SERVICE]: over.ecs ?? ecsObs(4) }, tasks: { [SERVICE]: four }, nodes: [node(1, busy), node(2, busy), node(3), node(4)], silent: over.silent ?? [] } });
   const input = cooldownOutput({ to: 2 });
+
+  test('inspects the workers\' load without asking for their queues (one broadcast fewer)', () => {
+    const env = setup();
+    runSync(drainWorkers(env, input));
+    expect(env.calls('workers.inspect')).toEqual(['workers.inspect {"withQueues":false}']);
+  });
+
+  test('the drain it starts: the chosen nodes draining, nothing emptied, released or restored yet', () => {
+    const env = setup();
+    expect(runSync(drainWorkers(env, input))).toEqual({
+      cycle: cycle(), service: SERVICE, from: 4, to: 2, reason: 'idle', status: 'draining',
+      draining: [drainNode(3), drainNode(4)], empty: [], released: [], restored: [],
+      startedAt: T0, deadline: T0 + 600_000, pollSeconds: POLL_SECONDS,
+      result: `draining ${nodeName(3)}, ${nodeName(4)}`,
+    });
+  });
 
   test('records the drain, then sends cancel_consumer for every queue to exactly the chosen nodes', () => {
     const env = setup();
@@ -88,11 +124,11 @@ describe('DrainWorkers step over fake ports', () => {
   });
 
   test.each([
-    ['a deployment in progress', ecsObs(4, { deploymentInProgress: true })],
-    ['desired already at the target', ecsObs(2)],
-  ])('nothing to drain (%s): no command is sent, the lock is released', (_what, ecs) => {
+    ['a deployment in progress', ecsObs(4, { deploymentInProgress: true }), 'no scale-down: an ECS deployment is in progress'],
+    ['desired already at the target', ecsObs(2), 'no scale-down: desired is already 2 (target 2)'],
+  ])('nothing to drain (%s): no command is sent, the lock is released', (_what, ecs, result) => {
     const env = setup({ ecs });
-    expect(runSync(drainWorkers(env, input)).status).toBe('nothing');
+    expect(runSync(drainWorkers(env, input))).toEqual({ service: SERVICE, status: 'nothing', result });
     expect(env.calls('workers.cancel', 'workers.add', 'history.saveDrain')).toEqual([]);
     expect(env.store.lockHolder(SERVICE)).toBeNull();
   });
