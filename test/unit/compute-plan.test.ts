@@ -113,7 +113,9 @@ describe('ComputePlan step over fake ports', () => {
 
   test('without its observation (the broker lost its data) the cycle fails and plans nothing', () => {
     const env = fakeEnv();
-    expect(() => runSync(computePlan(env, measurementOf(observation(3000, 1))))).toThrow(MeasurementLostError);
+    expect(() => runSync(computePlan(env, measurementOf(observation(3000, 1))))).toThrow(new MeasurementLostError(
+      `the measurement of ${EXEC} is no longer in the autoscaler's state (the broker lost its data, or ComputePlan ran more than 15 minutes after MeasureQueues): nothing is scaled; the next cycle measures again`,
+    ));
     expect(env.calls('history.saveHistories')).toEqual([]);
   });
 });

@@ -15,6 +15,9 @@ describe('Summarize: one line per service, and the cycle error if any failed', (
       { actions: ['web: failed: EcsTransientError', 'api: scaled up 1 → 2: backlog'], holds: [], failed: ['web'], error: 'ServiceScalingFailed', cause: 'web: EcsTransientError: throttled' }],
     ['a failed branch’s own result line is kept', { holds: [], results: [{ service: 'web', failed: true, result: 'failed: X: y', error: { Error: 'X', Cause: 'y' } }] },
       { actions: ['web: failed: X: y'], holds: [], failed: ['web'], error: 'ServiceScalingFailed', cause: 'web: X: y' }],
+    ['two failed branches: the cause names each, one after the other',
+      { holds: [], results: [{ service: 'web', failed: true, error: { Error: 'EcsTransientError', Cause: JSON.stringify({ errorMessage: 'throttled' }) } }, { service: 'api', failed: true, error: { Error: 'LockLostError', Cause: 'lock expired' } }] },
+      { actions: ['web: failed: EcsTransientError', 'api: failed: LockLostError'], holds: [], failed: ['web', 'api'], error: 'ServiceScalingFailed', cause: 'web: EcsTransientError: throttled; api: LockLostError: lock expired' }],
   ];
   test.each(rows)('%s', (_name, input, expected) => {
     expect(summarize({ cycle: cycle(), ...input })).toEqual({ cycle: cycle(), ...expected });
