@@ -103,6 +103,30 @@ describe('ReleaseAfterError step over fake ports', () => {
     expect(out.cleanup).toEqual([`left to ${OTHER}, which holds the service now`]);
   });
 
+  test('the lease ran out and nobody took it: the nodes of its own drain record still get their queues back', () => {
+    const env = fakeEnv({ world: { tasks: { [SERVICE]: [task(1), task(2)] } } });
+    env.store.saveDrain(SERVICE, { execution: EXEC, nodes: [{ node: nodeName(1), taskId: 'task0001' }, { node: nodeName(2), taskId: 'task0002' }], queues: QUEUES, at: T0 });
+    const out = runSync(releaseAfterError(env, failed()));
+    expect(env.calls('workers')).toEqual([`workers.add [${QUEUES.join(',')}] [${nodeName(1)},${nodeName(2)}]`]);
+    expect(out.cleanup[0]).toBe(`consumers restored to ${nodeName(1)}, ${nodeName(2)}`);
+    expect(env.store.drainRecords([SERVICE])[SERVICE]).toBeNull();
+  });
+
+  test('a failed lock release alone leaves nothing for the next cycle to finish (the lease runs out)', () => {
+    const env = setup();
+    env.fail('lease.releaseLock');
+    const out = runSync(releaseAfterError(env, input));
+    expect(out.cleanup).toEqual([`consumers restored to ${nodeName(1)}, ${nodeName(2)}`, 'protection cleared', 'drain record removed', 'lock released failed: Error']);
+    expect(out.result).toBe('failed: EcsTransientError: throttled');
+  });
+
+  test('a failure that came without an error is reported as Unknown', () => {
+    const env = setup();
+    const out = runSync(releaseAfterError(env, failed({ error: undefined })));
+    expect(out.error).toEqual({ Error: 'Unknown', Cause: '' });
+    expect(out.result).toBe('failed: Unknown: ');
+  });
+
   test('an unreadable lock holder does not stop the cleanup', () => {
     const env = setup();
     env.fail('lease.lockHolder');

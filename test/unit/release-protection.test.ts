@@ -61,6 +61,17 @@ describe('ReleaseProtection step over fake ports', () => {
     expect(env.calls('ecs.unprotect')).toEqual([`ecs.unprotect ${SERVICE} [${arn(2)}]`]);
   });
 
+  test('nobody released: no DescribeTasks with an empty list, the cleanup runs at once', () => {
+    const env = setup([task(2), task(3)]);
+    expect(runSync(releaseProtection(env, drain({ status: 'stopping', released: [], stopDeadline: STOP_DEADLINE })))).toMatchObject({ status: 'done' });
+    expect(env.calls('ecs', 'history.clearProtected', 'history.clearDrain', 'lease.releaseLock')).toEqual([
+      `ecs.unprotect ${SERVICE} [${arn(2)},${arn(3)},${arn(5)}]`,
+      `history.clearProtected ${SERVICE}`,
+      `history.clearDrain ${SERVICE}`,
+      `lease.releaseLock ${SERVICE} ${EXEC}`,
+    ]);
+  });
+
   test('the stop deadline passing ends the wait with the task still up', () => {
     const env = setup([task(1), task(2)]);
     env.clock.now = STOP_DEADLINE;
