@@ -24,8 +24,8 @@ export const serviceConfig = (over: Partial<ServiceConfig> = {}): ServiceConfig 
 export const configOf = (services: Record<string, ServiceConfig> = { [SERVICE]: serviceConfig() }): AutoscalerConfig =>
   configSchema.parse({ broker: { url: 'redis://localhost:6379' }, services });
 
-/** Task `i`'s id, long enough for taskForNode to match it inside a node name. */
-export const taskId = (i: number): string => `task000${i}`;
+/** Task `i`'s id, long enough for taskForNode to match it inside a node name, and none inside another (up to 9999). */
+export const taskId = (i: number): string => `task${String(i).padStart(4, '0')}`;
 export const arn = (i: number): string => `arn:task/${taskId(i)}`;
 /** Node `i` runs in task `i`. */
 export const nodeName = (i: number): string => `celery@${taskId(i)}`;
