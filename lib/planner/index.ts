@@ -239,14 +239,21 @@ export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates:
   }
   const running: HorizonInput['running'] = [];
   for (const node of obs.nodes) {
-    // A reserved task has not started: it waits, behind the node's own, for a slot.
-    if (node.reserved > 0) waiting.push({ queue: '(reserved)', count: node.reserved, dueMin: T, taskMin: slots / mu });
+    const mine: HorizonInput['running'] = [];
     let unnamed = node.active;
     for (const [name, k] of Object.entries(node.activeByTask ?? {})) {
-      running.push({ count: k, leftMin: ((workerMinutesPerName(rates, name) ?? 1 / mu) * slots) / ACTIVE_LEFT });
+      mine.push({ count: k, leftMin: ((workerMinutesPerName(rates, name) ?? 1 / mu) * slots) / ACTIVE_LEFT });
       unnamed -= k;
     }
-    if (unnamed > 0) running.push({ count: unnamed, leftMin: slots / mu / ACTIVE_LEFT });
+    if (unnamed > 0) mine.push({ count: unnamed, leftMin: slots / mu / ACTIVE_LEFT });
+    // A reserved task is bound to its node: it starts when one of the node's slots is free, and
+    // no other worker can take it. Its work extends the node's busy slots (added workers do not
+    // help it); a node with nothing active runs it on its free slots.
+    const busy = mine.reduce((a, r) => a + r.count, 0);
+    const extra = (node.reserved * slots) / mu;
+    if (node.reserved > 0 && busy === 0) mine.push({ count: Math.min(node.reserved, slots), leftMin: extra / Math.min(node.reserved, slots) });
+    else for (const r of mine) r.leftMin += extra / busy;
+    running.push(...mine);
   }
   return {
     stepMin: step, startupMin: cfg.startupSeconds / 60, paid, minWorkers: cfg.minWorkers, maxWorkers: cfg.maxWorkers, slots,

@@ -1,5 +1,9 @@
 import { horizonNeed, planHorizon, type HorizonInput } from '../../lib/planner/horizon';
 import { loadSolver } from '../../lib/planner/lp';
+import { horizonInput } from '../../lib/planner';
+import { emptyRates } from '../../lib/planner/rates';
+import { serviceSchema } from '../../lib/config';
+import type { ServiceObservation } from '../../lib/observation';
 
 beforeAll(loadSolver);
 
@@ -82,5 +86,38 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
     expect(need).toBeLessThanOrEqual(Math.max(Math.min(h.paid, h.maxWorkers), h.minWorkers, Math.ceil((tasks + arriving) / h.slots)));
     // The path ends keeping up with the arrivals (within maxWorkers).
     expect(p.fleet[p.fleet.length - 1]).toBeGreaterThanOrEqual(Math.min(h.maxWorkers, (h.arrivals.perMin * h.arrivals.taskMin) / h.slots) - 1e-6);
+  });
+});
+
+describe('horizonInput: what the model sees of a service', () => {
+  const cfg = serviceSchema.parse({ cluster: 'c', service: 's', queues: ['q'], maxWorkers: 20, tasksPerWorkerPerMinute: 0.125, targetMinutes: 20, startupSeconds: 120 });
+  const obsOf = (nodes: { active: number; reserved: number }[], pending = 0): ServiceObservation => ({
+    queues: { q: pending }, missingNodes: [], errors: [], ecs: { desired: nodes.length, running: nodes.length, pending: 0, deploymentInProgress: false },
+    nodes: nodes.map((n, i) => ({ node: `w${i}@h`, taskId: null, scheduled: 0, processed: 0, concurrency: 1, ...n })),
+  });
+  const input = (obs: ServiceObservation) => horizonInput(cfg, obs, emptyRates(), undefined, 0, 0, 0.125, obs.nodes.length);
+
+  test('a reserved task waits on its own node: it lengthens that node\'s busy slot, and is not work another worker could take', () => {
+    const h = input(obsOf([{ active: 1, reserved: 1 }, { active: 1, reserved: 0 }]));
+    // 8 min a task (μ 0.125/min): the busy node holds half of one (4) and then the reserved one (8).
+    expect(h.running).toEqual([{ count: 1, leftMin: 12 }, { count: 1, leftMin: 4 }]);
+    expect(h.waiting).toEqual([]);
+  });
+
+  test('so no worker is bought for a reserved task, though it will start late: tasks of 50 min, each busy node holding one behind its own', () => {
+    const obs = obsOf([{ active: 1, reserved: 1 }, { active: 1, reserved: 1 }]);
+    const h = horizonInput(cfg, obs, emptyRates(), undefined, 0, 0, 0.02, 2);
+    expect(h.running).toEqual([{ count: 1, leftMin: 75 }, { count: 1, leftMin: 75 }]);
+    expect(horizonNeed(h)).toBe(2);
+  });
+
+  test('a node with nothing active runs its reserved tasks on its free slots', () => {
+    const h = input(obsOf([{ active: 0, reserved: 2 }]));
+    expect(h.running).toEqual([{ count: 1, leftMin: 16 }]);
+  });
+
+  test('pending tasks are waiting work any worker can take, due at the target less the margin', () => {
+    const h = input(obsOf([{ active: 1, reserved: 0 }], 6));
+    expect(h.waiting).toEqual([{ queue: 'q', count: 6, dueMin: 19, taskMin: 8 }]);
   });
 });
