@@ -4,7 +4,7 @@ import { failure } from '../support/failure';
 import { connectBroker } from '../../lib/celery/connection';
 import { CeleryControl } from '../../lib/celery/control';
 import { inspectNodes, type NodeSnapshot } from '../../lib/celery/inspect';
-import { pidboxChannel, replyQueue } from '../../lib/celery/keys';
+import { pidboxChannel, replyQueue, SEP } from '../../lib/celery/keys';
 import type { BrokerConfig } from '../../lib/config';
 import { PidboxResponder, type EmulatedWorker } from '../../local/pidbox-responder';
 import { freePort, waitFor } from '../../local/processes';
@@ -15,7 +15,6 @@ import { RedisServer } from '../../local/redis-server';
 // no worker should send (another ticket, garbage, a node not asked) to show they are ignored.
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const SEP = '\x06\x16';
 
 interface Sent {
   envelope: { body: string; headers: { clock: number; expires: number }; [k: string]: unknown };
@@ -73,11 +72,27 @@ describe('remote control and inspection over a real redis-server', () => {
 
   /** A control client as the product makes one: on a fresh connection it has not waited for. */
   function control(prefix: string, controlTimeoutMs = 400, url = server.url): CeleryControl {
+    return controlOn(prefix, controlTimeoutMs, url).c;
+  }
+  /** The same with its command connection, for a test that slows or watches it. */
+  function controlOn(prefix: string, controlTimeoutMs = 400, url = server.url): { c: CeleryControl; redis: Redis } {
     const redis = connectBroker({ url: 'redis://unused', globalKeyprefix: prefix, prioritySteps: [0], connectTimeoutMs: 1000, controlTimeoutMs }, url);
     const c = new CeleryControl(redis, { db: 0, globalKeyprefix: prefix, controlTimeoutMs, connectTimeoutMs: 1000 });
     closing.push(() => c.close(), () => redis.disconnect());
-    return c;
+    return { c, redis };
   }
+  /** Runs `after` once each PUBLISH on `redis` has been answered, before the caller sees the answer. */
+  function afterPublish(redis: Redis, after: () => Promise<void> | void): void {
+    const publish = redis.publish.bind(redis) as (channel: string, message: string) => Promise<number>;
+    (redis as unknown as { publish: typeof publish }).publish = async (channel, message) => {
+      const listeners = await publish(channel, message);
+      await after();
+      return listeners;
+    };
+  }
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const replyList = (prefix: string, c: CeleryControl, step = 0) => `${prefix}${replyQueue(c.oid)}${step ? `${SEP}${step}` : ''}`;
+  const bindingOf = (prefix: string, c: CeleryControl) => [`${prefix}_kombu.binding.reply.celery.pidbox`, `${c.oid}${SEP}${SEP}${c.oid}.reply.celery.pidbox`] as const;
   async function responder(prefix: string, workers: EmulatedWorker[]): Promise<PidboxResponder> {
     const r = await PidboxResponder.start({ brokerUrl: server.url, globalKeyprefix: prefix, workers });
     responders.push(r);
@@ -187,6 +202,25 @@ describe('remote control and inspection over a real redis-server', () => {
       expect(await c.cancelConsumers(['q1'], [])).toEqual({ confirmed: [], unconfirmed: [] });
       expect(await c.addConsumers(['q1'], [])).toEqual({ confirmed: [], unconfirmed: [] });
       expect(fleet.stats.commands).toBe(before);
+    });
+
+    test('an empty destination reaches no worker (Celery reads [] as every worker): no queue is cancelled anywhere', async () => {
+      const fleet2 = await responder('empty:', [{ node: 'e1@t', queues: ['q1'] }, { node: 'e2@t', queues: ['q1'] }]);
+      const c = control('empty:', 2000);
+      expect(await c.cancelConsumer('q1', { destination: [] })).toEqual({ replies: {}, missing: [], expected: 0 });
+      // A named call after it, on the same connection: had the first gone out, it would have been handled first.
+      expect((await c.activeQueues({ destination: ['e1@t', 'e2@t'] })).replies).toEqual({ 'e1@t': [expect.objectContaining({ name: 'q1' })], 'e2@t': [expect.objectContaining({ name: 'q1' })] });
+      expect(fleet2.stats.commands).toBe(1);
+    });
+
+    test('a broadcast whose answers come before PUBLISH says how many listened: it still waits for all of them', async () => {
+      await responder('early:', [{ node: 'x1@t', queues: ['q1'] }, { node: 'x2@t', queues: ['q1'] }, { node: 'x3@t', queues: ['q1'] }]);
+      const { c, redis } = controlOn('early:', 5000);
+      // The command connection slow to bring PUBLISH's count back: the workers' answers are read first.
+      afterPublish(redis, () => sleep(300));
+      const { result, ms } = await timed(c.ping());
+      expect(result).toEqual({ replies: { 'x1@t': { ok: 'pong' }, 'x2@t': { ok: 'pong' }, 'x3@t': { ok: 'pong' } }, missing: [], expected: 3 });
+      expect(ms).toBeLessThan(2500);
     });
 
     test('nobody listening: the answer at once, the named nodes missing', async () => {
@@ -312,6 +346,61 @@ describe('remote control and inspection over a real redis-server', () => {
       expect(await c.ping({ destination: ['ok@t'] })).toEqual({ replies: { 'ok@t': { ok: 'pong' } }, missing: [], expected: 1 });
     });
 
+    test('closed just as the command went out: no timeout is left running for the ended call (nothing runs on the broker after it)', async () => {
+      const { c, redis } = controlOn('fail:', 600);
+      afterPublish(redis, () => c.close());
+      const started = Date.now();
+      expect(await failure(c.ping({ destination: ['frozen@t'] }))).toEqual({ name: 'BrokerUnavailableError', message: 'control client closed' });
+      const binding = bindingOf('fail:', c);
+      await waitFor('the binding removed', async () => (await admin.sismember(...binding)) === 0, 3000, 5);
+      // Anything on the reply list now stays until a call of this client cleans up again: none will.
+      await admin.lpush(replyList('fail:', c), 'left over');
+      await sleep(Math.max(0, started + 1000 - Date.now()));
+      expect(await admin.lrange(replyList('fail:', c), 0, -1)).toEqual(['left over']);
+    });
+
+    test('the reader\'s connection errors are handled: a password changed under it is not printed by ioredis at each retry', async () => {
+      await admin.call('ACL', 'SETUSER', 'ctluser', 'reset', 'on', '>pw', '~*', '&*', '+@all');
+      await admin.call('ACL', 'LOG', 'RESET');
+      const printed = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+      try {
+        const { c, redis } = controlOn('fail:', 1000, server.url.replace('redis://', 'redis://ctluser:pw@'));
+        expect((await c.ping({ destination: ['ok@t'] })).replies).toEqual({ 'ok@t': { ok: 'pong' } });
+        // The password changes; the reader (its last command a BRPOP or RPOP) is cut and retries with the old one.
+        await admin.call('ACL', 'SETUSER', 'ctluser', 'resetpass', '>changed');
+        const reader = ((await admin.client('LIST')) as string).split('\n').find((l) => / user=ctluser /.test(l) && / cmd=(brpop|rpop) /.test(l));
+        await admin.client('KILL', 'ID', /\bid=(\d+)/.exec(reader ?? '')?.[1] ?? 'none');
+        const refused = async () => ((await admin.call('ACL', 'LOG')) as unknown[][]).reduce((n, e) => n + Number(e[e.indexOf('count') + 1]), 0);
+        await waitFor('two logins refused', async () => (await refused()) >= 2, 5000, 10);
+        c.close();
+        redis.disconnect();
+        expect(printed).not.toHaveBeenCalled();
+      } finally {
+        printed.mockRestore();
+        await admin.call('ACL', 'DELUSER', 'ctluser');
+        // Its refused logins are this test's: the log is left empty for the next.
+        await admin.call('ACL', 'LOG', 'RESET');
+      }
+    });
+
+    test('the reply lists are read only while a call waits, by one reader: concurrent calls, the last ended by its answer, then nothing reads', async () => {
+      const p = await peer('idle:');
+      const c = control('idle:', 5000);
+      // Five calls that time out and one the test answers itself, all started at once.
+      const silent = Array.from({ length: 5 }, () => c.ping({ destination: ['x@t'], timeoutMs: 200 }));
+      const answered = c.stats({ destination: ['a@t'] });
+      await Promise.all(silent);
+      const ticket = (await waitFor('the stats command', () => p.sent.find((s) => s.body.method === 'stats'), 3000, 5)).body.ticket;
+      await sleep(150);
+      await admin.lpush(replyList('idle:', c), replyMessage(ticket, { 'a@t': { total: {} } }));
+      expect((await answered).replies).toEqual({ 'a@t': { total: {} } });
+      await waitFor('the binding removed', async () => (await admin.sismember(...bindingOf('idle:', c))) === 0, 3000, 5);
+      // No call waits: a message left on a reply list is read by no one.
+      await admin.lpush(replyList('idle:', c, 9), 'left over');
+      await sleep(400);
+      expect(await admin.lrange(replyList('idle:', c, 9), 0, -1)).toEqual(['left over']);
+    });
+
     test('one reader connection per client, however many calls; closed with it', async () => {
       const connections = async () => ((await admin.client('LIST')) as string).trim().split('\n').length;
       const before = await connections();
@@ -414,6 +503,16 @@ describe('remote control and inspection over a real redis-server', () => {
       const c = control('insp:');
       const nodes = [...expectedNodes(false), idle('q@t')].sort((a, b) => a.node.localeCompare(b.node));
       expect(await inspectAt(c, { timeoutMs: 500, withQueues: false })).toEqual({ nodes, missing: ['p@t'], unanswered: 1 });
+    });
+
+    test('without queues, and a node answering active_queues with null: no queue at all, not a made-up one', async () => {
+      const p = await peer('nullq:');
+      p.answer = (s) => [{ raw: replyMessage(s.body.ticket, { 'n@t': { stats: {}, active_queues: null }[s.body.method] ?? [] }) }];
+      const c = control('nullq:', 2000);
+      for (const withQueues of [true, false]) {
+        const i = await inspectNodes(c, { withQueues });
+        expect(i.nodes.map((n) => [n.node, n.queues.length])).toEqual([['n@t', 0]]);
+      }
     });
 
     test('named nodes: one that never answers and one that answers in part are missing; nothing is unanswered', async () => {

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { failure } from '../support/failure';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { BrokerUrlError } from '../../lib/broker-url';
@@ -225,6 +226,35 @@ describe('lib/celery against a real redis-server', () => {
       }
     });
 
+    test('errors the broker itself sends on every retry (a refused password) are handled too, not printed by ioredis', async () => {
+      // A reply error is ioredis's own Error: left without a listener it prints "[ioredis] Unhandled error event" per retry.
+      const printed = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+      try {
+        const c = connect(withPassword.url.replace(':sec@', ':wrong@'));
+        let retries = 0;
+        c.on('reconnecting', () => { retries += 1; });
+        await waitFor('two refused logins, each retried', () => retries >= 2, 5000, 5);
+        expect(printed).not.toHaveBeenCalled();
+      } finally {
+        printed.mockRestore();
+      }
+    });
+
+    test('a wait that gave up leaves none of its listeners behind, \'ready\' included', async () => {
+      // A server that accepts and never answers: one connection attempt, its ready check never answered.
+      const silent = await tcpServer(() => undefined);
+      try {
+        const c = connect(`redis://127.0.0.1:${silent.port}/0`);
+        const counts = () => ['ready', 'end', 'error'].map((e) => c.listenerCount(e));
+        await waitFor('connected, its ready check unanswered', () => c.status === 'connect', 5000, 5);
+        const before = counts();
+        for (let i = 0; i < 2; i += 1) expect((await failure(ensureReady(c, 50))).name).toBe('BrokerUnavailableError');
+        expect(counts()).toEqual(before);
+      } finally {
+        await silent.close();
+      }
+    });
+
     test('ready: ensureReady returns at once and leaves no listener behind', async () => {
       const c = connect(server.url);
       await ensureReady(c, 2000);
@@ -345,6 +375,26 @@ describe('lib/celery against a real redis-server', () => {
           expect(await probe(`rediss://127.0.0.1:${silent.port}/0`, 200)).toEqual({ tls: null, fast: true });
         } finally {
           await Promise.all([closing.close(), http.close(), silent.close()]);
+        }
+      });
+
+      test('the TLS probe of a redis:// URL names the host (SNI) when it is a name, as a TLS front routing by name needs; none for an IP', async () => {
+        // A TLS front that answers PONG, recording the name each connection asked for.
+        const asked: (string | false)[] = [];
+        const front = createTlsServer({ cert: readFileSync(certs.certFile), key: readFileSync(certs.keyFile) }, (s) => {
+          asked.push((s as unknown as { servername: string | false }).servername);
+          s.on('error', () => undefined);
+          s.once('data', () => s.end('+PONG\r\n'));
+        });
+        await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+        const port = (front.address() as AddressInfo).port;
+        try {
+          const client = (host: string) => ({ options: { host, port } }) as unknown as Redis;
+          expect(await tlsMismatch(client('localhost'))).toBe(`broker not reachable: the URL is redis:// (no TLS) but localhost:${port} expects TLS: use rediss://`);
+          expect(await tlsMismatch(client('127.0.0.1'))).toBe(`broker not reachable: the URL is redis:// (no TLS) but 127.0.0.1:${port} expects TLS: use rediss://`);
+          expect(asked).toEqual(['localhost', false]);
+        } finally {
+          await new Promise<void>((resolve) => front.close(() => resolve()));
         }
       });
 
@@ -522,6 +572,30 @@ describe('lib/celery against a real redis-server', () => {
       await waitFor('the subscription gone', async () => (await admin.publish('pfx:/2.celeryev/task.sent', 'not an event')) === 0, 5000, 10);
       expect(await admin.publish('pfx:/2.celeryev/task.sent', envelope(ev('late', 9)))).toBe(0);
       expect(got).toEqual(sent);
+    });
+
+    test('the subscription\'s connection errors are handled: a password changed under it is not printed by ioredis at each retry', async () => {
+      await admin.call('ACL', 'SETUSER', 'evuser', 'reset', 'on', '>pw', '~*', '&*', '+@all');
+      await admin.call('ACL', 'LOG', 'RESET');
+      const printed = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+      try {
+        const own = connect(server.url.replace('redis://', 'redis://evuser:pw@'));
+        const listener = await listenToEvents(own, broker, () => undefined);
+        // The password changes; the subscribed connection (and it alone) is cut and retries with the old one.
+        await admin.call('ACL', 'SETUSER', 'evuser', 'resetpass', '>changed');
+        const sub = ((await admin.client('LIST')) as string).split('\n').find((l) => / user=evuser /.test(l) && / psub=1 /.test(l));
+        await admin.client('KILL', 'ID', /\bid=(\d+)/.exec(sub ?? '')?.[1] ?? 'none');
+        const refused = async () => ((await admin.call('ACL', 'LOG')) as unknown[][]).reduce((n, e) => n + Number(e[e.indexOf('count') + 1]), 0);
+        await waitFor('two logins refused', async () => (await refused()) >= 2, 5000, 10);
+        listener.close();
+        own.disconnect();
+        expect(printed).not.toHaveBeenCalled();
+      } finally {
+        printed.mockRestore();
+        await admin.call('ACL', 'DELUSER', 'evuser');
+        // Its refused logins are this test's: the log is left empty for the next.
+        await admin.call('ACL', 'LOG', 'RESET');
+      }
     });
 
     test('a broker not reached: the connection\'s message', async () => {
