@@ -35,4 +35,28 @@ export const EXPLAINED: Record<string, string> = {
     'Equivalent: a stale plan sets the need only to skip the protection work; with \'\' instead of \'none\' the step skips the same calls (the listing is guarded by !stale) and decide() abandons before the need or the live count is read.',
   'lib/cycle/scale-down.ts | StringLiteral | \'RUNNING\' → ""':
     'Equivalent: a listed task\'s statuses are only compared with \'STOPPED\' (isLive), and \'\' is not \'STOPPED\' either; ListTasks lists only tasks whose desired status is RUNNING.',
+  'lib/celery/connection.ts | ConditionalExpression | done → false':
+    'Equivalent: settling the promise a second time, clearTimeout of a cleared timer and off() of a removed listener do nothing; nothing else reads done.',
+  'lib/celery/connection.ts | BooleanLiteral | true → false':
+    'Equivalent, for the reason of the line above: done only guards steps that are idempotent.',
+  'lib/celery/connection.ts | ArrowFunction | () => end(false) → () => undefined':
+    'Equivalent: a listener stays attached, so no error goes unhandled, and Node emits \'close\' right after \'error\' on a socket, whose handler calls end(false) at the same moment with the same result.',
+  'lib/celery/control.ts | ConditionalExpression | this.reader === reader → true':
+    'At :173 equivalent: a read loop starts only on the current reader, and this.reader changes only in close(), which disconnects that reader, so the loop\'s blocking read fails and its catch does nothing for a reader no longer current (the mutant at most sends one more command on the closed client, which fails locally). At :166 not shown equivalent nor killed: it needs ensureReady to succeed on a reader that close() has already replaced while the new reader\'s loop runs, which no test could construct (ioredis does not report ready after disconnect()).',
+  'lib/celery/control.ts | ArrayDeclaration | [] → ["Stryker was here"]':
+    'Equivalent: dispatch() of a string that is not JSON returns from its catch.',
+  'lib/celery/control.ts | ConditionalExpression | this.pending.size > 0 && this.reader === reader → false':
+    'Equivalent: the tail check is never true; the loop above exits only when the same condition is false, with nothing in between, or through its catch, which either ends every pending call (size 0) or runs for a reader that is no longer current.',
+  'lib/celery/control.ts | BlockStatement | { → {}':
+    'Equivalent: answer is assigned by the try\'s last statement, so after any throw it is undefined and the next line (if (!call || !answer) return) returns anyway.',
+  'lib/celery/control.ts | ConditionalExpression | this.readingOn === reader → true':
+    'Not killed: it shows only when an old reader\'s loop ends after a new reader\'s loop has started, which needs a reader slow to close after close(); the close arrives within milliseconds on a local redis-server, and a test proxy that holds it back was not built.',
+  'lib/celery/events.ts | ConditionalExpression | typeof e === \'object\' → true':
+    'Equivalent: JSON.parse yields objects, arrays, strings, numbers, booleans or null; null is excluded apart, and a string, number or boolean has no string property type, so the next check rejects it as before.',
+  'lib/celery/inspect.ts | ArrayDeclaration | [] → ["Stryker was here"]':
+    'At :45 equivalent (taking a name from a string gives undefined, so the loop skips it) and at :90 equivalent (none.missing is never read: only its replies and expected are used). At :110 killed since the run that listed it: test/integration/celery-wire.test.ts asserts an empty queue list for a node answering active_queues with null.',
+  'lib/celery/probe.ts | StringLiteral | \'reading queue depths\' → ""':
+    'Equivalent at :24: in that try only ensureReady can throw, and it rejects only with BrokerUnavailableError, which brokerError returns unchanged without the text; ioredis\'s pipeline exec() never rejects on a single (non-cluster) Redis (command errors come back in its results). Unreachable at :26, for the reason given for \'no reply to pipeline\' on the same line.',
+  'lib/celery/probe.ts | StringLiteral | \'no reply to pipeline\' → ""':
+    'Unreachable: a plain pipeline\'s exec() always resolves an array (null comes only from a MULTI aborted by WATCH), and this pipeline always holds the HLEN.',
 };
