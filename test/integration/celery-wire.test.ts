@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { printedWhileRefused } from '../support/acl-cut';
 import { failure } from '../support/failure';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -575,27 +576,13 @@ describe('lib/celery against a real redis-server', () => {
     });
 
     test('the subscription\'s connection errors are handled: a password changed under it is not printed by ioredis at each retry', async () => {
-      await admin.call('ACL', 'SETUSER', 'evuser', 'reset', 'on', '>pw', '~*', '&*', '+@all');
-      await admin.call('ACL', 'LOG', 'RESET');
-      const printed = jest.spyOn(console, 'error').mockImplementation(() => undefined);
-      try {
-        const own = connect(server.url.replace('redis://', 'redis://evuser:pw@'));
+      // The subscribed connection (and it alone) is cut and retries with the old password.
+      const printed = await printedWhileRefused(admin, server.url, 'evuser', (l) => / psub=1 /.test(l), async (url) => {
+        const own = connect(url);
         const listener = await listenToEvents(own, broker, () => undefined);
-        // The password changes; the subscribed connection (and it alone) is cut and retries with the old one.
-        await admin.call('ACL', 'SETUSER', 'evuser', 'resetpass', '>changed');
-        const sub = ((await admin.client('LIST')) as string).split('\n').find((l) => / user=evuser /.test(l) && / psub=1 /.test(l));
-        await admin.client('KILL', 'ID', /\bid=(\d+)/.exec(sub ?? '')?.[1] ?? 'none');
-        const refused = async () => ((await admin.call('ACL', 'LOG')) as unknown[][]).reduce((n, e) => n + Number(e[e.indexOf('count') + 1]), 0);
-        await waitFor('two logins refused', async () => (await refused()) >= 2, 5000, 10);
-        listener.close();
-        own.disconnect();
-        expect(printed).not.toHaveBeenCalled();
-      } finally {
-        printed.mockRestore();
-        await admin.call('ACL', 'DELUSER', 'evuser');
-        // Its refused logins are this test's: the log is left empty for the next.
-        await admin.call('ACL', 'LOG', 'RESET');
-      }
+        return () => { listener.close(); own.disconnect(); };
+      });
+      expect(printed).toEqual([]);
     });
 
     test('a broker not reached: the connection\'s message', async () => {
