@@ -53,7 +53,7 @@ export interface HorizonInput {
   /** Task slots per worker (the pool's concurrency). */
   slots: number;
   waiting: WaitingTasks[];
-  /** Tasks running on the workers now, with the minutes each has left (reserved ones wait: `waiting`). */
+  /** Tasks running on the workers now, with the minutes each slot has left (a node's reserved tasks included: they lengthen its busy slots). */
   running: { count: number; leftMin: number }[];
   /** Arrivals expected per minute, how long each runs, and the minutes each may wait. */
   arrivals: { perMin: number; taskMin: number; targetMin: number };

@@ -249,10 +249,12 @@ export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates:
     // A reserved task is bound to its node: it starts when one of the node's slots is free, and
     // no other worker can take it. Its work extends the node's busy slots (added workers do not
     // help it); a node with nothing active runs it on its free slots.
-    const busy = mine.reduce((a, r) => a + r.count, 0);
-    const extra = (node.reserved * slots) / mu;
-    if (node.reserved > 0 && busy === 0) mine.push({ count: Math.min(node.reserved, slots), leftMin: extra / Math.min(node.reserved, slots) });
-    else for (const r of mine) r.leftMin += extra / busy;
+    if (node.reserved > 0) {
+      const busy = mine.reduce((a, r) => a + r.count, 0);
+      const extra = (node.reserved * slots) / mu;
+      if (busy === 0) mine.push({ count: Math.min(node.reserved, slots), leftMin: extra / Math.min(node.reserved, slots) });
+      else for (const r of mine) r.leftMin += extra / busy;
+    }
     running.push(...mine);
   }
   return {
