@@ -64,7 +64,7 @@ export function* releaseServices(env: Env, services: string[], dryRun: boolean):
       if (dryRun) actions.push({ service, did: `would clear the scale-in protection of ${protectedTasks.length} task(s) it set (UpdateTaskProtection)` });
       else {
         const cleared = yield* clearProtection(env, service);
-        actions.push({ service, did: `cleared the scale-in protection of ${cleared} task(s) it set (UpdateTaskProtection)${cleared < protectedTasks.length ? `; ${protectedTasks.length - cleared} had stopped` : ''}` });
+        actions.push({ service, did: `cleared the scale-in protection of ${cleared} task(s) it set (UpdateTaskProtection)` });
       }
     }
     const holder = yield* call(env.lease.lockHolder(service));

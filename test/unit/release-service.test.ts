@@ -76,6 +76,16 @@ describe('release: a service as if the autoscaler had never drained it', () => {
     ]);
   });
 
+  test('the count of cleared protections is what was cleared, with no reason guessed when the record changed between two reads', () => {
+    const env = leftOver();
+    // Another run cleared task 1's protection between release's read and clearProtection's.
+    const reads = [[arn(1), arn(2), arn(3)], [arn(2), arn(3)]];
+    env.answer('history.protectedTasks', () => reads.shift() ?? []);
+    const actions = runSync(releaseServices(env, [SERVICE], false));
+    expect(actions.map((a) => a.did)).toContain('cleared the scale-in protection of 2 task(s) it set (UpdateTaskProtection)');
+    expect(env.calls('ecs.unprotect')).toEqual([`ecs.unprotect ${SERVICE} [${arn(2)},${arn(3)}]`]);
+  });
+
   // Node 3 drained, did not answer the inspection; its task is not running any more.
   const stopping: [string, EcsTask][] = [
     ['ECS is stopping it (desired STOPPED, still RUNNING)', task(3, 'RUNNING', { desiredStatus: 'STOPPED' })],
