@@ -21,6 +21,8 @@ export const EXPLAINED: Record<string, string> = {
     'Equivalent: plan().changes holds only decisions up or down with to ≠ from (see the filter above).',
   'lib/cycle/compute-plan.ts | LogicalOperator | c.direction !== \'none\' && c.to !== c.from → c.direction !== \'none\' || c.to !== c.from':
     'Equivalent: both sides are true for every decision in plan().changes.',
+  'lib/cycle/compute-plan.ts | ConditionalExpression | c.direction !== \'none\' → true':
+    'Equivalent: plan().changes holds only decisions up or down (a decision with direction none is in holds).',
   'lib/cycle/compute-plan.ts | ConditionalExpression | c.to !== c.from → true':
     'Equivalent: plan().changes never holds a decision with to = from.',
   'lib/cycle/measure-queues.ts | ArrayDeclaration | [] → ["Stryker was here"]':

@@ -35,6 +35,8 @@ describe('chooseDrainNodes', () => {
   test('concurrency sets the typical time: 4 slots of 12 s tasks at 20/min are typical at 10 s', () => {
     expect(drainSecondsEstimate(node('w', 't1', 4, 0, 10, 4), 20)).toBeCloseTo(2 + 3 * 3);
     expect(drainSecondsEstimate(node('w', 't1', 1, 0, 20, 4), 20)).toBeCloseTo(1.2); // past its typical 12 s: a tenth of it left, still behind an idle worker
+    expect(drainSecondsEstimate(node('w', 't1', 1, 0, 24, 4), 20)).toBeCloseTo(1.2); // exactly twice its typical 12 s: still a typical task, not an outlier
+    expect(drainSecondsEstimate(node('w', 't1', 1, 0, 25, 4), 20)).toBe(25); // more than twice: an outlier, taken to run about as long again
     expect(drainSecondsEstimate(node('w', 't1', 4, 0, 10, 1), 20)).toBe(10 + 3 * 3); // concurrency unknown: 10 s looks long
     expect(drainSecondsEstimate(node('w', 't1', 0, 4, 0, 4), 20)).toBe(4 * 3); // idle: each reserved task takes its 3 s share
   });
