@@ -14,8 +14,6 @@ import { lpNumber as n, solveLp } from './lp';
  *   0 ≤ w_j − w_{j−1} ≤ Δ·r_{j−1}          the ready workers do the work
  *   w_j ≤ A(jΔ)                             no work before it can start (a task runs at one slot's pace)
  *   w_j + s_j ≥ D(jΔ)                       every task started by its due time (s_j: the work that is late)
- *   w_j + h·d·r_{j−1} + s_j ≥ S(jΔ)         …counted in starts: what is done, plus the task each ready slot
- *                                           holds, of the longest length d due so far, a share h still to do
  *   u_j ≥ r_j − r_{j−1}, u_0 ≥ r_0 − N      starts; N = the workers paid now
  *   r_j ≤ N until a worker launched now is ready (after the start-up), ≤ maxWorkers after; ≥ minWorkers
  *   r_last ≥ what the arrivals need           the path does not end by running down the fleet
@@ -76,15 +74,6 @@ export interface HorizonPlan {
 export const HORIZON_SLOTS = 40;
 /** The cost of a worker-minute of late work, in paid worker-minutes, per minute of start-up and cycle it could have been bought with. */
 const LATE_COST = 100;
-/**
- * What a task a slot holds at a due time still has to do, as a share of its length. A slot's tasks
- * start one after another, so at a given moment the one it holds has run some of its length: on
- * average half, as the planner takes an active task to be half done. Counting the whole length
- * (the fluid's own bound) credits each slot with a task's worth of starts it has not made: 7
- * workers free in 12 min looked able to start 15 tasks of 8 min by minute 23, where they start 14
- * by minute 20 and the 15th at 28 (test/unit/horizon.test.ts).
- */
-const HELD_LEFT = 0.5;
 /** The tie-break towards doing work sooner, per worker-minute of work still to do at each slot's end. */
 const SOONER = 1e-6;
 
@@ -150,8 +139,7 @@ export function planHorizon(h: HorizonInput): HorizonPlan {
     }
     A.push(available / c);
     D.push(Math.min(available, turns) / c);
-    // Started by t: what is done plus what the ready slots hold (at most one task each, of at most
-    // the longest length, half of it still to do on average: HELD_LEFT).
+    // Started by t: what is done plus what the ready slots hold (at most one task each, its length at most the longest).
     let started = Math.max(0, lambda * (t - h.arrivals.targetMin)) * h.arrivals.taskMin;
     let longestDue = started > 0 ? h.arrivals.taskMin : 0;
     for (const g of h.waiting) {
@@ -159,7 +147,7 @@ export function planHorizon(h: HorizonInput): HorizonPlan {
       started += g.count * g.taskMin;
       longestDue = Math.max(longestDue, g.taskMin);
     }
-    S.push([Math.min(available, started + running) / c, longestDue * HELD_LEFT]);
+    S.push([Math.min(available, started + running) / c, longestDue]);
   }
 
   const launch = h.startupMin + h.stepMin / 2;
