@@ -189,10 +189,15 @@ export type HorizonSizing = (input: HorizonInput) => number;
 /** A fluid path's fraction of a worker below this is left to the margin rather than bought as a whole worker. */
 const ROUND_DOWN = 0.1;
 
-/** The workers the horizon model keeps now: the most its path has working before a worker launched now could start. */
+/**
+ * The workers the horizon model keeps now: the most its path has in any slot that begins before a
+ * worker launched at the next cycle could be ready (start-up + a cycle from now). Those slots can
+ * only be served by workers launched now; later slots are bought by later cycles.
+ */
 export const horizonNeed: HorizonSizing = (input) => {
   const p = planHorizon(input);
+  const last = Math.min(p.fleet.length - 1, Math.max(p.readySlot, Math.ceil((input.startupMin + input.stepMin) / p.slotMin - 1e-9) - 1));
   let most = 0;
-  for (let j = 0; j <= p.readySlot; j += 1) most = Math.max(most, p.fleet[j]);
+  for (let j = 0; j <= last; j += 1) most = Math.max(most, p.fleet[j]);
   return Math.ceil(most - ROUND_DOWN - 1e-9);
 };

@@ -64,6 +64,17 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
     expect(p.lateWorkerMin).toBeGreaterThan(0);
   });
 
+  test('a backlog is bought when it is seen, whatever the start-up: never fewer workers for a longer start-up', () => {
+    // 847 tasks of 7 s due in 11 min. A start-up just short of a slot's end lets a worker launched now work only the end of
+    // that slot; the workers the path has in the next slots must be launched now too, since one launched at the next cycle
+    // is ready a cycle later. Taking only the slot the start-up ends in bought 3 workers a cycle at 1.98 min (a 13-min
+    // ramp that started tasks late) where 1.9 min bought 10 at once.
+    const need = (startupMin: number) => horizonNeed({ ...base, startupMin, maxWorkers: 150, waiting: [{ queue: 'q', count: 847, dueMin: 11, taskMin: 0.12 }], arrivals: { ...base.arrivals, targetMin: 12 } });
+    const needs = [0.5, 1, 1.5, 1.9, 1.98, 2.5, 2.98].map(need);
+    for (let i = 1; i < needs.length; i += 1) expect(needs[i]).toBeGreaterThanOrEqual(needs[i - 1]);
+    expect(needs[0]).toBeGreaterThanOrEqual(10);
+  });
+
   test('Celery takes queues in turn: a queue due soon brings its rival\'s turns with it', () => {
     const alone = horizonNeed({ ...base, waiting: [{ queue: 'a', count: 300, dueMin: 3, taskMin: 0.1 }] });
     const withRival = horizonNeed({ ...base, waiting: [{ queue: 'a', count: 300, dueMin: 3, taskMin: 0.1 }, { queue: 'b', count: 300, dueMin: 60, taskMin: 0.1 }] });
@@ -82,7 +93,7 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
     const need = horizonNeed(h);
     // Tasks do not divide: more workers than tasks at hand (and slots for what arrives meanwhile) help nothing.
     const tasks = h.waiting.reduce((a, g) => a + g.count, 0) + h.running.reduce((a, g) => a + g.count, 0);
-    const arriving = h.arrivals.perMin * (p.readySlot + 1) * p.slotMin;
+    const arriving = h.arrivals.perMin * (h.startupMin + h.stepMin + p.slotMin);
     expect(need).toBeLessThanOrEqual(Math.max(Math.min(h.paid, h.maxWorkers), h.minWorkers, Math.ceil((tasks + arriving) / h.slots)));
     // The path ends keeping up with the arrivals (within maxWorkers).
     expect(p.fleet[p.fleet.length - 1]).toBeGreaterThanOrEqual(Math.min(h.maxWorkers, (h.arrivals.perMin * h.arrivals.taskMin) / h.slots) - 1e-6);
