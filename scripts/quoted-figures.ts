@@ -360,10 +360,17 @@ export function sourceOf(f: Figure, sources: Sources): string | undefined {
   return (cited.length > 0 ? cited : [...sources.regions.keys()]).find((n) => sources.regions.get(n)?.has(key));
 }
 
-/** Whether a figure is sourced, no measurement (by a rule, else by the hand-kept list), or neither. */
+/**
+ * Whether a figure is no measurement (by a rule, else by the hand-kept list), sourced, or neither.
+ * A quote the list names is taken before the generated files: a listed example is not a
+ * measurement even when some table happens to hold the same number (a scenario that ran 40 s does
+ * not source an example of 40 s). A section the list names (`under`) comes after them.
+ */
 export function verdict(f: Figure, sources: Sources, explained: readonly Explained[] = []): Verdict {
   const why = notMeasured(f, sources);
   if (why) return { kind: 'not measured', why };
+  const quoted = listed(f, explained.filter((e) => e.says !== undefined));
+  if (quoted) return { kind: 'not measured', why: `listed: ${quoted.reason}` };
   const where = sourceOf(f, sources);
   if (where) return { kind: 'sourced', where };
   const entry = listed(f, explained);

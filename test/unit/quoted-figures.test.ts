@@ -71,6 +71,13 @@ describe('the checker', () => {
     expect(unsourced([{ file: 'docs/x.md', text: 'The broker answered in 5 s.' }], s)).toEqual(['docs/x.md:1 5 s']);
   });
 
+  test('a listed quote stays an example when a generated table happens to hold the same number', () => {
+    const run = bench('| scenario | s |\n|---|---:|\n| a drain | 40 |');
+    const list: Explained[] = [{ file: 'README.md', says: 'has run 40 s', reason: 'an example' }];
+    const [r] = checkFigures([{ file: 'README.md', text: 'A task that has run 40 s.' }], sources([run]), list);
+    expect(r.verdict).toEqual({ kind: 'not measured', why: 'listed: an example' });
+  });
+
   test('the hand-kept list covers only the text it quotes', () => {
     const list: Explained[] = [{ file: 'docs/x.md', says: 'in 100 min → 5', reason: 'an example' }];
     expect(unsourced([{ file: 'docs/x.md', text: '1,000 tasks in 100 min → 5; it took 100 min.' }], sources([]), list)).toEqual(['docs/x.md:1 100 min']);
