@@ -54,18 +54,20 @@ const E2E_KEYS = /\b((?:short|long)\w*-[a-z]\d+)\b/g;
 
 export const E2E_SCENARIOS: E2eScenario[] = [
   {
-    // Twelve waves of short tasks, 15 s apart, with long tasks (5–60 s) running through them: the
+    // Twelve waves of short tasks, 15 s apart, with long tasks (5–70 s) running through them: the
     // fleet grows and shrinks with every wave, and the drains happen while long tasks run on
     // other workers (or on the drained ones: then the drain waits, or gives up for the next wave).
     // Waves 15 s apart and a 3 s window: the planner holds a scale-down for start-up + the window
     // after a scale-up (no reversal before new workers have worked), which must leave room for a
     // drain between two waves.
     scenario: {
-      name: 'waves of tasks, long tasks (5–60 s) running through the drains',
+      name: 'waves of tasks, long tasks (5–70 s) running through the drains',
       stack: { ...STACK, services: { ...TWO_SERVICES, fast: svc(['default', 'emails'], { targetMinutes: 0.2, stabilizationSeconds: 3 }) } },
       workload: [
         ...Array.from({ length: 12 }, (_, i) => flood(soak ? 1500 : 200, i * 15, String.fromCharCode(97 + i))).flat(),
         { queue: 'default', prefix: 'long-d', count: 2, seconds: (i) => [60, 20][i] },
+        // One more long task at 55 s and at 110 s: one runs through every wave, so drains overlap long tasks whatever the timing.
+        ...[55, 110].map((at, i) => ({ queue: 'default', prefix: `long-d${i + 1}-`, count: 1, seconds: () => 70, at })),
         // Long reports, spaced so the service scales to zero and back between them.
         ...[[0, 25], [35, 5], [65, 5], [95, 5], [125, 5]].map(([at, seconds], i) => ({ queue: 'reports', prefix: `long-r${i}-`, count: 2, seconds: (k: number) => seconds + 5 * k, at })),
       ],
