@@ -257,6 +257,10 @@ export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates:
     }
     running.push(...mine);
   }
+  // Where workers bind a message before a slot is free, a waiting task waits behind its worker's
+  // task, which may be as long as the longest seen there, not the mean: it is due that much
+  // sooner (with c slots, the first of c to free: a c-th of it).
+  if (rates.boundWaitMin) for (const g of waiting) g.dueMin -= Math.max(0, rates.boundWaitMin - g.taskMin) / slots;
   return {
     stepMin: step, startupMin: cfg.startupSeconds / 60, paid, minWorkers: cfg.minWorkers, maxWorkers: cfg.maxWorkers, slots,
     waiting, running, arrivals: { perMin: lambda, taskMin: slots / mu, targetMin: T },

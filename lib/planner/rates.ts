@@ -51,6 +51,14 @@ export interface RateState {
   tasksByNode?: Record<string, [Record<string, number>, Record<string, number>]>;
   /** The most task slots a worker has reported (Celery's pool max-concurrency). */
   concurrency?: number;
+  /**
+   * How long a message bound to a busy worker may wait for a slot, in minutes: the longest-running
+   * active task (Celery's `active` time_start) seen on the service's workers, kept once a node has
+   * been seen holding reserved tasks with every slot busy (early acknowledgement, or a prefetch
+   * multiplier above 1, binds a message to a worker before a slot is free); absent until then.
+   * Decayed as durations are, over the time tasks ran.
+   */
+  boundWaitMin?: number;
 }
 
 const ARRIVAL_SAMPLES = 5;
@@ -142,6 +150,24 @@ function nextDurations(state: RateState, obs: ServiceObservation, dtMin: number)
   }
   const kept = Object.entries(out).sort((a, b) => b[1][0] - a[1][0]).slice(0, MAX_TASK_NAMES);
   return Object.fromEntries(kept);
+}
+
+/**
+ * `boundWaitMin` after this sample: it forgets only while tasks run (an idle hour between two
+ * bursts keeps what the last burst showed).
+ */
+function nextBoundWait(state: RateState, obs: ServiceObservation, dtMin: number): number | undefined {
+  let seen = 0;
+  let running = false;
+  let binds = false;
+  for (const n of obs.nodes) {
+    running ||= n.active > 0;
+    binds ||= n.reserved > 0 && n.active >= (n.concurrency ?? state.concurrency ?? 1);
+    seen = Math.max(seen, (n.longestActiveSeconds ?? 0) / 60);
+  }
+  if (state.boundWaitMin === undefined) return binds && seen > 0 ? seen : undefined;
+  const kept = running ? state.boundWaitMin * Math.exp(-dtMin / DURATION_TAU_MINUTES) : state.boundWaitMin;
+  return Math.max(seen, kept);
 }
 
 /**
@@ -274,7 +300,8 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   const activeByNode = Object.fromEntries(obs.nodes.map((n) => [n.node, n.active]));
   const queuePending = byNode ? { ...obs.queues } : undefined;
   const fresh = byNode ? Object.fromEntries(Object.entries(obs.queues).map(([q, n]) => [q, n > 0 ? [[n, now]] as [number, number][] : []])) : undefined;
-  const baseline: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting: pending > 0 ? [[pending, now]] : [], concurrency, tasksByNode: byNode, queuePending, queueWaiting: fresh };
+  const boundWaitMin = nextBoundWait(state, obs, state.at === undefined ? 0 : Math.max(0, (now - state.at) / 60_000));
+  const baseline: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting: pending > 0 ? [[pending, now]] : [], concurrency, tasksByNode: byNode, queuePending, queueWaiting: fresh, boundWaitMin };
   if (state.at === undefined || state.work === undefined || !state.processed) return baseline;
   const dtMin = (now - state.at) / 60_000;
   if (dtMin <= 0) return { ...state };
@@ -284,7 +311,7 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   const arrivals = Math.max(0, work - state.work + completed);
   const waiting = nextWaiting(state.waiting ?? [], state.at, arrivals, pending);
   const queueWaiting = byNode ? nextQueueWaiting(state, obs, byNode) ?? fresh : undefined;
-  const next: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting, concurrency, tasksByNode: byNode, queuePending, queueWaiting, durations: nextDurations(state, obs, dtMin) };
+  const next: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting, concurrency, tasksByNode: byNode, queuePending, queueWaiting, durations: nextDurations(state, obs, dtMin), boundWaitMin };
   // A flood shows up as one huge interval: the median ignores it (the flood itself is counted
   // once, as backlog), while steady arrivals fill every interval and set the median.
   const recent = [...(state.arrivalRates ?? []), arrivals / dtMin].slice(-ARRIVAL_SAMPLES);

@@ -127,6 +127,16 @@ describe('horizonInput: what the model sees of a service', () => {
     expect(h.running).toEqual([{ count: 1, leftMin: 16 }]);
   });
 
+  test('where workers bind messages while busy, a waiting task is due sooner by how much longer than the mean its worker\'s task may run (a c-th of it with c slots)', () => {
+    const obs = obsOf([{ active: 1, reserved: 0 }], 6);
+    // The longest seen: 20 min; tasks take 8 on average: a task bound behind the longest starts 12 min later than the mean says.
+    expect(horizonInput(cfg, obs, { ...emptyRates(), boundWaitMin: 20 }, undefined, 0, 0, 0.125, 1).waiting).toEqual([{ queue: 'q', count: 6, dueMin: 7, taskMin: 8 }]);
+    // Two slots a worker at the same μ: 16-min tasks; bound behind a 40-min one, a task waits for the first of two slots: (40 − 16) / 2.
+    expect(horizonInput(cfg, obs, { ...emptyRates(), boundWaitMin: 40, concurrency: 2 }, undefined, 0, 0, 0.125, 1).waiting).toEqual([{ queue: 'q', count: 6, dueMin: 7, taskMin: 16 }]);
+    // Shorter than the mean: no change.
+    expect(horizonInput(cfg, obs, { ...emptyRates(), boundWaitMin: 5 }, undefined, 0, 0, 0.125, 1).waiting).toEqual([{ queue: 'q', count: 6, dueMin: 19, taskMin: 8 }]);
+  });
+
   test('pending tasks are waiting work any worker can take, due at the target less the margin', () => {
     const h = input(obsOf([{ active: 1, reserved: 0 }], 6));
     expect(h.waiting).toEqual([{ queue: 'q', count: 6, dueMin: 19, taskMin: 8 }]);

@@ -274,6 +274,25 @@ describe('rates', () => {
     expect(r.lambda).toBeUndefined();
   });
 
+  test('how long a bound message may wait: only once a worker holds reserved tasks with every slot busy, the longest task seen, forgotten only while tasks run', () => {
+    const at = (active: number, reserved: number, longestActiveSeconds: number): ServiceObservation => ({ ...obs(0, 1), nodes: [{ ...node('a', active, reserved, 10), concurrency: 1, longestActiveSeconds }] });
+    // Acknowledging late (nothing reserved behind a busy slot): nothing is bound early, nothing kept.
+    let r = updateRates(emptyRates(), at(1, 0, 900), 0);
+    expect(r.boundWaitMin).toBeUndefined();
+    // A reserved task behind the only busy slot: the longest task running is what it may wait.
+    r = updateRates(r, at(1, 1, 600), MIN);
+    expect(r.boundWaitMin).toBeCloseTo(10);
+    // From then on the longest seen is kept, whatever is reserved.
+    r = updateRates(r, at(1, 0, 840), 2 * MIN);
+    expect(r.boundWaitMin).toBeCloseTo(14);
+    // An hour with nothing running forgets nothing; an hour of short tasks forgets (τ 30 min).
+    r = updateRates(r, at(0, 0, 0), 62 * MIN);
+    expect(r.boundWaitMin).toBeCloseTo(14);
+    for (let m = 63; m <= 122; m += 1) r = updateRates(r, at(1, 0, 5), m * MIN);
+    expect(r.boundWaitMin).toBeGreaterThan(14 * Math.exp(-61 / 30) * 0.9);
+    expect(r.boundWaitMin).toBeLessThan(14 * Math.exp(-59 / 30) * 1.1);
+  });
+
   test('measured μ replaces the configured one after three samples', () => {
     const c = cfg({ tasksPerWorkerPerMinute: 2, targetMinutes: 10 });
     let h = emptyHistory();
