@@ -373,8 +373,8 @@ export function verdict(f: Figure, sources: Sources, explained: readonly Explain
   if (quoted) return { kind: 'not measured', why: `listed: ${quoted.reason}` };
   const where = sourceOf(f, sources);
   if (where) return { kind: 'sourced', where };
-  const entry = listed(f, explained);
-  return entry ? { kind: 'not measured', why: `listed: ${entry.reason}` } : { kind: 'unsourced' };
+  const section = listed(f, explained.filter((e) => e.says === undefined));
+  return section ? { kind: 'not measured', why: `listed: ${section.reason}` } : { kind: 'unsourced' };
 }
 
 /** Every figure of the docs with its verdict. */

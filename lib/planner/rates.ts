@@ -300,10 +300,11 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   const activeByNode = Object.fromEntries(obs.nodes.map((n) => [n.node, n.active]));
   const queuePending = byNode ? { ...obs.queues } : undefined;
   const fresh = byNode ? Object.fromEntries(Object.entries(obs.queues).map(([q, n]) => [q, n > 0 ? [[n, now]] as [number, number][] : []])) : undefined;
-  const boundWaitMin = nextBoundWait(state, obs, state.at === undefined ? 0 : Math.max(0, (now - state.at) / 60_000));
+  const sinceMin = state.at === undefined ? 0 : (now - state.at) / 60_000;
+  const boundWaitMin = nextBoundWait(state, obs, Math.max(0, sinceMin));
   const baseline: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting: pending > 0 ? [[pending, now]] : [], concurrency, tasksByNode: byNode, queuePending, queueWaiting: fresh, boundWaitMin };
   if (state.at === undefined || state.work === undefined || !state.processed) return baseline;
-  const dtMin = (now - state.at) / 60_000;
+  const dtMin = sinceMin;
   if (dtMin <= 0) return { ...state };
   if (dtMin > MAX_GAP_MINUTES) return { ...baseline, lambda: state.lambda, arrivalRates: state.arrivalRates, arrivalCounts: state.arrivalCounts, mu: state.mu, durations: state.durations };
   // `processed` counts tasks as they start (stats().total): what left the system is what started less what still runs.
