@@ -7,7 +7,8 @@ import { buildFamily, JUDGING_SEEDS, TUNING_SEEDS, WORKLOAD_FAMILIES } from '../
 import { generate, logNormal, poisson } from '../lib/simulate/generate';
 import { buildReference, REFERENCE_TRACES } from '../lib/simulate/reference';
 import { GOAL, markdownTable, type GoalVerdict } from '../lib/simulate/report';
-import { oracleRun, POLICY_LABELS, POLICY_NAMES, simulateTrace, type PolicyRun } from '../lib/simulate/run';
+import { oracleRun, POLICY_LABELS, POLICY_NAMES, runPolicy, simulateTrace, type PolicyRun } from '../lib/simulate/run';
+import { horizonPolicy } from '../lib/simulate/policies/planner';
 import { formatTraceCsv, type Trace } from '../lib/simulate/trace';
 import type { SimSetup } from '../lib/simulate/policies/types';
 
@@ -24,6 +25,8 @@ interface Outcome {
   /** The planner's paid worker-minutes over the reactive oracle's (no foresight beyond a cycle). */
   xReactive: number;
   verdict: GoalVerdict;
+  /** The horizon model (in development) judged by the same goal, against the same best known schedule (which does not see its run). */
+  model: { run: PolicyRun; verdict: GoalVerdict };
   setup: SimSetup;
   trace: Trace;
 }
@@ -32,7 +35,12 @@ function outcome(trace: Trace, setup: SimSetup): Outcome {
   const runs = simulateTrace(trace, setup);
   const reactive = oracleRun(trace, setup, runs.filter((r) => r.policy !== 'oracle'), { reactive: true });
   const ours = runs.find((r) => r.policy === 'planner') as PolicyRun;
-  return { name: trace.name, runs, verdict: goalVerdict(runs) as GoalVerdict, setup, trace, xReactive: ours.total.paidMinutes / reactive.total.paidMinutes };
+  const best = runs.find((r) => r.policy === 'oracle') as PolicyRun;
+  const model = runPolicy(trace, setup, horizonPolicy(setup));
+  model.total.xOracle = model.total.paidMinutes / best.total.paidMinutes;
+  model.total.xBound = (model.total.paidMinutes / best.total.paidMinutes) * (best.total.xBound as number);
+  const asPlanner = [{ ...model, policy: 'planner' as const }, ...runs.filter((r) => r.policy !== 'planner')];
+  return { name: trace.name, runs, verdict: goalVerdict(runs) as GoalVerdict, model: { run: model, verdict: goalVerdict(asPlanner) as GoalVerdict }, setup, trace, xReactive: ours.total.paidMinutes / reactive.total.paidMinutes };
 }
 
 const planner = (o: Outcome): PolicyRun => o.runs.find((r) => r.policy === 'planner') as PolicyRun;
@@ -65,6 +73,26 @@ function familyRow(name: string, outcomes: Outcome[]): string[] {
 }
 
 const FAMILY_HEAD = ['workloads', 'n', 'worst × best known', 'median × best known', 'worst / median × bound', 'best known: worst / median × bound', 'worst / median × reactive best known', 'worst in target (planner, worst service)', 'best known\'s worst in target', 'reversals (planner)', 'dearer than a baseline meeting the target', 'goal met'];
+
+const MODEL_HEAD = ['workloads', 'goal met: planner / model', 'target missed (where the best known meets it): planner / model', 'worst in target: planner / model', 'median × best known: planner / model', 'worst × best known: planner / model', 'median × bound: planner / model', 'reversals: planner / model'];
+
+/** One family's row of the switch's test: the deployed planner and the horizon model, judged alike. */
+function modelRow(name: string, outcomes: Outcome[]): string[] {
+  const both = <T>(f: (run: PolicyRun, v: GoalVerdict) => T): [T[], T[]] => [outcomes.map((o) => f(planner(o), o.verdict)), outcomes.map((o) => f(o.model.run, o.model.verdict))];
+  const pair = <T>(xs: [T[], T[]], show: (v: T[]) => string): string => `${show(xs[0])} / ${show(xs[1])}`;
+  const count = (bs: boolean[]): string => String(bs.filter(Boolean).length);
+  const worst = (xs: number[]): number => xs.reduce((a, b) => Math.max(a, b), 0);
+  return [
+    name,
+    pair(both((_, v) => v.met), count),
+    pair(both((r, v) => v.feasible && worstService(r) < 99), count),
+    pair(both((r) => worstService(r)), (xs) => `${xs.reduce((a, b) => Math.min(a, b), 100).toFixed(1)}%`),
+    pair(both((_, v) => v.xOracle), (xs) => median(xs).toFixed(2)),
+    pair(both((_, v) => v.xOracle), (xs) => worst(xs).toFixed(2)),
+    pair(both((r) => r.total.xBound as number), (xs) => median(xs).toFixed(2)),
+    pair(both((_, v) => v.reversals), (xs) => String(xs.reduce((a, b) => a + b, 0))),
+  ];
+}
 
 function details(o: Outcome): string {
   const facts = o.setup.services.map((s) => `${s.name}: ${s.config.queues.join(', ')}; concurrency ${s.worker.concurrency}${s.worker.acksLate ? ' (acks_late)' : ''}; μ ${s.config.tasksPerWorkerPerMinute}/min; target ${s.config.targetMinutes} min; start-up ${s.config.startupSeconds} s; ${s.config.minWorkers}–${s.config.maxWorkers} workers`).join(' — ');
@@ -116,6 +144,12 @@ export async function simulateBench(): Promise<string> {
     `Goal per workload: ≥ 99% of tasks started within the target on every service (where the best known schedule shows maxWorkers allows it), paid ≤ ${GOAL.xOracle} × best known, never dearer than a baseline that meets the target, no reversals on load that did not turn. ✗ marks what misses; ${all.filter((o) => o.verdict.met).length} of ${all.length} workloads meet all of it.`,
     '',
     markdownTable(FAMILY_HEAD, [...families.map((f) => familyRow(f.family.name, f.outcomes)), ...references.map((o) => familyRow(`reference: ${o.name}`, [o]))]),
+    '',
+    '### The horizon model against this planner, judged alike',
+    '',
+    `The horizon model (docs/planner.md) replaces this planner's sizing once it does at least as well on every family; until then it runs beside it here, on the same judging seeds, by the same goal and against the same best known schedule (whose search does not see the model's run). It meets the goal on ${all.filter((o) => o.model.verdict.met).length} of ${all.length} workloads, this planner on ${all.filter((o) => o.verdict.met).length}.`,
+    '',
+    markdownTable(MODEL_HEAD, [...families.map((f) => modelRow(f.family.name, f.outcomes)), ...references.map((o) => modelRow(`reference: ${o.name}`, [o]))]),
     '',
     '### A day of a busy platform',
     '',
