@@ -98,6 +98,9 @@ export function planHorizon(h: HorizonInput): HorizonPlan {
     return { slotMin: slot, fleet: new Array<number>(K).fill(floor), readySlot, lateWorkerMin: 0 };
   }
 
+  const tasksAtHand = h.waiting.reduce((a, g) => a + g.count, 0) + h.running.reduce((a, r) => a + r.count, 0);
+  /** Tasks there by τ: those at hand and the arrivals since. */
+  const present = (tau: number): number => tasksAtHand + lambda * tau;
   const pendingOf: Record<string, number> = {};
   for (const g of h.waiting) pendingOf[g.queue] = (pendingOf[g.queue] ?? 0) + g.count;
   const queues = Object.keys(pendingOf);
@@ -139,7 +142,10 @@ export function planHorizon(h: HorizonInput): HorizonPlan {
     }
     A.push(available / c);
     D.push(Math.min(available, turns) / c);
-    // Started by t: what is done plus what the ready slots hold (at most one task each, its length at most the longest).
+    // Every task due by t has started: its whole work is done or held by a ready slot (one task
+    // a slot, its length at most the longest). Not only the work that can have been done by t:
+    // three 10-minute tasks due in a minute need three slots then, which a fluid worker sharing
+    // itself among them would not.
     let started = Math.max(0, lambda * (t - h.arrivals.targetMin)) * h.arrivals.taskMin;
     let longestDue = started > 0 ? h.arrivals.taskMin : 0;
     for (const g of h.waiting) {
@@ -147,7 +153,7 @@ export function planHorizon(h: HorizonInput): HorizonPlan {
       started += g.count * g.taskMin;
       longestDue = Math.max(longestDue, g.taskMin);
     }
-    S.push([Math.min(available, started + running) / c, longestDue]);
+    S.push([(started + running) / c, longestDue]);
   }
 
   const launch = h.startupMin + h.stepMin / 2;
@@ -159,7 +165,10 @@ export function planHorizon(h: HorizonInput): HorizonPlan {
     objective.push(`+ ${n(slot)} r${j}`, `+ ${n(launch)} u${j}`);
     // A worker launched now works from the start-up's end on: in that slot for the part after it.
     const ready = Math.min(1, Math.max(0, ((j + 1) * slot - h.startupMin) / slot));
-    const cap = Math.min(h.maxWorkers, Math.max(Math.min(h.paid, h.maxWorkers), h.paid + (h.maxWorkers - h.paid) * ready));
+    const launchable = Math.min(h.maxWorkers, Math.max(Math.min(h.paid, h.maxWorkers), h.paid + (h.maxWorkers - h.paid) * ready));
+    // A worker with no task to start helps nothing: no more slots than tasks there by the slot's end (a fluid path
+    // would otherwise run a backlog that is already late on more workers than it has tasks, to finish it sooner).
+    const cap = Math.min(launchable, Math.max(floor, Math.ceil(present(Math.min(horizon, (j + 1) * slot)) / c - 1e-9)));
     const lo = j === K - 1 ? Math.max(floor, keepUp) : floor;
     bounds.push(`${n(Math.min(lo, cap))} <= r${j} <= ${n(cap)}`);
     rows.push(j === 0 ? `up0: u0 - r0 >= ${n(-h.paid)}` : `up${j}: u${j} - r${j} + r${j - 1} >= 0`);

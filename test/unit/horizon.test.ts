@@ -75,6 +75,26 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
     expect(needs[0]).toBeGreaterThanOrEqual(10);
   });
 
+  test.each([
+    // [slots a worker, workers]: a task holds one slot from its start, so tasks due together need a slot each by then.
+    [1, 3],
+    [2, 2],
+    [3, 1],
+  ])('three 10-minute tasks due in a minute, %i slot(s) a worker: %i worker(s), one slot a task (a fluid worker shared among them would do)', (slots, workers) => {
+    expect(horizonNeed({ ...base, slots, waiting: [{ queue: 'q', count: 3, dueMin: 1, taskMin: 10 }], arrivals: { ...base.arrivals, targetMin: 1 } })).toBe(workers);
+  });
+
+  test('a backlog already late is never run on more workers than it has tasks, to finish it sooner', () => {
+    // 100 tasks of 30 s due in a minute, a 2-minute start-up, 6 workers paid: late whatever is bought. As a fluid the
+    // rest could be done within one slot by 152 workers; 100 tasks can use 100 slots at most.
+    const h: HorizonInput = { ...base, paid: 6, startupMin: 2, waiting: [{ queue: 'q', count: 100, dueMin: 1, taskMin: 0.5 }], arrivals: { ...base.arrivals, targetMin: 1 } };
+    const p = planHorizon(h);
+    expect(p.lateWorkerMin).toBeGreaterThan(0);
+    expect(Math.max(...p.fleet)).toBeLessThanOrEqual(100 + 1e-6);
+    expect(horizonNeed(h)).toBeLessThanOrEqual(100);
+    expect(horizonNeed(h)).toBeGreaterThan(6);
+  });
+
   test('Celery takes queues in turn: a queue due soon brings its rival\'s turns with it', () => {
     const alone = horizonNeed({ ...base, waiting: [{ queue: 'a', count: 300, dueMin: 3, taskMin: 0.1 }] });
     const withRival = horizonNeed({ ...base, waiting: [{ queue: 'a', count: 300, dueMin: 3, taskMin: 0.1 }, { queue: 'b', count: 300, dueMin: 60, taskMin: 0.1 }] });
@@ -85,10 +105,13 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
     const h = randomInput(rng(seed));
     const p = planHorizon(h);
     const cap = Math.max(Math.min(h.paid, h.maxWorkers), h.maxWorkers);
-    for (const r of p.fleet) {
+    const atHand = h.waiting.reduce((a, g) => a + g.count, 0) + h.running.reduce((a, g) => a + g.count, 0);
+    p.fleet.forEach((r, j) => {
       expect(r).toBeGreaterThanOrEqual(Math.min(h.minWorkers, h.maxWorkers) - 1e-6);
       expect(r).toBeLessThanOrEqual(cap + 1e-6);
-    }
+      // No slot holds more workers than the tasks there by its end can use (or the floor).
+      expect(r).toBeLessThanOrEqual(Math.max(Math.min(h.minWorkers, h.maxWorkers), Math.ceil((atHand + h.arrivals.perMin * (j + 1) * p.slotMin) / h.slots)) + 1e-6);
+    });
     for (let j = 0; j < p.readySlot; j += 1) expect(p.fleet[j]).toBeLessThanOrEqual(h.paid + 1e-6);
     const need = horizonNeed(h);
     // Tasks do not divide: more workers than tasks at hand (and slots for what arrives meanwhile) help nothing.
