@@ -95,6 +95,42 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
     expect(horizonNeed(h)).toBeGreaterThan(6);
   });
 
+  test.each([
+    // [minutes left on the two running tasks, workers]: a task due in a minute takes a slot freed by then, or a worker of its own.
+    [0.2, 2],
+    [0.9, 2],
+    [1.5, 3],
+    [5, 3],
+  ])('two workers busy for %f more min, one task due in a minute: %i workers', (leftMin, workers) => {
+    expect(horizonNeed({ ...base, paid: 2, running: [{ count: 2, leftMin }], waiting: [{ queue: 'q', count: 1, dueMin: 1, taskMin: 0.5 }], arrivals: { ...base.arrivals, targetMin: 1 } })).toBe(workers);
+  });
+
+  test('a backlog within reach is planned on time; past maxWorkers it is late, and the path keeps the most it may', () => {
+    const backlog = (maxWorkers: number): HorizonInput => ({ ...base, maxWorkers, waiting: [{ queue: 'q', count: 1000, dueMin: 10, taskMin: 0.5 }], arrivals: { ...base.arrivals, targetMin: 10 } });
+    expect(planHorizon(backlog(1000)).lateWorkerMin).toBe(0);
+    expect(planHorizon(backlog(10)).lateWorkerMin).toBeGreaterThan(0);
+    expect(horizonNeed(backlog(10))).toBe(10);
+  });
+
+  test('minWorkers above maxWorkers: maxWorkers wins', () => {
+    expect(planHorizon({ ...base, paid: 5, minWorkers: 3, maxWorkers: 2 }).fleet.every((r) => r === 2)).toBe(true);
+  });
+
+  test('queues due together need what one queue of all their tasks needs: the turns add nothing', () => {
+    const two = horizonNeed({ ...base, waiting: [{ queue: 'a', count: 300, dueMin: 3, taskMin: 0.1 }, { queue: 'b', count: 300, dueMin: 3, taskMin: 0.1 }] });
+    expect(two).toBe(horizonNeed({ ...base, waiting: [{ queue: 'a', count: 600, dueMin: 3, taskMin: 0.1 }] }));
+    expect(two).toBe(20);
+  });
+
+  test('a rival\'s turns cost its own task length: a queue due soon beside one of long tasks needs far more than beside one of short tasks', () => {
+    const beside = (count: number, taskMin: number) => horizonNeed({ ...base, waiting: [{ queue: 'a', count: 300, dueMin: 3, taskMin: 0.1 }, { queue: 'b', count, dueMin: 60, taskMin }] });
+    const alone = horizonNeed({ ...base, waiting: [{ queue: 'a', count: 300, dueMin: 3, taskMin: 0.1 }] });
+    expect(alone).toBe(10);
+    // 30 rival tasks: only 30 turns, however many of its own tasks the queue has.
+    expect(beside(30, 0.1)).toBeLessThanOrEqual(alone + 1);
+    expect(beside(300, 1)).toBeGreaterThan(5 * alone);
+  });
+
   test('Celery takes queues in turn: a queue due soon brings its rival\'s turns with it', () => {
     const alone = horizonNeed({ ...base, waiting: [{ queue: 'a', count: 300, dueMin: 3, taskMin: 0.1 }] });
     const withRival = horizonNeed({ ...base, waiting: [{ queue: 'a', count: 300, dueMin: 3, taskMin: 0.1 }, { queue: 'b', count: 300, dueMin: 60, taskMin: 0.1 }] });
