@@ -1,0 +1,346 @@
+import type { NodeObservation, ServiceObservation } from '../../lib/observation';
+import { effectiveMu, emptyRates, pendingByWait, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from '../../lib/planner/rates';
+
+/**
+ * The estimators of lib/planner/rates.ts, each figure worked by hand from the samples given: the
+ * arrival rate of a trickle, the window it is read over, the per-name durations (Little's law over
+ * active slot-time), the per-queue waiting groups and the bounds on what the state remembers.
+ */
+const MIN = 60_000;
+
+const node = (name: string, over: Partial<NodeObservation> = {}): NodeObservation => ({ node: name, taskId: name, active: 0, reserved: 0, scheduled: 0, processed: 0, ...over });
+const sample = (queues: Record<string, number>, nodes: NodeObservation[] = []): ServiceObservation => ({
+  queues, nodes, missingNodes: [], errors: [], ecs: { desired: nodes.length, running: nodes.length, pending: 0, deploymentInProgress: false },
+});
+
+/** Feeds one-minute intervals to a service with no workers: each interval's arrivals are its pending growth. */
+function arrivalsEachMinute(arrivals: number[], minutes = 1): RateState {
+  let pending = 0;
+  let r = updateRates(emptyRates(), sample({ q: 0 }), 0);
+  arrivals.forEach((a, i) => {
+    pending += a;
+    r = updateRates(r, sample({ q: pending }), (i + 1) * minutes * MIN);
+  });
+  return r;
+}
+
+describe('the arrival rate of a trickle (fewer than 20 arrivals in the last five intervals)', () => {
+  test('is read over the window, without the intervals above four times the usual one, and at least five', () => {
+    // Usual (lower median) 1, so intervals above max(5, 4) = 5 are a burst: the 9 is left out, the 5 kept.
+    const r = arrivalsEachMinute([1, 0, 1, 1, 5, 1, 0, 9, 1, 1]);
+    expect(r.lambda).toBeCloseTo(11 / 9, 9);
+  });
+
+  test('with a usual interval of 2, up to 8 in an interval is a rate, not a burst', () => {
+    const r = arrivalsEachMinute([2, 2, 2, 7, 2, 2]);
+    expect(r.lambda).toBeCloseTo(17 / 6, 9);
+  });
+
+  test('nothing arriving reads as 0', () => {
+    expect(arrivalsEachMinute([0, 0, 0, 0]).lambda).toBe(0);
+  });
+
+  test('20 arrivals in the last five intervals is a rate: the lower median of the recent intervals', () => {
+    const r = arrivalsEachMinute([2, 3, 4, 5, 6]);
+    expect(r.lambda).toBe(4);
+    // One fewer and it is a trickle again: the whole window's arrivals over its minutes.
+    expect(arrivalsEachMinute([2, 3, 4, 5, 5]).lambda).toBeCloseTo(19 / 5, 9);
+  });
+
+  test('the last five intervals decide, not the whole window: a busy past does not make a trickle a rate', () => {
+    const r = arrivalsEachMinute([30, 30, 30, 1, 1, 1, 1, 1]);
+    // Usual 1, cap 5: the 30s are left out of the window's rate.
+    expect(r.lambda).toBeCloseTo(5 / 5, 9);
+  });
+
+  test('fewer than three intervals give no rate yet', () => {
+    expect(arrivalsEachMinute([10, 10]).lambda).toBe(0);
+    expect(arrivalsEachMinute([10, 10, 10]).lambda).toBeCloseTo(10, 9);
+  });
+
+  test('rates are per minute over intervals of any length', () => {
+    const r = arrivalsEachMinute([8, 8, 8], 2);
+    expect(r.lastArrivalRate).toBe(4);
+    expect(r.arrivalRates).toEqual([4, 4, 4]);
+    expect(r.lambda).toBeCloseTo(24 / 6, 9);
+  });
+
+  test('the window holds the last 30 minutes of intervals and the median the last five', () => {
+    const r = arrivalsEachMinute(Array.from({ length: 40 }, () => 1));
+    expect(r.arrivalCounts).toHaveLength(30);
+    expect(r.arrivalCounts!.reduce((a, [, m]) => a + m, 0)).toBeCloseTo(30, 9);
+    expect(r.arrivalRates).toHaveLength(5);
+    const two = arrivalsEachMinute(Array.from({ length: 20 }, () => 1), 2);
+    // Two-minute intervals: the oldest goes once the rest span 30 minutes.
+    expect(two.arrivalCounts).toHaveLength(15);
+  });
+});
+
+describe('samples at the same instant, or far apart', () => {
+  test('a second sample at the same instant changes nothing', () => {
+    const first = arrivalsEachMinute([3, 3, 3]);
+    expect(updateRates(first, sample({ q: 500 }), 3 * MIN)).toEqual(first);
+  });
+
+  test('ten minutes apart is still an interval; more restarts the baseline and keeps the rates learnt', () => {
+    const r = arrivalsEachMinute([3, 3, 3]);
+    const ten = updateRates(r, sample({ q: 9 + 30 }), 13 * MIN);
+    expect(ten.lastArrivalRate).toBe(3);
+    const gap = updateRates(r, sample({ q: 9 + 30 }), 13 * MIN + 1);
+    expect(gap.lastArrivalRate).toBe(3);
+    expect(gap.arrivalRates).toEqual(r.arrivalRates);
+    expect(gap.lambda).toBe(r.lambda);
+    expect(gap.pending).toBe(39);
+  });
+});
+
+describe('tasks that ended between two samples', () => {
+  test('a node whose counter went down restarted: its new total started since', () => {
+    let r = updateRates(emptyRates(), sample({ q: 0 }, [node('a', { processed: 100 })]), 0);
+    r = updateRates(r, sample({ q: 0 }, [node('a', { processed: 5 })]), MIN);
+    // 5 started and ended, nothing waits or runs: 5 arrived.
+    expect(r.lastArrivalRate).toBe(5);
+  });
+
+  test('what ended is what started less the growth of what runs', () => {
+    let r = updateRates(emptyRates(), sample({ q: 0 }, [node('a', { processed: 10 })]), 0);
+    r = updateRates(r, sample({ q: 0 }, [node('a', { processed: 14, active: 2 })]), MIN);
+    // 4 started, 2 still run: 2 ended; the work grew by 2, so 4 arrived.
+    expect(r.lastArrivalRate).toBe(4);
+  });
+
+  test('a node that reports no counter counts nothing', () => {
+    let r = updateRates(emptyRates(), sample({ q: 0 }, [node('a', { processed: 10 })]), 0);
+    r = updateRates(r, sample({ q: 0 }, [node('a', { processed: null })]), MIN);
+    expect(r.lastArrivalRate).toBe(0);
+  });
+});
+
+describe('μ: completions per busy worker-minute, in batches of at least 20', () => {
+  const busy = (processed: number, pending = 50): ServiceObservation => sample({ q: pending }, [node('a', { active: 1, processed })]);
+
+  test('an interval of 10 completions waits for the next to make a batch; the batch is a ratio of sums', () => {
+    let r = updateRates(emptyRates(), busy(100), 0);
+    r = updateRates(r, busy(110), MIN);
+    expect(r.mu).toBeUndefined();
+    expect(r.muBatch).toEqual([10, 1]);
+    r = updateRates(r, busy(124), 2 * MIN);
+    expect(r.mu).toBe(12);
+    expect(r.muSamples).toBe(1);
+    expect(r.muBatch).toEqual([0, 0]);
+  });
+
+  test('an interval of two minutes counts two worker-minutes per worker', () => {
+    let r = updateRates(emptyRates(), busy(100), 0);
+    r = updateRates(r, busy(140), 2 * MIN);
+    expect(r.mu).toBe(20);
+  });
+
+  test('later samples move μ by 1 − e^(−dt/3 min) of the way', () => {
+    let r = updateRates(emptyRates(), busy(100), 0);
+    r = updateRates(r, busy(120), MIN);
+    expect(r.mu).toBe(20);
+    r = updateRates(r, busy(160), 2 * MIN);
+    expect(r.mu).toBeCloseTo(20 + (1 - Math.exp(-1 / 3)) * 20, 9);
+  });
+
+  test('with no warm worker nothing is gathered', () => {
+    let r = updateRates(emptyRates(), busy(0), 0);
+    r = updateRates(r, busy(30), MIN);
+    expect(r.muBatch).toBeUndefined();
+    expect(r.mu).toBeUndefined();
+  });
+
+  test('a state from before pending was kept: busy when work exceeded the warm workers and messages wait now', () => {
+    const old: RateState = { at: 0, work: 5, processed: { a: 100 }, activeByNode: { a: 1 }, muSamples: 0 };
+    expect(updateRates(old, busy(125), MIN).mu).toBe(25);
+    // Work no more than the warm workers: they may have idled.
+    expect(updateRates({ ...old, work: 1 }, busy(125), MIN).mu).toBeUndefined();
+    // Nothing waits now.
+    expect(updateRates(old, busy(125, 0), MIN).mu).toBeUndefined();
+  });
+
+  test('the measured rate is used from the third sample on, within a tenth and ten times the configured', () => {
+    expect(effectiveMu({ muSamples: 2, mu: 7 }, 2)).toEqual({ mu: 2, measured: false });
+    expect(effectiveMu({ muSamples: 3, mu: 7 }, 2)).toEqual({ mu: 7, measured: true });
+    expect(effectiveMu({ muSamples: 3, mu: 70 }, 2)).toEqual({ mu: 20, measured: true });
+    expect(effectiveMu({ muSamples: 3, mu: 0.01 }, 2)).toEqual({ mu: 0.2, measured: true });
+    expect(effectiveMu({ muSamples: 9 }, 2)).toEqual({ mu: 2, measured: false });
+  });
+});
+
+describe('the pending messages by how long they have waited', () => {
+  const w = (pending: number, processed: number, nodes = [node('a', { processed })]): ServiceObservation => sample({ q: pending }, nodes);
+
+  test('the first sample dates every pending message now, and an empty queue holds no group', () => {
+    expect(updateRates(emptyRates(), w(40, 0), 5 * MIN).waiting).toEqual([[40, 5 * MIN]]);
+    expect(updateRates(emptyRates(), w(0, 0), 5 * MIN).waiting).toEqual([]);
+  });
+
+  test('the oldest leave first, and a group emptied leaves no trace', () => {
+    let r = updateRates(emptyRates(), w(50, 0), 0);
+    r = updateRates(r, w(70, 0), MIN);
+    expect(r.waiting).toEqual([[50, 0], [20, 0]]);
+    // 60 started, none arrived: the 10 youngest of the second group remain.
+    r = updateRates(r, w(10, 60), 2 * MIN);
+    expect(r.waiting).toEqual([[10, 0]]);
+    expect(pendingByWait(r, 10, 2 * MIN)).toEqual([[10, 2]]);
+  });
+
+  test('nothing arrived adds no group', () => {
+    let r = updateRates(emptyRates(), w(50, 0), 0);
+    r = updateRates(r, w(30, 20), MIN);
+    expect(r.waiting).toEqual([[30, 0]]);
+  });
+
+  test('messages the arrivals cannot account for (a node that left took its completions) are dated at the earlier sample, first', () => {
+    let r = updateRates(emptyRates(), w(0, 0, [node('a', { active: 5, processed: 10 })]), 0);
+    r = updateRates(r, w(100, 0, []), MIN);
+    expect(r.waiting).toEqual([[5, 0], [95, 0]]);
+  });
+
+  test('nothing pending is no group, whatever the state holds', () => {
+    const r = updateRates(emptyRates(), w(40, 0), 0);
+    expect(pendingByWait(r, 0, MIN)).toEqual([]);
+    expect(pendingByWait(r, 40, MIN)).toEqual([[40, 1]]);
+  });
+
+  test('a backlog of hours keeps at most 60 groups, merging the two oldest at the older time', () => {
+    let r = updateRates(emptyRates(), w(1, 0), 0);
+    for (let m = 1; m <= 61; m += 1) r = updateRates(r, w(m + 1, 0), m * MIN);
+    expect(r.waiting).toHaveLength(60);
+    expect(r.waiting![0]).toEqual([3, 0]);
+    expect(r.waiting![1]).toEqual([1, 2 * MIN]);
+    expect(r.waiting!.reduce((a, [n]) => a + n, 0)).toBe(62);
+  });
+});
+
+describe('per task name: durations by Little\'s law, and the queue each came from', () => {
+  const named = (active: Record<string, number>, totals: Record<string, number>, over: Partial<NodeObservation> = {}): NodeObservation =>
+    node('a', { active: Object.values(active).reduce((x, y) => x + y, 0), activeByTask: active, totals, taskQueues: { x: 'q', y: 'r' }, processed: Object.values(totals).reduce((x, y) => x + y, 0), concurrency: 4, ...over });
+
+  test('active slot-seconds by the trapezoid, and what ended is what started less what still runs', () => {
+    let r = updateRates(emptyRates(), sample({ q: 0, r: 0 }, [named({ x: 2 }, { x: 10 })]), 0);
+    r = updateRates(r, sample({ q: 0, r: 0 }, [named({ x: 1 }, { x: 14 })]), MIN);
+    // (2 + 1) / 2 slots × 60 s = 90 slot-seconds; 4 started, one fewer runs: 5 ended.
+    expect(r.durations).toEqual({ x: [90, 5, 'q'] });
+    // Mean 18 s per task on 4 slots: 0.075 worker-minutes.
+    expect(workerMinutesPerName(r, 'x')).toBeCloseTo(18 / 60 / 4, 9);
+    expect(workerMinutesPerTask(r)).toEqual({ q: expect.closeTo(18 / 60 / 4, 9) });
+  });
+
+  test('the sums forget with a 30-minute time constant', () => {
+    let r = updateRates(emptyRates(), sample({ q: 0, r: 0 }, [named({ x: 2 }, { x: 10 })]), 0);
+    r = updateRates(r, sample({ q: 0, r: 0 }, [named({ x: 1 }, { x: 14 })]), MIN);
+    r = updateRates(r, sample({ q: 0, r: 0 }, [named({ x: 1 }, { x: 14 })]), 2 * MIN);
+    const d = Math.exp(-1 / 30);
+    expect(r.durations!.x[0]).toBeCloseTo(90 * d + 60, 9);
+    expect(r.durations!.x[1]).toBeCloseTo(5 * d, 9);
+  });
+
+  test('a restarted worker counts its new totals as started, and a name that stopped still counts its last slot-time', () => {
+    let r = updateRates(emptyRates(), sample({ q: 0, r: 0 }, [named({ x: 1 }, { x: 100, y: 7 })]), 0);
+    r = updateRates(r, sample({ q: 0, r: 0 }, [named({ y: 1 }, { y: 3 })]), MIN);
+    // x: no total now (0 < 100, restarted): nothing started since, and what ran before the restart is not seen ending.
+    // y: 3 < 7, restarted: 3 started, 1 runs: 2 ended.
+    expect(r.durations).toEqual({ x: [30, 0, 'q'], y: [30, 2, 'r'] });
+  });
+
+  test('a name unchanged between samples ended nothing', () => {
+    let r = updateRates(emptyRates(), sample({ q: 0, r: 0 }, [named({ x: 1 }, { x: 14 })]), 0);
+    r = updateRates(r, sample({ q: 0, r: 0 }, [named({ x: 1 }, { x: 14 })]), MIN);
+    expect(r.durations).toEqual({ x: [60, 0, 'q'] });
+  });
+
+  test('a node not seen at the earlier sample adds nothing (its tasks started unseen)', () => {
+    let r = updateRates(emptyRates(), sample({ q: 0, r: 0 }, [named({ x: 1 }, { x: 14 })]), 0);
+    r = updateRates(r, sample({ q: 0, r: 0 }, [named({ x: 1 }, { x: 14 }, { node: 'b', taskId: 'b' })]), MIN);
+    expect(r.durations).toEqual({});
+  });
+
+  test('workers that do not report per name keep no per-name state', () => {
+    let r = updateRates(emptyRates(), sample({ q: 3 }, [node('a', { processed: 1 })]), 0);
+    r = updateRates(r, sample({ q: 5 }, [node('a', { processed: 2 })]), MIN);
+    expect(r.tasksByNode).toBeUndefined();
+    expect(r.queueWaiting).toBeUndefined();
+    expect(r.queuePending).toBeUndefined();
+    expect(r.durations).toBeUndefined();
+  });
+
+  test('a duration is trusted from three completions, and shared over the worker\'s slots', () => {
+    const at = (done: number): RateState => ({ muSamples: 0, concurrency: 2, durations: { x: [240, done, 'q'] } });
+    expect(workerMinutesPerName(at(2.9), 'x')).toBeUndefined();
+    expect(workerMinutesPerName(at(3), 'x')).toBeCloseTo(240 / 3 / 60 / 2, 9);
+    expect(workerMinutesPerTask(at(2.9))).toEqual({});
+    expect(workerMinutesPerTask(at(3))).toEqual({ q: expect.closeTo(240 / 3 / 60 / 2, 9) });
+    expect(workerMinutesPerName(at(3), 'y')).toBeUndefined();
+    // A queue sums its names; a name of no known queue counts for none.
+    const two: RateState = { muSamples: 0, durations: { x: [60, 2, 'q'], y: [120, 2, 'q'], z: [600, 9, null] } };
+    expect(workerMinutesPerTask(two)).toEqual({ q: expect.closeTo(180 / 4 / 60, 9) });
+  });
+
+  test('at most 50 names are remembered: the least busy go first', () => {
+    const names = Array.from({ length: 51 }, (_, i) => `t${i}`);
+    const active = Object.fromEntries(names.map((n, i) => [n, i + 1]));
+    const totals = Object.fromEntries(names.map((n) => [n, 1]));
+    let r = updateRates(emptyRates(), sample({ q: 0 }, [node('a', { activeByTask: active, totals, processed: 51 })]), 0);
+    r = updateRates(r, sample({ q: 0 }, [node('a', { activeByTask: active, totals, processed: 51 })]), MIN);
+    expect(Object.keys(r.durations!)).toHaveLength(50);
+    expect(r.durations!.t0).toBeUndefined();
+    expect(r.durations!.t50).toEqual([51 * 60, 0, null]);
+  });
+});
+
+describe('per queue: the waiting groups of each, from its pending and the tasks of its names started', () => {
+  const worker = (totals: Record<string, number>, over: Partial<NodeObservation> = {}): NodeObservation =>
+    node('a', { activeByTask: {}, totals, processed: Object.values(totals).reduce((x, y) => x + y, 0), taskQueues: {}, ...over });
+
+  test('the first sample dates each non-empty queue now', () => {
+    const r = updateRates(emptyRates(), sample({ q: 30, r: 0 }, [worker({})]), 7 * MIN);
+    expect(r.queueWaiting).toEqual({ q: [[30, 7 * MIN]], r: [] });
+    expect(r.queuePending).toEqual({ q: 30, r: 0 });
+  });
+
+  test('arrivals = growth of the queue + its names started, the queue of a name read from the tasks it ran', () => {
+    const routes = { taskQueues: { x: 'q', y: 'r' } };
+    let r = updateRates(emptyRates(), sample({ q: 30, r: 10 }, [worker({ x: 0, y: 0 }, routes)]), 0);
+    // x (from q) started 20 of q's 30 and 15 more came; y (from r) started 4 and none came.
+    r = updateRates(r, sample({ q: 25, r: 6 }, [worker({ x: 20, y: 4 }, routes)]), MIN);
+    expect(r.queueWaiting).toEqual({ q: [[10, 0], [15, 0]], r: [[6, 0]] });
+    // No task running now: each name's queue is the one remembered with its duration.
+    r = updateRates(r, sample({ q: 25, r: 6 }, [worker({ x: 30, y: 10 })]), 2 * MIN);
+    expect(r.queueWaiting).toEqual({ q: [[15, 0], [10, MIN]], r: [[6, MIN]] });
+  });
+
+  test('a name called as its queue counts for that queue without having been seen running', () => {
+    let r = updateRates(emptyRates(), sample({ q: 30 }, [worker({ q: 0 })]), 0);
+    r = updateRates(r, sample({ q: 25 }, [worker({ q: 20 })]), MIN);
+    expect(r.queueWaiting).toEqual({ q: [[10, 0], [15, 0]] });
+  });
+
+  test('a name of no known queue counts for none', () => {
+    let r = updateRates(emptyRates(), sample({ q: 30 }, [worker({ other: 0 })]), 0);
+    r = updateRates(r, sample({ q: 25 }, [worker({ other: 20 })]), MIN);
+    // q shrank by 5 and nothing of it started that we know of: no arrivals, the 25 youngest of the 30.
+    expect(r.queueWaiting).toEqual({ q: [[25, 0]] });
+  });
+
+  test('a node first seen at the later sample counts nothing', () => {
+    let r = updateRates(emptyRates(), sample({ q: 30 }, [worker({ q: 0 })]), 0);
+    r = updateRates(r, sample({ q: 25 }, [worker({ q: 0 }), worker({ q: 20 }, { node: 'b', taskId: 'b' })]), MIN);
+    expect(r.queueWaiting).toEqual({ q: [[25, 0]] });
+  });
+});
+
+describe('how long a bound message may wait', () => {
+  const at = (over: Partial<NodeObservation>): ServiceObservation => sample({ q: 0 }, [node('a', { processed: 10, concurrency: 2, ...over })]);
+
+  test('a reserved message while a slot is free is not bound behind a task', () => {
+    expect(updateRates(emptyRates(), at({ active: 1, reserved: 1, longestActiveSeconds: 600 }), 0).boundWaitMin).toBeUndefined();
+    expect(updateRates(emptyRates(), at({ active: 2, reserved: 1, longestActiveSeconds: 600 }), 0).boundWaitMin).toBe(10);
+  });
+
+  test('bound with no running time known yet keeps nothing', () => {
+    expect(updateRates(emptyRates(), at({ active: 2, reserved: 1 }), 0).boundWaitMin).toBeUndefined();
+  });
+});
