@@ -201,3 +201,56 @@ describe('horizonInput: what the model sees of a service', () => {
     expect(h.waiting).toEqual([{ queue: 'q', count: 6, dueMin: 19, taskMin: 8 }]);
   });
 });
+
+describe('horizonInput, worked through on two queues, two slots a worker and a cycle of two minutes', () => {
+  const cfg = serviceSchema.parse({ cluster: 'c', service: 's', queues: ['q', 'r'], maxWorkers: 20, tasksPerWorkerPerMinute: 0.125, targetMinutes: 20, startupSeconds: 120 });
+  const now = 100 * 60_000;
+  const ago = (min: number) => now - min * 60_000;
+  // x (from q) ran 480 s a task: 8 minutes on a slot. r's names are not learned: 2 slots / 0.125 per minute = 16.
+  const rates = { ...emptyRates(), concurrency: 2, durations: { x: [4800, 10, 'q'] as [number, number, string] }, queueWaiting: { q: [[3, ago(5)], [2, ago(1)]] as [number, number][], r: [[4, ago(2)]] as [number, number][] } };
+  const n = (node: string, over: Partial<ServiceObservation['nodes'][number]>): ServiceObservation['nodes'][number] => ({ node, taskId: null, active: 0, reserved: 0, scheduled: 0, processed: 0, concurrency: 2, ...over });
+  const obs: ServiceObservation = {
+    queues: { q: 6, r: 4 }, missingNodes: [], errors: [], ecs: { desired: 3, running: 3, pending: 0, deploymentInProgress: false },
+    nodes: [n('a', { active: 2, activeByTask: { x: 1 }, reserved: 2 }), n('b', { reserved: 3 }), n('c', {})],
+  };
+
+  test('each queue\'s groups due at the target less a cycle less their wait, the rest due at that; running slots and reserved work per node', () => {
+    expect(horizonInput(cfg, obs, rates, ago(2), now, 1.5, 0.125, 3)).toEqual({
+      stepMin: 2, startupMin: 2, paid: 3, minWorkers: 0, maxWorkers: 20, slots: 2,
+      waiting: [
+        { queue: 'q', count: 3, dueMin: 13, taskMin: 8 },
+        { queue: 'q', count: 2, dueMin: 17, taskMin: 8 },
+        { queue: 'q', count: 1, dueMin: 18, taskMin: 8 },
+        { queue: 'r', count: 4, dueMin: 16, taskMin: 16 },
+      ],
+      // a: x half done (4), the unnamed one half of 16 (8), and its 2 reserved (32 slot-minutes) shared over its 2 busy slots;
+      // b: nothing running, its 3 reserved (48) on its 2 free slots; c: nothing.
+      running: [{ count: 1, leftMin: 20 }, { count: 1, leftMin: 24 }, { count: 2, leftMin: 24 }],
+      arrivals: { perMin: 1.5, taskMin: 16, targetMin: 18 },
+    });
+  });
+
+  test('the cycle is read from the samples within 6 s and 5 minutes, a minute before two samples; the margin never more than half the target', () => {
+    expect(horizonInput(cfg, obs, rates, undefined, now, 0, 0.125, 3)).toMatchObject({ stepMin: 1, arrivals: { targetMin: 19 } });
+    expect(horizonInput(cfg, obs, rates, now - 3000, now, 0, 0.125, 3)).toMatchObject({ stepMin: 0.1, arrivals: { targetMin: 19.9 } });
+    expect(horizonInput(cfg, obs, rates, ago(30), now, 0, 0.125, 3)).toMatchObject({ stepMin: 5, arrivals: { targetMin: 15 } });
+    const short = serviceSchema.parse({ ...cfg, targetMinutes: 6 });
+    expect(horizonInput(short, obs, rates, ago(5), now, 0, 0.125, 3)).toMatchObject({ stepMin: 5, arrivals: { targetMin: 3 } });
+  });
+
+  test('one queue waits as one FIFO, each group at the mean length of what waits', () => {
+    const one: ServiceObservation = { ...obs, queues: { q: 5 } };
+    const fifo = { ...rates, waiting: [[3, ago(4)], [1, ago(1)]] as [number, number][] };
+    expect(horizonInput(cfg, one, fifo, ago(2), now, 0, 0.125, 3).waiting).toEqual([
+      { queue: 'q', count: 3, dueMin: 14, taskMin: 8 },
+      { queue: 'q', count: 1, dueMin: 17, taskMin: 8 },
+      { queue: 'q', count: 1, dueMin: 18, taskMin: 8 },
+    ]);
+    // Two queues without per-queue groups: one FIFO at the mean (3 of q at 8, 1 of r at 16 → 10), named by the first.
+    const both: ServiceObservation = { ...obs, queues: { q: 3, r: 1 } };
+    expect(horizonInput(cfg, both, { ...fifo, queueWaiting: undefined }, ago(2), now, 0, 0.125, 3).waiting).toEqual([
+      { queue: 'q', count: 3, dueMin: 14, taskMin: 10 },
+      { queue: 'q', count: 1, dueMin: 17, taskMin: 10 },
+    ]);
+  });
+});
