@@ -61,4 +61,72 @@ export const EXPLAINED: Record<string, string> = {
     'Equivalent at :24: in that try only ensureReady can throw, and it rejects only with BrokerUnavailableError, which brokerError returns unchanged without the text; ioredis\'s pipeline exec() never rejects on a single (non-cluster) Redis (command errors come back in its results). Unreachable at :26, for the reason given for \'no reply to pipeline\' on the same line.',
   'lib/celery/probe.ts | StringLiteral | \'no reply to pipeline\' → ""':
     'Unreachable: a plain pipeline\'s exec() always resolves an array (null comes only from a MULTI aborted by WATCH), and this pipeline always holds the HLEN.',
+  'lib/planner/index.ts | EqualityOperator | x >= soft → x > soft':
+    'Equivalent: at x = soft both branches give soft (soft·e⁰), and the two are continuous there.',
+  'lib/planner/index.ts | ConditionalExpression | workMin <= 0 → false':
+    'Equivalent: work is a sum of counts times positive durations, never negative; at 0 the rest of the function gives ⌈0⌉ = 0 for steady and forBacklog, so max(keepUp, min(usable, 0)) is keepUp, what the guard returns.',
+  'lib/planner/index.ts | EqualityOperator | workMin <= 0 → workMin < 0':
+    'Equivalent: at workMin = 0 the rest of the function returns keepUp too (steady and forBacklog are ⌈0⌉ = 0).',
+  'lib/planner/index.ts | ConditionalExpression | groups.length === 0 → false':
+    'Equivalent: with pending > 0 and no groups the rate stays 0, the time left is pending / 0 = ∞, and the wait max(0, T − ∞) is 0, what the guard returns.',
+  'lib/planner/index.ts | EqualityOperator | left >= soft → left > soft':
+    'Equivalent: at left = soft the inverse branch gives soft + soft·ln 1 = soft, the same.',
+  'lib/planner/index.ts | ConditionalExpression | p <= 0 → false':
+    'Equivalent: an empty queue\'s work is Σ min(pr, 0)·d = 0, so its rate 0 never beats a waiting queue\'s positive rate; the function gets here only with at least two queues waiting, and the first of them replaces an empty queue taken as best before it.',
+  'lib/planner/index.ts | EqualityOperator | p <= 0 → p < 0':
+    'Equivalent: pending counts are never negative, and an empty queue\'s rate 0 never beats a waiting one\'s (see p <= 0 → false).',
+  'lib/planner/index.ts | StringLiteral | \'*\' → ""':
+    'Unreachable: the branch runs only with pending > 0, which needs a queue, so the first queue\'s name is always there and the fallback never used.',
+  'lib/planner/index.ts | EqualityOperator | lambda < IDLE_LAMBDA → lambda <= IDLE_LAMBDA':
+    'Equivalent at :303 (at :111, workersNeeded takes any λ and a test pins 0.01): the planner\'s λ is 0 or at least 1/40 per minute, since arrivals are whole tasks, an interval is at most MAX_GAP_MINUTES (10) and the trickle window at most TRICKLE_MINUTES (30) plus one interval; it is never exactly 0.01.',
+  'lib/planner/index.ts | EqualityOperator | (rates.lastArrivalRate ?? 0) < IDLE_LAMBDA → (rates.lastArrivalRate ?? 0) <= IDLE_LAMBDA':
+    'Equivalent: the last interval\'s rate is whole arrivals over at most 10 minutes, 0 or at least 0.1 per minute, never exactly 0.01.',
+  'lib/planner/index.ts | ConditionalExpression | usable < Infinity → true':
+    'Equivalent: usable is ⌈work / slots⌉ of finite counts, always finite; the test only states it for the type\'s sake (workersNeeded\'s default is ∞).',
+  'lib/planner/index.ts | EqualityOperator | usable < Infinity → usable <= Infinity':
+    'Equivalent: usable is always finite (⌈work / slots⌉).',
+  'lib/planner/index.ts | ConditionalExpression | from > 0 → true':
+    'Equivalent: the branch runs only when recommended > from; with from = 0, recommended ≤ 0 × threshold is false either way.',
+  'lib/planner/index.ts | EqualityOperator | from > 0 → from >= 0':
+    'Equivalent: with from = 0 the next clause (recommended ≤ 0, while recommended > from = 0) is false either way.',
+  'lib/planner/index.ts | ConditionalExpression | kept.length > 0 → true':
+    'Equivalent: kept always holds this cycle\'s own recommendation (made at now, inside the window), so it is never empty.',
+  'lib/planner/index.ts | EqualityOperator | kept.length > 0 → kept.length >= 0':
+    'Equivalent: kept is never empty (it holds this cycle\'s recommendation).',
+  'lib/planner/index.ts | OptionalChaining | kept[0]?.[0] → kept[0][0]':
+    'Equivalent: kept is never empty (it holds this cycle\'s recommendation), so kept[0] is always there.',
+  'lib/planner/index.ts | ConditionalExpression | at >= windowStart || i === 0 → true':
+    'Equivalent: kept starts one recommendation before the first inside the window, so the only one before the window is at index 0, which the i === 0 clause takes already.',
+  'lib/planner/index.ts | ConditionalExpression | stable > 0 → true':
+    'Equivalent: here from > 0 (a scale-down) and the threshold is positive (the schema), so stable > from × threshold is already false whenever stable ≤ 0.',
+  'lib/planner/index.ts | EqualityOperator | stable > 0 → stable >= 0':
+    'Equivalent: with stable = 0, stable > from × threshold (both positive) is false either way.',
+  'lib/planner/index.ts | ArithmeticOperator | mu * QUICK_DRAIN_MINUTES → mu / QUICK_DRAIN_MINUTES':
+    'Equivalent: QUICK_DRAIN_MINUTES is 1, and μ × 1 = μ / 1; the constant itself is pinned by the drain tests.',
+  'lib/planner/index.ts | LogicalOperator | decision.direction === \'none\' || decision.to === decision.from → decision.direction === \'none\' && decision.to === decision.from':
+    'Equivalent: planService\'s direction is \'none\' exactly when to = from (it is computed from the two, and given as \'none\' only with to = from), so the two clauses are always equal.',
+  'lib/planner/index.ts | ConditionalExpression | decision.direction === \'none\' → false':
+    'Equivalent: direction \'none\' holds exactly when to = from (see the && mutant), so the other clause decides alone the same.',
+  'lib/planner/index.ts | ConditionalExpression | decision.to === decision.from → false':
+    'Equivalent: to = from holds exactly when the direction is \'none\', so the first clause decides alone the same.',
+  'lib/planner/rates.ts | ConditionalExpression | minutes > 0 → true':
+    'Equivalent: the usual interval (the lower median) is one of the intervals and at most the cap (max(5, 4 × usual)), so at least one interval is kept, and every interval recorded is longer than 0 (a sample at the same instant returns early).',
+  'lib/planner/rates.ts | EqualityOperator | minutes > 0 → minutes >= 0':
+    'Equivalent: at least one interval, longer than 0, is always kept (see minutes > 0 → true).',
+  'lib/planner/rates.ts | ConditionalExpression | counts.length > 1 → true':
+    'Equivalent: with one interval, the sum of the minutes less the first\'s is 0, below TRICKLE_MINUTES, so the loop stops there either way.',
+  'lib/planner/rates.ts | EqualityOperator | counts.length > 1 → counts.length >= 1':
+    'Equivalent: with one interval the other clause (0 minutes beyond the first ≥ 30) is false either way.',
+  'lib/planner/lp.ts | ConditionalExpression | i % 8 === 0 → true':
+    'Equivalent: only where the objective\'s lines break changes; in the LP format a line break between terms is white space, and HiGHS reads the same program.',
+  'lib/planner/lp.ts | ArithmeticOperator | i % 8 → i * 8':
+    'Equivalent: the whole objective goes on one line instead of eight terms a line; in the LP format that is the same program.',
+  'lib/planner/lp.ts | ArithmeticOperator | acc.length - 1 → acc.length + 1':
+    'Equivalent in every value read (checked on HiGHS): each term after a line\'s first is written as `undefined <term>`, which the LP reader takes as one more column named undefined with cost +1 and the default bounds [0, ∞); it is 0 at the optimum, so the objective and every named column are unchanged, and value() is never asked for that name.',
+  'lib/planner/lp.ts | ArrayDeclaration | [] → ["Stryker was here"]':
+    'Equivalent in every value read (checked on HiGHS): the line adds columns Stryker, was and here with cost +1 and bounds [0, ∞), all 0 at the optimum; the objective and every named column are unchanged.',
+  'lib/planner/lp.ts | StringLiteral | \' obj:\' → ""':
+    'Equivalent: the objective\'s name is optional in the CPLEX LP format, and nothing reads it.',
+  'lib/planner/lp.ts | ObjectLiteral | { presolve: \'on\' } → {}':
+    'Equivalent: HiGHS\'s presolve option defaults to "choose", which presolves every LP unless a valid basis is given, and each solve here is of a new model with none; the option only states it.',
 };

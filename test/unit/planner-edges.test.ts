@@ -215,3 +215,30 @@ describe('planService: the queue that binds', () => {
     expect(d.to).toBe(50);
   });
 });
+
+describe('more of the formula and the reason, at their boundaries', () => {
+  test('past the deadline a fleet already larger than the steady need keeps none it does not need', () => {
+    // 0.1 minutes left (smoothed), 0.8 worker-minutes waiting, 10 workers: 8 needed, not 10.
+    const waited = 5 - (1 + Math.log(0.1));
+    expect(workersNeeded(0.8, 0, 1, 5, 0, 10, waited)).toBe(8);
+  });
+
+  test('the work in worker-minutes is said from 5% off the count over μ, not at 5%', () => {
+    // 18 pending and 2 active at 2/min: 9 + 0.5 worker-minutes, ×2 = 19 against 20 in the system: exactly 5% off.
+    const d = planService('s', cfg(), obs(18, 1, { nodes: [node('a', { active: 2 })] }), emptyHistory(), 0).decision;
+    expect(d.reason).not.toContain('worker-min');
+  });
+
+  test('a whole reason, as the console shows it', () => {
+    const d = planService('s', cfg(), obs(10, 0), emptyHistory(), 0).decision;
+    expect(d.reason).toBe('backlog 10 (10 pending, 0 in flight), arrivals 0/min, 2/min/worker, 5 min target, 0 min start-up → 1 workers');
+  });
+
+  test('a history kept before recommendations were remembered plans as an empty one does', () => {
+    const { recs: _, ...old } = emptyHistory();
+    const withOld = planService('s', cfg({ stabilizationSeconds: 120 }), obs(0, 3), old as ReturnType<typeof emptyHistory>, 0);
+    const withNew = planService('s', cfg({ stabilizationSeconds: 120 }), obs(0, 3), emptyHistory(), 0);
+    expect(withOld.decision).toEqual(withNew.decision);
+    expect(withOld.history.recs).toEqual(withNew.history.recs);
+  });
+});

@@ -41,10 +41,9 @@ describe('the arrival rate of a trickle (fewer than 20 arrivals in the last five
   });
 
   test('20 arrivals in the last five intervals is a rate: the lower median of the recent intervals', () => {
-    const r = arrivalsEachMinute([2, 3, 4, 5, 6]);
-    expect(r.lambda).toBe(4);
-    // One fewer and it is a trickle again: the whole window's arrivals over its minutes.
-    expect(arrivalsEachMinute([2, 3, 4, 5, 5]).lambda).toBeCloseTo(19 / 5, 9);
+    expect(arrivalsEachMinute([2, 2, 2, 7, 7]).lambda).toBe(2);
+    // One fewer and it is a trickle again: the whole window's arrivals over its minutes (none above 4 × 2).
+    expect(arrivalsEachMinute([2, 2, 2, 7, 6]).lambda).toBeCloseTo(19 / 5, 9);
   });
 
   test('the last five intervals decide, not the whole window: a busy past does not make a trickle a rate', () => {
