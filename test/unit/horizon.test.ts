@@ -254,3 +254,30 @@ describe('horizonInput, worked through on two queues, two slots a worker and a c
     ]);
   });
 });
+
+describe('the horizon and its slots', () => {
+  beforeAll(loadSolver);
+  const h = (over: Partial<HorizonInput>): HorizonInput => ({
+    stepMin: 1, startupMin: 2, paid: 0, minWorkers: 0, maxWorkers: 100, slots: 1,
+    waiting: [{ queue: 'q', count: 5, dueMin: 10, taskMin: 30 }], running: [{ count: 1, leftMin: 50 }],
+    arrivals: { perMin: 0, taskMin: 8, targetMin: 20 }, ...over,
+  });
+
+  test('long enough for the last due task to start, run the target or the longest task if shorter, and two cycles; slots of a cycle', () => {
+    // 10 + 2 + min(50, 20) + 2 = 34 minutes in slots of 1: a worker launched now is ready in the third.
+    expect(planHorizon(h({}))).toMatchObject({ slotMin: 1, readySlot: 2 });
+    expect(planHorizon(h({})).fleet).toHaveLength(34);
+    // Arrivals are due a target after they come: 20 + 2 + 20 + 2 = 44 minutes, over the 40 slots at most: slots of 1.1.
+    const arriving = planHorizon(h({ arrivals: { perMin: 1, taskMin: 8, targetMin: 20 } }));
+    expect(arriving.slotMin).toBeCloseTo(1.1, 9);
+    expect(arriving.fleet).toHaveLength(40);
+    // Tasks shorter than the target: the longest of them, with cycles of 2 minutes: 10 + 2 + 9 + 4 = 25 in slots of 2.
+    const short = planHorizon(h({ stepMin: 2, running: [{ count: 1, leftMin: 9 }], waiting: [{ queue: 'q', count: 5, dueMin: 10, taskMin: 3 }] }));
+    expect(short.slotMin).toBe(2);
+    expect(short.fleet).toHaveLength(13);
+    // A 2-minute target: slots of a quarter of it, shorter than the cycle.
+    const tight = planHorizon(h({ arrivals: { perMin: 0, taskMin: 8, targetMin: 2 }, waiting: [{ queue: 'q', count: 5, dueMin: 1, taskMin: 1 }], running: [] }));
+    expect(tight.slotMin).toBe(0.5);
+    expect(tight.readySlot).toBe(4);
+  });
+});
