@@ -242,3 +242,24 @@ describe('more of the formula and the reason, at their boundaries', () => {
     expect(withOld.history.recs).toEqual(withNew.history.recs);
   });
 });
+
+describe('one queue waiting among several', () => {
+  test('its wait is the service\'s, not the per-queue groups\' (a name of no known queue leaves them older than they are)', () => {
+    // 50 wait in q throughout; between the last two samples 50 started (of a name no queue is known for) and 50 came.
+    // The service's FIFO dates the 50 new ones at the middle sample (1 minute ago): 25 worker-minutes within 4 → 7.
+    const c = cfg({ queues: ['q', 'r'] });
+    const s = (started: number) => obs(0, 1, { queues: { q: 50, r: 0 }, nodes: [node('a', { activeByTask: {}, totals: { other: started }, processed: started })] });
+    let h = planService('s', c, s(0), emptyHistory(), 0).history;
+    h = planService('s', c, s(0), h, 2 * MIN).history;
+    const d = planService('s', c, s(50), h, 3 * MIN).decision;
+    expect(d.to).toBe(7);
+  });
+});
+
+describe('a history kept before rates were', () => {
+  test('plans as an empty one, with the horizon model too', () => {
+    const { rates: _, ...old } = emptyHistory();
+    const d = planService('s', cfg(), obs(10, 0), old as ReturnType<typeof emptyHistory>, 0, { horizon: () => 3 }).decision;
+    expect(d.to).toBe(3);
+  });
+});
