@@ -103,7 +103,7 @@ export const EXPLAINED: Record<string, string> = {
     'Equivalent: with stable = 0, stable > from × threshold (both positive) is false either way.',
   'lib/planner/index.ts | ArithmeticOperator | mu * QUICK_DRAIN_MINUTES → mu / QUICK_DRAIN_MINUTES':
     'Equivalent: QUICK_DRAIN_MINUTES is 1, and μ × 1 = μ / 1; the constant itself is pinned by the drain tests.',
-  'lib/planner/index.ts | LogicalOperator | decision.direction === \'none\' || decision.to === decision.from → decision.direction === \'none\' && decision.to === decision.from':
+  'lib/planner/index.ts | LogicalOperator | decision.direction === \'none\' || decision.to === decision.from → decision.direction === \'none\' && decision.to === decision.fr':
     'Equivalent: planService\'s direction is \'none\' exactly when to = from (it is computed from the two, and given as \'none\' only with to = from), so the two clauses are always equal.',
   'lib/planner/index.ts | ConditionalExpression | decision.direction === \'none\' → false':
     'Equivalent: direction \'none\' holds exactly when to = from (see the && mutant), so the other clause decides alone the same.',
