@@ -1,17 +1,10 @@
-import { serviceSchema, type ServiceConfig } from '../../lib/config';
 import type { NodeObservation, Observation, ServiceObservation } from '../../lib/observation';
 import { cooldownVerdict, emptyHistory, plan, planService, queueWaited, workersNeeded } from '../../lib/planner';
+import { plannerCfg as cfg, serviceObs as obs, workerNode as node } from '../support/planner';
 
 const MIN = 60_000;
 
 /** The planner's edges, each figure worked by hand: the soft deadline, idleness, cooldown and the holds of `plan`. */
-const cfg = (over: Partial<ServiceConfig> = {}): ServiceConfig =>
-  serviceSchema.parse({ cluster: 'c', service: 's', queues: ['q'], maxWorkers: 1000, tasksPerWorkerPerMinute: 2, startupSeconds: 0, scaleUpCooldownSeconds: 0, scaleDownCooldownSeconds: 0, stabilizationSeconds: 0, ...over });
-const node = (name: string, over: Partial<NodeObservation> = {}): NodeObservation => ({ node: name, taskId: name, active: 0, reserved: 0, scheduled: 0, processed: 0, ...over });
-const obs = (pending: number, desired: number, over: Partial<ServiceObservation> = {}): ServiceObservation => ({
-  queues: { q: pending }, nodes: Array.from({ length: desired }, (_, i) => node(`w${i}`)), missingNodes: [], errors: [],
-  ecs: { desired, running: desired, pending: 0, deploymentInProgress: false }, ...over,
-});
 
 describe('the deadline smoothed over a quarter of a short target', () => {
   test('a 2-minute target past its deadline: the time left is 0.5·e^((x − 0.5)/0.5)', () => {

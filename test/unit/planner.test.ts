@@ -1,17 +1,11 @@
 import fc from 'fast-check';
-import { serviceSchema, type ServiceConfig } from '../../lib/config';
+import type { ServiceConfig } from '../../lib/config';
 import type { NodeObservation, ServiceObservation } from '../../lib/observation';
 import { completedBetween, cooldownVerdict, emptyHistory, pendingByWait, planService, queueWaited, staleDrainNeed, updateRates, workersNeeded, type ServiceHistory } from '../../lib/planner';
 import { emptyRates } from '../../lib/planner/rates';
+import { plannerCfg as cfg, serviceObs as obs, workerNode } from '../support/planner';
 
-const cfg = (over: Partial<ServiceConfig> = {}): ServiceConfig =>
-  serviceSchema.parse({ cluster: 'c', service: 's', queues: ['q'], maxWorkers: 1000, tasksPerWorkerPerMinute: 2, startupSeconds: 0, scaleUpCooldownSeconds: 0, scaleDownCooldownSeconds: 0, stabilizationSeconds: 0, ...over });
-
-const node = (name: string, active = 0, reserved = 0, processed: number | null = 0): NodeObservation => ({ node: name, taskId: name, active, reserved, scheduled: 0, processed });
-const obs = (pending: number, desired: number, over: Partial<ServiceObservation> = {}): ServiceObservation => ({
-  queues: { q: pending }, nodes: Array.from({ length: desired }, (_, i) => node(`w${i}`)), missingNodes: [], errors: [],
-  ecs: { desired, running: desired, pending: 0, deploymentInProgress: false }, ...over,
-});
+const node = (name: string, active = 0, reserved = 0, processed: number | null = 0): NodeObservation => workerNode(name, { active, reserved, processed });
 
 const MIN = 60_000;
 

@@ -1,4 +1,5 @@
 import type { NodeObservation, ServiceObservation } from '../../lib/observation';
+import { workerNode as node } from '../support/planner';
 import { effectiveMu, emptyRates, pendingByWait, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from '../../lib/planner/rates';
 
 /**
@@ -8,7 +9,6 @@ import { effectiveMu, emptyRates, pendingByWait, updateRates, workerMinutesPerNa
  */
 const MIN = 60_000;
 
-const node = (name: string, over: Partial<NodeObservation> = {}): NodeObservation => ({ node: name, taskId: name, active: 0, reserved: 0, scheduled: 0, processed: 0, ...over });
 const sample = (queues: Record<string, number>, nodes: NodeObservation[] = []): ServiceObservation => ({
   queues, nodes, missingNodes: [], errors: [], ecs: { desired: nodes.length, running: nodes.length, pending: 0, deploymentInProgress: false },
 });
