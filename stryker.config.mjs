@@ -20,8 +20,11 @@ export default {
   timeoutMS: 15000,
   reporters: ['json', 'progress'],
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  // Committed (mutation/), so that a new checkout's rerun tests only the mutants a change touched:
+  // a mutant's result is reused while its code and the tests covering it are unchanged.
+  // `npm run mutate -- --force` runs every mutant again.
   incremental: true,
-  incrementalFile: `reports/mutation/${name}.incremental.json`,
+  incrementalFile: `mutation/${name}.incremental.json`,
   tempDirName: `.stryker-tmp/${name}`,
   cleanTempDir: 'always',
   ignorePatterns: ['dist', 'reports', '.serverless', '.esbuild', 'bench/out', 'simulate-out'],

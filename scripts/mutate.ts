@@ -7,7 +7,7 @@ import { EXPLAINED } from './mutation-explained';
 /**
  * `npm run mutate [-- lib/ecs ...]`: StrykerJS (stryker.config.mjs) over each folder of the
  * cycle's core against the unit tests, then docs/mutation.md from the JSON reports. Not CI: hours
- * on two cores (the incremental files in reports/mutation make a rerun test only what changed).
+ * on two cores (the incremental files in mutation/, committed, make a rerun test only what changed).
  * `npm run mutate -- --report` rewrites docs/mutation.md from the reports alone.
  */
 const ROOT = join(__dirname, '..');
@@ -78,7 +78,7 @@ export function renderMutationDocs(root = ROOT): string {
     }
     const report = JSON.parse(readFileSync(path, 'utf8')) as Report;
     const runFile = join(root, 'reports', 'mutation', `${name}.run.json`);
-    const run = existsSync(runFile) ? JSON.parse(readFileSync(runFile, 'utf8')) as { date: string; seconds: number; sources?: string } : null;
+    const run = existsSync(runFile) ? JSON.parse(readFileSync(runFile, 'utf8')) as { date: string; seconds: number; sources?: string; incremental?: boolean } : null;
     let killed = 0; let survived = 0; let noCoverage = 0; let invalid = 0; let statics = 0; let explained = 0;
     for (const [file, { source, mutants }] of Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))) {
       for (const m of mutants.sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column)) {
@@ -98,12 +98,12 @@ export function renderMutationDocs(root = ROOT): string {
     const valid = killed + survived + noCoverage;
     const score = valid === 0 ? 100 : (100 * killed) / valid;
     const met = score >= goal ? 'met' : (survived + noCoverage === explained ? 'below; every survivor explained' : 'NOT met');
-    rows.push(`| \`${folder}\` | ${run ? `${run.date}, ${Math.round(run.seconds / 60)} min` : '—'} | ${valid} | ${killed} | ${survived} | ${noCoverage} | ${invalid} | ${statics} | ${goal}% | **${score.toFixed(1)}%** ${met} |`);
+    rows.push(`| \`${folder}\` | ${run ? `${run.date}, ${Math.round(run.seconds / 60)} min${run.incremental ? ' (incremental)' : ''}` : '—'} | ${valid} | ${killed} | ${survived} | ${noCoverage} | ${invalid} | ${statics} | ${goal}% | **${score.toFixed(1)}%** ${met} |`);
   }
   return [
     '# Mutation testing',
     '',
-    'Written by `npm run mutate` (scripts/mutate.ts, StrykerJS with its jest runner and TypeScript checker: stryker.config.mjs, jest.mutate.config.js). The JSON reports stay on the machine that ran them (reports/ is not committed): a folder with no report here keeps its rows from this file while its sources are those its run started from. Each folder of the cycle\'s core is mutated (an operator flipped, a condition forced, a constant or a block removed) and the unit tests (with the fast integration files that need only a redis-server or the ECS emulator: jest.mutate.config.js) run against each mutant; a mutant no test fails on is a change of behaviour nothing observes. Not in CI: the wall time of each folder\'s last run is in the table (an incremental rerun tests only the mutants a change touched). `test/unit/mutation-report.test.ts` fails when a folder\'s sources change after its report was written.',
+    'Written by `npm run mutate` (scripts/mutate.ts, StrykerJS with its jest runner and TypeScript checker: stryker.config.mjs, jest.mutate.config.js). The JSON reports stay on the machine that ran them (reports/ is not committed): a folder with no report here keeps its rows from this file while its sources are those its run started from. StrykerJS\'s incremental files are committed (mutation/): a rerun from a new checkout reuses the result of each mutant whose code and covering tests are unchanged, and `npm run mutate -- --force` runs them all. Each folder of the cycle\'s core is mutated (an operator flipped, a condition forced, a constant or a block removed) and the unit tests (with the fast integration files that need only a redis-server or the ECS emulator: jest.mutate.config.js) run against each mutant; a mutant no test fails on is a change of behaviour nothing observes. Not in CI: the wall time of each folder\'s last run is in the table (an incremental rerun tests only the mutants a change touched). `test/unit/mutation-report.test.ts` fails when a folder\'s sources change after its report was written.',
     '',
     'Score = killed (a test failed, or the mutant hung past its timeout) / valid mutants. Not valid: mutants the TypeScript checker rejects or that crash on load. Static mutants (module-level constants, whose value every test would need rerunning without per-test coverage to judge) are left out by `ignoreStatic` and counted apart: the tests that pin each shipped constant are unit tests of their own (test/unit/ecs-batches.test.ts and others).',
     '',
@@ -136,9 +136,11 @@ function main(): void {
       process.stderr.write(`mutate: ${folder}…\n`);
       const began = Date.now();
       const sources = sourcesHash(folder);
-      const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, MUTATE_FOLDER: folder } });
+      const force = args.includes('--force');
+      const incremental = !force && existsSync(join(ROOT, 'mutation', `${folder.replace(/^lib\//, '')}.incremental.json`));
+      const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', ...(force ? ['--force'] : [])], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, MUTATE_FOLDER: folder } });
       if (r.status !== 0) throw new Error(`stryker failed on ${folder} (exit ${r.status})`);
-      writeFileSync(join(ROOT, 'reports', 'mutation', `${folder.replace(/^lib\//, '')}.run.json`), JSON.stringify({ date: new Date().toISOString().slice(0, 10), seconds: Math.round((Date.now() - began) / 1000), sources }));
+      writeFileSync(join(ROOT, 'reports', 'mutation', `${folder.replace(/^lib\//, '')}.run.json`), JSON.stringify({ date: new Date().toISOString().slice(0, 10), seconds: Math.round((Date.now() - began) / 1000), sources, incremental }));
     }
   }
   writeFileSync(MUTATION_DOCS, renderMutationDocs());
