@@ -6,11 +6,15 @@ import { goalVerdict, loadBoundSolver, policyRows, simulate, TABLE_HEAD, verdict
 import { buildFamily, JUDGING_SEEDS, TUNING_SEEDS, WORKLOAD_FAMILIES } from '../lib/simulate/families';
 import { generate, logNormal, poisson } from '../lib/simulate/generate';
 import { buildReference, REFERENCE_TRACES } from '../lib/simulate/reference';
-import { GOAL, markdownTable, type GoalVerdict } from '../lib/simulate/report';
+import { GOAL, markdownTable, ratioText, type GoalVerdict } from '../lib/simulate/report';
 import { oracleRun, POLICY_LABELS, POLICY_NAMES, runPolicy, simulateTrace, type PolicyRun } from '../lib/simulate/run';
 import { horizonPolicy } from '../lib/simulate/policies/planner';
+import { closureHash } from '../scripts/imports';
 import { formatTraceCsv, type Trace } from '../lib/simulate/trace';
 import type { SimSetup } from '../lib/simulate/policies/types';
+
+/** The files this section's figures come from: this file and all it imports (the simulator, the planner, the cycle). */
+export const simulateSourcesLine = (): string => `<!-- simulate sources ${closureHash('bench/simulate.ts')} -->`;
 
 /** Families are judged on seeds no tuning used (the tuning seeds are for development). */
 const SEEDS = JUDGING_SEEDS;
@@ -62,7 +66,7 @@ function familyRow(name: string, outcomes: Outcome[]): string[] {
   const met = outcomes.filter((o) => o.verdict.met).length;
   return [
     name, String(outcomes.length),
-    `${worstX.toFixed(2)}${worstX > GOAL.xOracle ? ' ✗' : ''}`, median(x).toFixed(2),
+    `${ratioText(worstX)}${worstX > GOAL.xOracle ? ' ✗' : ''}`, median(x).toFixed(2),
     worstMedian(xBound), worstMedian(bestBound),
     `${outcomes.reduce((a, o) => Math.max(a, o.xReactive), 0).toFixed(2)} / ${median(outcomes.map((o) => o.xReactive)).toFixed(2)}`,
     `${worst.toFixed(1)}%${outcomes.some((o) => !o.verdict.withinTarget) ? ' ✗' : ''}`, `${oracleWorst.toFixed(1)}%`,
@@ -141,7 +145,7 @@ export async function simulateBench(): Promise<string> {
     `${WORKLOAD_FAMILIES.length} families × judging seeds ${SEEDS[0]}–${SEEDS[SEEDS.length - 1]} (no tuning used them; tuning seeds ${TUNING_SEEDS[0]}–${TUNING_SEEDS[TUNING_SEEDS.length - 1]} are for development) and ${REFERENCE_TRACES.length} reference traces (seed 1), × ${POLICY_NAMES.length} policies (the fixed fleet by bisection, the best known schedule by the hindsight search) and one bound LP per service: ${seconds.toFixed(1)} s wall time. Model, search, bound, baselines and metrics: [simulator.md](simulator.md).`,
     '`× best known`: over the cheapest schedule the hindsight search found among its own and the baselines\' (an upper estimate of the optimum: ≥ 1 is built in where a baseline\'s schedule is the cheapest). `× bound`: over the certified lower bound, an LP no schedule starting ≥ 99% of tasks within the target can pay less than; the true optimum lies between the two.',
     'The reactive search runs the same schedules knowing each task only from the first cycle after it arrived (it keeps the durations): the planner\'s cost over it is what is left once the 60 s reaction time is charged to every controller.',
-    `Goal per workload: ≥ 99% of tasks started within the target on every service (where the best known schedule shows maxWorkers allows it), paid ≤ ${GOAL.xOracle} × best known, never dearer than a baseline that meets the target, no reversals on load that did not turn. ✗ marks what misses; ${all.filter((o) => o.verdict.met).length} of ${all.length} workloads meet all of it.`,
+    `Goal per workload: ≥ 99% of tasks started within the target on every service (where the best known schedule shows maxWorkers allows it), paid ≤ ${GOAL.xOracle.toFixed(2)} × best known, never dearer than a baseline that meets the target, no reversals on load that did not turn. ✗ marks what misses; ${all.filter((o) => o.verdict.met).length} of ${all.length} workloads meet all of it.`,
     '',
     markdownTable(FAMILY_HEAD, [...families.map((f) => familyRow(f.family.name, f.outcomes)), ...references.map((o) => familyRow(`reference: ${o.name}`, [o]))]),
     '',
@@ -160,7 +164,9 @@ export async function simulateBench(): Promise<string> {
     ...families.flatMap((f) => [`#### ${f.family.name}: ${f.family.description}`, '', details(f.outcomes[0])]),
     '### Reference traces (seed 1)',
     '',
-    ...references.flatMap((o) => [`#### ${o.name}: ${(REFERENCE_TRACES.find((r) => r.name === o.name) as { description: string }).description}`, '', details(o)]),
+    ...references.flatMap((o) => [`#### ${o.name}: ${(REFERENCE_TRACES.find((r) => r.name === o.name) as { description: string }).description}`, '', details(o)]),,
+    // What the figures were computed from (test/unit/generated-docs.test.ts fails once any of it changes).
+    simulateSourcesLine()
   ].join('\n');
 }
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { chartOf, goalVerdict, parsePolicies, policyRows, REFERENCE_TRACES, simulate, TABLE_HEAD, UnknownServiceError, UnknownTraceError, verdictLine, WORKLOAD_FAMILIES, type Simulation } from '../../lib/simulate';
+import { chartOf, GOAL, goalVerdict, parsePolicies, policyRows, REFERENCE_TRACES, simulate, TABLE_HEAD, UnknownServiceError, UnknownTraceError, verdictLine, WORKLOAD_FAMILIES, type Simulation } from '../../lib/simulate';
 import type { GoalVerdict } from '../../lib/simulate/report';
 import { policyLabel } from '../../lib/simulate/report';
 import { loadConfigFlag } from '../config-file';
@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .option('-o, --out <dir>', 'where to write the chart', 'simulate-out')
     .option('--json', 'print the results as JSON')
     .option('--list', 'list the reference traces')
-    .option('--goal', 'also print the project\'s own goal verdict (× best known ≤ 1.15, in target, never dearer than a baseline that meets it)')
+    .option('--goal', `also print the project's own goal verdict (× best known ≤ ${GOAL.xOracle.toFixed(2)}, in target, never dearer than a baseline that meets it)`)
     .addHelpText('after', `
 Prints, per service, one row per policy: paid worker-minutes, over the best known schedule's
 (the cheapest the hindsight search found) and over the certified lower bound (an LP no schedule

@@ -14,7 +14,7 @@ import { readTraceCsv, traceFromTasks, type Trace } from './trace';
 export { REFERENCE_TRACES } from './reference';
 export { loadBoundSolver } from './bound';
 export { WORKLOAD_FAMILIES } from './families';
-export { goalVerdict, policyRows, TABLE_HEAD, verdictLine } from './report';
+export { GOAL, goalVerdict, policyRows, TABLE_HEAD, verdictLine } from './report';
 export { POLICY_LABELS, POLICY_NAMES, type PolicyRun } from './run';
 
 /** The trace asked for is no reference trace, family or file. */

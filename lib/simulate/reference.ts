@@ -80,6 +80,58 @@ export const REFERENCE_TRACES: ReferenceTrace[] = [
     services: { default: { queues: ['video'], concurrency: 1, acksLate: true, startupSeconds: 120, targetMinutes: 15, minWorkers: 0, maxWorkers: 40 } },
     parts: Array.from({ length: 6 }, (_, i) => (r: Rand) => burst(r, 'video', 2 * MIN + i * HOUR, 40, 5 * MIN, uniform(300, 1200))),
   },
+  // Four workloads written to break the planner where a reactive controller is weakest: a blast on
+  // a quiet queue, clumps of tasks of a third of the target behind a long start-up, a flash crowd
+  // after hours of quiet, and a short target on bursty hours. None was used to tune it.
+  {
+    name: 'blast',
+    description: '6,000 short tasks within 90 s on a queue that otherwise sees a task a minute',
+    horizonSeconds: 90 * MIN,
+    services: { default: { queues: ['jobs'], concurrency: 4, startupSeconds: 60, targetMinutes: 5, minWorkers: 0, maxWorkers: 60 } },
+    parts: [
+      (r) => poisson(r, 'jobs', 0, 90 * MIN, () => 1, 1, logNormal(2, 0.5, 0.2, 20)),
+      (r) => burst(r, 'jobs', 40 * MIN, 6000, 90, logNormal(2, 0.5, 0.2, 20)),
+    ],
+  },
+  {
+    name: 'transcodes',
+    description: 'clumps of 10–30 transcodes (4–15 min) every 1–2 hours for 8 hours; a 3-minute start-up, a 30-minute target',
+    horizonSeconds: 9 * HOUR,
+    services: { default: { queues: ['transcode'], concurrency: 1, startupSeconds: 180, targetMinutes: 30, minWorkers: 0, maxWorkers: 30 } },
+    parts: [(r) => {
+      const out: TraceTask[] = [];
+      for (let t = 5 * MIN; t < 8 * HOUR; t += (1 + r()) * HOUR) out.push(...burst(r, 'transcode', t, 10 + Math.floor(21 * r()), 3 * MIN, uniform(240, 900)));
+      return out;
+    }],
+  },
+  {
+    name: 'flash',
+    description: 'three hours of a task every few minutes, then 25,000 sub-second tasks within 4 minutes',
+    horizonSeconds: 4 * HOUR,
+    services: { default: { queues: ['events'], concurrency: 8, startupSeconds: 60, targetMinutes: 5, minWorkers: 0, maxWorkers: 40 } },
+    parts: [
+      (r) => poisson(r, 'events', 0, 4 * HOUR, () => 0.3, 0.3, logNormal(0.4, 0.5, 0.05, 5)),
+      (r) => burst(r, 'events', 3 * HOUR, 25000, 4 * MIN, logNormal(0.4, 0.5, 0.05, 5)),
+    ],
+  },
+  {
+    name: 'webhooks',
+    description: 'webhook deliveries with a 2-minute target: 5/min, and in about half the hours 3–6 bursts of 200–1,500',
+    horizonSeconds: 12 * HOUR,
+    services: { default: { queues: ['webhooks'], concurrency: 4, startupSeconds: 45, targetMinutes: 2, minWorkers: 0, maxWorkers: 30 } },
+    parts: [
+      (r) => poisson(r, 'webhooks', 0, 12 * HOUR, () => 5, 5, logNormal(0.8, 0.7, 0.1, 15)),
+      (r) => {
+        const out: TraceTask[] = [];
+        for (let h = 0; h < 12; h += 1) {
+          if (r() < 0.5) continue;
+          const n = 3 + Math.floor(4 * r());
+          for (let i = 0; i < n; i += 1) out.push(...burst(r, 'webhooks', h * HOUR + r() * (HOUR - 2 * MIN), 200 + Math.floor(1301 * r()), 30 + 60 * r(), logNormal(0.8, 0.7, 0.1, 15)));
+        }
+        return out;
+      },
+    ],
+  },
 ];
 
 export const referenceTraceNames = (): string[] => REFERENCE_TRACES.map((t) => t.name);

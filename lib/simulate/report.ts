@@ -41,7 +41,9 @@ export interface GoalVerdict {
   met: boolean;
 }
 
-export const GOAL = { xOracle: 1.15 };
+// Paid at most a tenth over the best known schedule: close enough that what is left is the price of
+// reacting (the reactive search shows how much of it), not of sizing.
+export const GOAL = { xOracle: 1.1 };
 
 export function goalVerdict(runs: PolicyRun[]): GoalVerdict | null {
   const ours = runs.find((r) => r.policy === 'planner');
@@ -55,10 +57,17 @@ export function goalVerdict(runs: PolicyRun[]): GoalVerdict | null {
   return { feasible, withinTarget, xOracle, xOracleOk, cheaper, reversals: ours.total.reversals, met: withinTarget && xOracleOk && cheaper.length === 0 };
 }
 
+/** A ratio as the tables show it, with as many more decimals as it takes not to read as the goal itself (1.1004 > 1.10). */
+export function ratioText(x: number, goal = GOAL.xOracle): string {
+  let d = 2;
+  while (d < 6 && x !== goal && x.toFixed(d) === goal.toFixed(d)) d += 1;
+  return x.toFixed(d);
+}
+
 export function verdictLine(v: GoalVerdict): string {
   const parts = [
     `${v.withinTarget ? 'target met' : 'target NOT met'}${v.feasible ? '' : ' (maxWorkers does not allow it: the best known schedule misses it too)'}`,
-    `paid ${v.xOracle.toFixed(2)} × best known ${v.xOracleOk ? '≤' : '>'} ${GOAL.xOracle}`,
+    `paid ${ratioText(v.xOracle)} × best known ${v.xOracleOk ? '≤' : '>'} ${GOAL.xOracle.toFixed(2)}`,
     v.cheaper.length === 0 ? 'no baseline meeting the target is cheaper' : `cheaper and meeting the target: ${v.cheaper.map((p) => POLICY_LABELS[p]).join(', ')}`,
     `${v.reversals} reversal${v.reversals === 1 ? '' : 's'}`,
   ];

@@ -37,8 +37,15 @@ export const OVERRUN_SECONDS = 2 * 86_400;
 /** 2026-01-01T00:00:00Z: the clock the planner sees at t = 0 (any fixed value keeps runs identical). */
 const EPOCH_MS = Date.UTC(2026, 0, 1);
 
-/** Every service starts ≥ 99% of its tasks within its target (a total could hide one that does not). */
-export const meetsTarget = (run: PolicyRun): boolean => Object.values(run.byService).every((m) => m.withinTargetPct >= TARGET_SHARE);
+/**
+ * A service starts ≥ 99% of its tasks within its target and leaves none unrun when the run gives
+ * up (OVERRUN_SECONDS past the trace): a schedule that strands a task for good has lost it, whatever
+ * share of the rest started in time.
+ */
+export const serviceMeetsTarget = (m: PolicyMetrics): boolean => m.withinTargetPct >= TARGET_SHARE && m.completed === m.tasks;
+
+/** Every service meets its target (a total could hide one that does not). */
+export const meetsTarget = (run: PolicyRun): boolean => Object.values(run.byService).every(serviceMeetsTarget);
 
 export interface PolicyRun {
   policy: PolicyName;
@@ -76,7 +83,7 @@ export function runPolicy(trace: Trace, setup: SimSetup, policy: Policy): Policy
 export function fixedFleetRun(trace: Trace, setup: SimSetup): PolicyRun {
   const lo: Record<string, number> = {};
   const hi: Record<string, number> = {};
-  const meets = (run: PolicyRun, s: SimService) => run.byService[s.name].withinTargetPct >= TARGET_SHARE;
+  const meets = (run: PolicyRun, s: SimService) => serviceMeetsTarget(run.byService[s.name]);
   const atMax = runPolicy(trace, setup, fixedPolicy(Object.fromEntries(setup.services.map((s) => [s.name, s.config.maxWorkers]))));
   for (const s of setup.services) {
     hi[s.name] = s.config.maxWorkers;
@@ -107,8 +114,8 @@ export function makePolicy(name: Exclude<PolicyName, 'fixed' | 'oracle'>, setup:
 
 /** Scores a service's result: meeting the target first, then the fewest paid worker-minutes. */
 const better = (a: PolicyMetrics, b: PolicyMetrics): boolean => {
-  const am = a.withinTargetPct >= TARGET_SHARE;
-  const bm = b.withinTargetPct >= TARGET_SHARE;
+  const am = serviceMeetsTarget(a);
+  const bm = serviceMeetsTarget(b);
   if (am !== bm) return am;
   if (!am && a.withinTargetPct !== b.withinTargetPct) return a.withinTargetPct > b.withinTargetPct;
   return a.paidMinutes < b.paidMinutes;
@@ -146,7 +153,7 @@ export function oracleRun(trace: Trace, setup: SimSetup, others: PolicyRun[] = [
     if (!mine || better(metrics, mine.metrics)) bestSchedule.set(name, { choice, metrics, run });
     const key = `${name}/${choice.smoothSeconds}/${choice.holdSeconds}/${choice.seenEverySeconds}`;
     const k = bounds.get(key) ?? { lo: 0, hi: null };
-    if (metrics.withinTargetPct >= TARGET_SHARE) k.hi = Math.min(k.hi ?? Infinity, choice.scale);
+    if (serviceMeetsTarget(metrics)) k.hi = Math.min(k.hi ?? Infinity, choice.scale);
     else k.lo = Math.max(k.lo, choice.scale);
     bounds.set(key, k);
   };

@@ -1,29 +1,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import ts from 'typescript';
+import { join, resolve } from 'node:path';
+import { imports } from '../../scripts/imports';
 
 const ROOT = resolve(__dirname, '../..');
-const OPTIONS: ts.CompilerOptions = { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, resolveJsonModule: true, allowJs: true };
 
 function sources(dir: string): string[] {
   return readdirSync(join(ROOT, dir)).flatMap((entry) => {
     const rel = join(dir, entry);
     if (statSync(join(ROOT, rel)).isDirectory()) return sources(rel);
     return /\.(ts|js)$/.test(entry) ? [rel] : [];
-  });
-}
-
-/**
- * Every module a file imports (static, dynamic `import()`, `require()`, either quote), found by the
- * TypeScript compiler's own pre-processor and resolved as the compiler resolves it, as a path from
- * the repository root; packages (outside the repository or in node_modules) are left out.
- */
-function imports(file: string, text = readFileSync(join(ROOT, file), 'utf8')): string[] {
-  const found = ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
-  return found.flatMap((spec) => {
-    const hit = ts.resolveModuleName(spec, join(ROOT, file), OPTIONS, ts.sys).resolvedModule;
-    const path = hit ? relative(ROOT, hit.resolvedFileName) : spec.startsWith('.') ? relative(ROOT, resolve(ROOT, file, '..', spec)) : null;
-    return path && !path.startsWith('..') && !path.includes('node_modules') ? [path] : [];
   });
 }
 

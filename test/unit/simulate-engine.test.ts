@@ -3,7 +3,7 @@ import { startCycles } from '../../lib/simulate/cycle';
 import { measureRun } from '../../lib/simulate/metrics';
 import { plannerPolicy } from '../../lib/simulate/policies/planner';
 import { buildReference, REFERENCE_TRACES } from '../../lib/simulate/reference';
-import { makePolicy, runPolicy } from '../../lib/simulate/run';
+import { makePolicy, meetsTarget, runPolicy } from '../../lib/simulate/run';
 import { run, scripted, setupOf, simService, traceOf } from '../support/simulate';
 
 const tasksAt = (n: number, at: number, duration: number, queue = 'q') => Array.from({ length: n }, () => ({ arrival: at, queue, duration }));
@@ -16,6 +16,19 @@ describe('the world: Redis lists, Celery workers, ECS', () => {
     const m = measureRun(world, 60);
     expect(m.paidMinutes).toBe(1);
     expect(m.busyMinutes).toBe(1);
+  });
+
+  test('a schedule that strands a task (the fleet gone to zero while it waits) does not meet the target, whatever share started in time', () => {
+    // 200 tasks of 1 s at t = 0 on one worker of one slot, and one more at 10 min: a fleet that
+    // stays starts all 201 within 5 min; one that goes to zero at 5 min never starts the last.
+    const tasks = [...tasksAt(200, 0, 1), ...tasksAt(1, 600, 1)];
+    const stays = runPolicy(traceOf(tasks, 900), setupOf(simService()), scripted(1));
+    const leaves = runPolicy(traceOf(tasks, 900), setupOf(simService()), scripted(1, (cloud) => cloud.after(300, () => cloud.setDesired('default', 0))));
+    expect(stays.byService.default.withinTargetPct).toBe(100);
+    expect(meetsTarget(stays)).toBe(true);
+    expect(leaves.byService.default.completed).toBe(200);
+    expect(leaves.byService.default.withinTargetPct).toBeGreaterThanOrEqual(99);
+    expect(meetsTarget(leaves)).toBe(false);
   });
 
   test('concurrency and prefetch: 2 slots take two at once, the third waits reserved for the first free slot', () => {

@@ -45,6 +45,43 @@ describe('reference traces', () => {
     expect(setup.services[0].config.tasksPerWorkerPerMinute).toBeCloseTo((2 * 60) / mean, 1);
   });
 
+  // The traces written to break the planner hold, on any seed, what their descriptions say.
+  const tasksOf = (name: string, seed: number) => buildReference(REFERENCE_TRACES.find((t) => t.name === name)!, seed).trace.tasks;
+  const within = (tasks: { arrival: number }[], from: number, to: number) => tasks.filter((t) => t.arrival >= from && t.arrival < to).length;
+  test.each([1, 2, 3])('seed %i: blast and flash put their thousands within 90 s and 4 min of a quiet queue', (seed) => {
+    const blast = tasksOf('blast', seed);
+    expect(within(blast, 40 * 60, 40 * 60 + 90)).toBeGreaterThanOrEqual(6000);
+    expect(within(blast, 0, 40 * 60)).toBeLessThan(80);
+    const flash = tasksOf('flash', seed);
+    expect(within(flash, 3 * 3600, 3 * 3600 + 240)).toBeGreaterThanOrEqual(25000);
+    expect(within(flash, 0, 3 * 3600)).toBeLessThan(100);
+    expect(flash.every((t) => t.duration <= 5)).toBe(true);
+  });
+
+  test.each([1, 2, 3])('seed %i: transcodes come in clumps of 10–30 tasks of 4–15 min, 1–2 h apart', (seed) => {
+    const tasks = tasksOf('transcodes', seed);
+    expect(tasks.every((t) => t.duration >= 240 && t.duration <= 900)).toBe(true);
+    const clumps: number[][] = [];
+    for (const t of tasks) {
+      const last = clumps[clumps.length - 1];
+      if (last && t.arrival - last[0] < 3 * 60) last.push(t.arrival); else clumps.push([t.arrival]);
+    }
+    expect(clumps.length).toBeGreaterThanOrEqual(4);
+    for (const c of clumps) expect(c.length).toBeGreaterThanOrEqual(10);
+    for (const c of clumps) expect(c.length).toBeLessThanOrEqual(30);
+    for (let i = 1; i < clumps.length; i += 1) expect(clumps[i][0] - clumps[i - 1][0]).toBeGreaterThanOrEqual(3600 - 3 * 60);
+  });
+
+  test.each([1, 2, 3])('seed %i: webhooks have quiet hours at about 5/min and bursty hours far above it', (seed) => {
+    const tasks = tasksOf('webhooks', seed);
+    const perHour = Array.from({ length: 12 }, (_, h) => within(tasks, h * 3600, (h + 1) * 3600));
+    const quiet = perHour.filter((n) => n < 600);
+    const bursty = perHour.filter((n) => n >= 900);
+    expect(quiet.length).toBeGreaterThanOrEqual(2);
+    expect(bursty.length).toBeGreaterThanOrEqual(2);
+    for (const n of quiet) expect(n).toBeGreaterThan(200);
+  });
+
   test('the planner\'s knobs are the same on every trace; only the workload\'s facts differ', () => {
     const knobs = (cfg: Record<string, unknown>) => ['scaleUpThreshold', 'scaleDownThreshold', 'scaleUpCooldownSeconds', 'scaleDownCooldownSeconds', 'stabilizationSeconds', 'drainTimeoutSeconds', 'idleMinutes'].map((k) => cfg[k]);
     const all = REFERENCE_TRACES.flatMap((t) => buildReference(t, 1).setup.services.map((s) => JSON.stringify(knobs(s.config))));
