@@ -7,7 +7,7 @@ import { EXPLAINED } from './mutation-explained';
 /**
  * `npm run mutate [-- lib/ecs ...]`: StrykerJS (stryker.config.mjs) over each folder of the
  * cycle's core against the unit tests, then docs/mutation.md from the JSON reports. Not CI: hours
- * on two cores (the incremental files in mutation/, committed, make a rerun test only what changed).
+ * on two cores (the incremental files in mutation/, committed, make a rerun test only what changed; a folder without one runs in full).
  * `npm run mutate -- --report` rewrites docs/mutation.md from the reports alone.
  */
 const ROOT = join(__dirname, '..');
@@ -103,7 +103,7 @@ export function renderMutationDocs(root = ROOT): string {
   return [
     '# Mutation testing',
     '',
-    'Written by `npm run mutate` (scripts/mutate.ts, StrykerJS with its jest runner and TypeScript checker: stryker.config.mjs, jest.mutate.config.js). The JSON reports stay on the machine that ran them (reports/ is not committed): a folder with no report here keeps its rows from this file while its sources are those its run started from. StrykerJS\'s incremental files are committed (mutation/): a rerun from a new checkout reuses the result of each mutant whose code and covering tests are unchanged, and `npm run mutate -- --force` runs them all. Each folder of the cycle\'s core is mutated (an operator flipped, a condition forced, a constant or a block removed) and the unit tests (with the fast integration files that need only a redis-server or the ECS emulator: jest.mutate.config.js) run against each mutant; a mutant no test fails on is a change of behaviour nothing observes. Not in CI: the wall time of each folder\'s last run is in the table (an incremental rerun tests only the mutants a change touched). `test/unit/mutation-report.test.ts` fails when a folder\'s sources change after its report was written.',
+    'Written by `npm run mutate` (scripts/mutate.ts, StrykerJS with its jest runner and TypeScript checker: stryker.config.mjs, jest.mutate.config.js). The JSON reports stay on the machine that ran them (reports/ is not committed): a folder with no report here keeps its rows from this file while its sources are those its run started from. StrykerJS\'s incremental files are written to mutation/ and committed with the report: a rerun from a new checkout then reuses the result of each mutant whose code and covering tests are unchanged, and `npm run mutate -- --force` runs them all. A folder with no file there yet (no run since this began) is run in full. Each folder of the cycle\'s core is mutated (an operator flipped, a condition forced, a constant or a block removed) and the unit tests (with the fast integration files that need only a redis-server or the ECS emulator: jest.mutate.config.js) run against each mutant; a mutant no test fails on is a change of behaviour nothing observes. Not in CI: the wall time of each folder\'s last run is in the table (an incremental rerun tests only the mutants a change touched). `test/unit/mutation-report.test.ts` fails when a folder\'s sources change after its report was written.',
     '',
     'Score = killed (a test failed, or the mutant hung past its timeout) / valid mutants. Not valid: mutants the TypeScript checker rejects or that crash on load. Static mutants (module-level constants, whose value every test would need rerunning without per-test coverage to judge) are left out by `ignoreStatic` and counted apart: the tests that pin each shipped constant are unit tests of their own (test/unit/ecs-batches.test.ts and others).',
     '',
