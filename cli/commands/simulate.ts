@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .option('-o, --out <dir>', 'where to write the chart', 'simulate-out')
     .option('--json', 'print the results as JSON')
     .option('--list', 'list the reference traces')
-    .option('--goal', `also print the project's own goal verdict (× best known ≤ ${GOAL.xOracle.toFixed(2)}, in target, never dearer than a baseline that meets it)`)
+    .option('--goal', `also print the project's own goal verdict (× best known ≤ ${GOAL.xOracle.toFixed(2)}, in target, never dearer than a baseline that meets it, no more reversals than the best known)`)
     .addHelpText('after', `
 Prints, per service, one row per policy: paid worker-minutes, over the best known schedule's
 (the cheapest the hindsight search found) and over the certified lower bound (an LP no schedule

@@ -38,6 +38,10 @@ export interface GoalVerdict {
   /** Baselines that meet the target and cost less than the planner. */
   cheaper: PolicyName[];
   reversals: number;
+  /** The best known schedule's reversals: it follows the load it knows, so it turns only where the load does. */
+  oracleReversals: number;
+  /** No more reversals than the best known schedule's. */
+  reversalsOk: boolean;
   met: boolean;
 }
 
@@ -54,7 +58,8 @@ export function goalVerdict(runs: PolicyRun[]): GoalVerdict | null {
   const cheaper = runs.filter((r) => r.policy !== 'planner' && r.policy !== 'oracle' && meetsTarget(r) && r.total.paidMinutes < ours.total.paidMinutes - 1e-6).map((r) => r.policy);
   const xOracle = ours.total.paidMinutes / oracle.total.paidMinutes;
   const xOracleOk = xOracle <= GOAL.xOracle;
-  return { feasible, withinTarget, xOracle, xOracleOk, cheaper, reversals: ours.total.reversals, met: withinTarget && xOracleOk && cheaper.length === 0 };
+  const reversalsOk = ours.total.reversals <= oracle.total.reversals;
+  return { feasible, withinTarget, xOracle, xOracleOk, cheaper, reversals: ours.total.reversals, oracleReversals: oracle.total.reversals, reversalsOk, met: withinTarget && xOracleOk && cheaper.length === 0 && reversalsOk };
 }
 
 /** A ratio as the tables show it, with as many more decimals as it takes not to read as the goal itself (1.1004 > 1.10). */
@@ -69,7 +74,7 @@ export function verdictLine(v: GoalVerdict): string {
     `${v.withinTarget ? 'target met' : 'target NOT met'}${v.feasible ? '' : ' (maxWorkers does not allow it: the best known schedule misses it too)'}`,
     `paid ${ratioText(v.xOracle)} × best known ${v.xOracleOk ? '≤' : '>'} ${GOAL.xOracle.toFixed(2)}`,
     v.cheaper.length === 0 ? 'no baseline meeting the target is cheaper' : `cheaper and meeting the target: ${v.cheaper.map((p) => POLICY_LABELS[p]).join(', ')}`,
-    `${v.reversals} reversal${v.reversals === 1 ? '' : 's'}`,
+    `${v.reversals} reversal${v.reversals === 1 ? '' : 's'} ${v.reversalsOk ? '≤' : '>'} the best known's ${v.oracleReversals}`,
   ];
   return `${v.met ? 'goal met' : 'goal NOT met'}: ${parts.join('; ')}`;
 }
