@@ -164,9 +164,10 @@ export async function simulateBench(): Promise<string> {
     ...families.flatMap((f) => [`#### ${f.family.name}: ${f.family.description}`, '', details(f.outcomes[0])]),
     '### Reference traces (seed 1)',
     '',
-    ...references.flatMap((o) => [`#### ${o.name}: ${(REFERENCE_TRACES.find((r) => r.name === o.name) as { description: string }).description}`, '', details(o)]),,
+    ...references.flatMap((o) => [`#### ${o.name}: ${(REFERENCE_TRACES.find((r) => r.name === o.name) as { description: string }).description}`, '', details(o)]),
+    '',
     // What the figures were computed from (test/unit/generated-docs.test.ts fails once any of it changes).
-    simulateSourcesLine()
+    simulateSourcesLine(),
   ].join('\n');
 }
 

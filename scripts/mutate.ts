@@ -131,16 +131,17 @@ function main(): void {
   const unknown = folders.filter((f) => !FOLDERS.some((x) => x.folder === f));
   if (unknown.length > 0) throw new Error(`unknown folder ${unknown.join(', ')} (folders: ${FOLDERS.map((f) => f.folder).join(', ')})`);
   if (!reportOnly) {
+    const force = args.includes('--force');
     for (const { folder } of FOLDERS) {
       if (folders.length > 0 && !folders.includes(folder)) continue;
       process.stderr.write(`mutate: ${folder}…\n`);
+      const name = folder.replace(/^lib\//, '');
       const began = Date.now();
       const sources = sourcesHash(folder);
-      const force = args.includes('--force');
-      const incremental = !force && existsSync(join(ROOT, 'mutation', `${folder.replace(/^lib\//, '')}.incremental.json`));
+      const incremental = !force && existsSync(join(ROOT, 'mutation', `${name}.incremental.json`));
       const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', ...(force ? ['--force'] : [])], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, MUTATE_FOLDER: folder } });
       if (r.status !== 0) throw new Error(`stryker failed on ${folder} (exit ${r.status})`);
-      writeFileSync(join(ROOT, 'reports', 'mutation', `${folder.replace(/^lib\//, '')}.run.json`), JSON.stringify({ date: new Date().toISOString().slice(0, 10), seconds: Math.round((Date.now() - began) / 1000), sources, incremental }));
+      writeFileSync(join(ROOT, 'reports', 'mutation', `${name}.run.json`), JSON.stringify({ date: new Date().toISOString().slice(0, 10), seconds: Math.round((Date.now() - began) / 1000), sources, incremental }));
     }
   }
   writeFileSync(MUTATION_DOCS, renderMutationDocs());

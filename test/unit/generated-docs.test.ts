@@ -7,6 +7,8 @@ import { closureHash, importClosure } from '../../scripts/imports';
 import { CONFIG_DOCS, CONFIG_JSON_SCHEMA, configJsonSchema, renderConfigDocs, renderJsonSchema } from '../../scripts/gen-config-docs';
 
 const read = (f: string) => readFileSync(f, 'utf8');
+/** One section of docs/benchmarks.md, between its `<!-- bench:NAME -->` markers. */
+const benchSection = (name: string) => new RegExp(`<!-- bench:${name} -->\\n([\\s\\S]*?)\\n<!-- /bench:${name} -->`).exec(read(join(__dirname, '..', '..', 'docs', 'benchmarks.md')))?.[1] ?? '';
 
 describe('generated docs: the config reference and the cost table', () => {
   test.each([
@@ -18,8 +20,7 @@ describe('generated docs: the config reference and the cost table', () => {
   });
 
   test('docs/benchmarks.md holds the payload table a fresh run writes (npx tsx bench/run.ts payloads)', () => {
-    const doc = read(join(__dirname, '..', '..', 'docs', 'benchmarks.md'));
-    const section = /<!-- bench:payloads -->\n([\s\S]*?)\n<!-- \/bench:payloads -->/.exec(doc)?.[1] ?? '';
+    const section = benchSection('payloads');
     const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '' && !/^_Run on .*\._$/.test(l)); // the run's date aside
     expect(lines(section)).toEqual(lines(payloadSection()));
   });
@@ -27,8 +28,7 @@ describe('generated docs: the config reference and the cost table', () => {
   test('docs/benchmarks.md\'s simulate section was written from the simulator, planner and cycle as they are (else rerun `npx tsx bench/run.ts simulate`)', () => {
     // Its figures take minutes to compute, so the section records what it was computed from: a
     // hash of bench/simulate.ts and every file it imports.
-    const doc = read(join(__dirname, '..', '..', 'docs', 'benchmarks.md'));
-    const section = /<!-- bench:simulate -->\n([\s\S]*?)\n<!-- \/bench:simulate -->/.exec(doc)?.[1] ?? '';
+    const section = benchSection('simulate');
     expect(section).toContain(`<!-- simulate sources ${closureHash('bench/simulate.ts')} -->`);
     // The closure reaches what the figures depend on, not only the bench's own file.
     expect(importClosure('bench/simulate.ts')).toEqual(expect.arrayContaining(['lib/planner/index.ts', 'lib/planner/horizon.ts', 'lib/simulate/reference.ts', 'lib/simulate/engine.ts', 'lib/cycle/compute-plan.ts']));
