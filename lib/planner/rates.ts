@@ -56,7 +56,7 @@ export interface RateState {
    * active task (Celery's `active` time_start) seen on the service's workers, kept once a node has
    * been seen holding reserved tasks with every slot busy (early acknowledgement, or a prefetch
    * multiplier above 1, binds a message to a worker before a slot is free); absent until then.
-   * Decayed as durations are, over the time tasks ran.
+   * Forgotten by tasks ended, not by minutes (BOUND_WAIT_TASKS).
    */
   boundWaitMin?: number;
 }
@@ -153,21 +153,27 @@ function nextDurations(state: RateState, obs: ServiceObservation, dtMin: number)
 }
 
 /**
- * `boundWaitMin` after this sample: it forgets only while tasks run (an idle hour between two
- * bursts keeps what the last burst showed).
+ * How many ended tasks it takes to forget most of a long task: each task that ends weighs the
+ * longest seen by e^(−1/BOUND_WAIT_TASKS), so the estimate stands for about the longest task in
+ * the last hundred, roughly the 99th percentile of task lengths. Forgetting by minutes of running
+ * instead wore it down within one burst of long tasks, and the burst's last task, bound to a busy
+ * worker just before a new worker came up, then waited behind one of them.
  */
-function nextBoundWait(state: RateState, obs: ServiceObservation, dtMin: number): number | undefined {
+export const BOUND_WAIT_TASKS = 100;
+
+/**
+ * `boundWaitMin` after this sample, given the tasks that ended since the last one: it forgets only
+ * as tasks end (an idle hour between two bursts keeps what the last burst showed).
+ */
+function nextBoundWait(state: RateState, obs: ServiceObservation, ended: number): number | undefined {
   let seen = 0;
-  let running = false;
   let binds = false;
   for (const n of obs.nodes) {
-    running ||= n.active > 0;
     binds ||= n.reserved > 0 && n.active >= (n.concurrency ?? state.concurrency ?? 1);
     seen = Math.max(seen, (n.longestActiveSeconds ?? 0) / 60);
   }
   if (state.boundWaitMin === undefined) return binds && seen > 0 ? seen : undefined;
-  const kept = running ? state.boundWaitMin * Math.exp(-dtMin / DURATION_TAU_MINUTES) : state.boundWaitMin;
-  return Math.max(seen, kept);
+  return Math.max(seen, state.boundWaitMin * Math.exp(-ended / BOUND_WAIT_TASKS));
 }
 
 /**
@@ -301,14 +307,14 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   const queuePending = byNode ? { ...obs.queues } : undefined;
   const fresh = byNode ? Object.fromEntries(Object.entries(obs.queues).map(([q, n]) => [q, n > 0 ? [[n, now]] as [number, number][] : []])) : undefined;
   const sinceMin = state.at === undefined ? 0 : (now - state.at) / 60_000;
-  const boundWaitMin = nextBoundWait(state, obs, Math.max(0, sinceMin));
+  // `processed` counts tasks as they start (stats().total): what left the system is what started less what still runs.
+  const completed = state.processed && sinceMin > 0 ? endedBetween(state.processed, state.activeByNode ?? {}, obs) : 0;
+  const boundWaitMin = nextBoundWait(state, obs, completed);
   const baseline: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting: pending > 0 ? [[pending, now]] : [], concurrency, tasksByNode: byNode, queuePending, queueWaiting: fresh, boundWaitMin };
   if (state.at === undefined || state.work === undefined || !state.processed) return baseline;
   const dtMin = sinceMin;
   if (dtMin <= 0) return { ...state };
   if (dtMin > MAX_GAP_MINUTES) return { ...baseline, lambda: state.lambda, arrivalRates: state.arrivalRates, arrivalCounts: state.arrivalCounts, mu: state.mu, durations: state.durations };
-  // `processed` counts tasks as they start (stats().total): what left the system is what started less what still runs.
-  const completed = endedBetween(state.processed, state.activeByNode ?? {}, obs);
   const arrivals = Math.max(0, work - state.work + completed);
   const waiting = nextWaiting(state.waiting ?? [], state.at, arrivals, pending);
   const queueWaiting = byNode ? nextQueueWaiting(state, obs, byNode) ?? fresh : undefined;

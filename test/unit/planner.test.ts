@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { ServiceConfig } from '../../lib/config';
 import type { NodeObservation, ServiceObservation } from '../../lib/observation';
 import { completedBetween, cooldownVerdict, emptyHistory, pendingByWait, planService, queueWaited, staleDrainNeed, updateRates, workersNeeded, type ServiceHistory } from '../../lib/planner';
-import { emptyRates } from '../../lib/planner/rates';
+import { BOUND_WAIT_TASKS, emptyRates } from '../../lib/planner/rates';
 import { plannerCfg as cfg, serviceObs as obs, workerNode } from '../support/planner';
 
 const node = (name: string, active = 0, reserved = 0, processed: number | null = 0): NodeObservation => workerNode(name, { active, reserved, processed });
@@ -268,8 +268,8 @@ describe('rates', () => {
     expect(r.lambda).toBeUndefined();
   });
 
-  test('how long a bound message may wait: only once a worker holds reserved tasks with every slot busy, the longest task seen, forgotten only while tasks run', () => {
-    const at = (active: number, reserved: number, longestActiveSeconds: number): ServiceObservation => ({ ...obs(0, 1), nodes: [{ ...node('a', active, reserved, 10), concurrency: 1, longestActiveSeconds }] });
+  test('how long a bound message may wait: only once a worker holds reserved tasks with every slot busy, the longest task seen, forgotten by tasks ended and not by minutes', () => {
+    const at = (active: number, reserved: number, longestActiveSeconds: number, processed = 10): ServiceObservation => ({ ...obs(0, 1), nodes: [{ ...node('a', active, reserved, processed), concurrency: 1, longestActiveSeconds }] });
     // Acknowledging late (nothing reserved behind a busy slot): nothing is bound early, nothing kept.
     let r = updateRates(emptyRates(), at(1, 0, 900), 0);
     expect(r.boundWaitMin).toBeUndefined();
@@ -279,12 +279,21 @@ describe('rates', () => {
     // From then on the longest seen is kept, whatever is reserved.
     r = updateRates(r, at(1, 0, 840), 2 * MIN);
     expect(r.boundWaitMin).toBeCloseTo(14);
-    // An hour with nothing running forgets nothing; an hour of short tasks forgets (τ 30 min).
+    // The task that ran ends (one task: e^(−1/100)); then an hour with nothing running forgets nothing.
+    r = updateRates(r, at(0, 0, 0), 3 * MIN);
+    const kept = 14 * Math.exp(-1 / BOUND_WAIT_TASKS);
+    expect(r.boundWaitMin).toBeCloseTo(kept, 5);
     r = updateRates(r, at(0, 0, 0), 62 * MIN);
-    expect(r.boundWaitMin).toBeCloseTo(14);
-    for (let m = 63; m <= 122; m += 1) r = updateRates(r, at(1, 0, 5), m * MIN);
-    expect(r.boundWaitMin).toBeGreaterThan(14 * Math.exp(-61 / 30) * 0.9);
-    expect(r.boundWaitMin).toBeLessThan(14 * Math.exp(-59 / 30) * 1.1);
+    expect(r.boundWaitMin).toBeCloseTo(kept, 5);
+    // An hour of one long task running, none ending, forgets nothing either (by minutes it would
+    // have lost seven eighths): the task that runs is the one a bound message may wait behind.
+    for (let m = 63; m <= 122; m += 1) r = updateRates(r, at(1, 0, 5, 11), m * MIN);
+    expect(r.boundWaitMin).toBeCloseTo(kept, 5);
+    // 100 short tasks ending forget by e^(−1).
+    let done = 11;
+    for (let m = 123; m <= 142; m += 1) r = updateRates(r, at(1, 0, 5, (done += 5)), m * MIN);
+    expect(r.boundWaitMin).toBeCloseTo(kept * Math.exp(-100 / BOUND_WAIT_TASKS), 5);
+    expect(BOUND_WAIT_TASKS).toBe(100);
   });
 
   test('measured μ replaces the configured one after three samples', () => {
