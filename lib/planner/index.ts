@@ -2,7 +2,7 @@ import type { ServiceConfig } from '../config';
 import type { Observation, ServiceObservation } from '../observation';
 import { inFlightTotal, pendingTotal } from '../observation';
 import type { HorizonInput, HorizonSizing, WaitingTasks } from './horizon';
-import { effectiveMu, emptyRates, groupsByWait, pendingByWait, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from './rates';
+import { arrivalTaskMin, effectiveMu, emptyRates, groupsByWait, pendingByWait, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from './rates';
 
 export { completedBetween, effectiveMu, emptyRates, pendingByWait, updateRates, type RateState } from './rates';
 
@@ -263,7 +263,7 @@ export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates:
   if (rates.boundWaitMin) for (const g of waiting) g.dueMin -= Math.max(0, rates.boundWaitMin - g.taskMin) / slots;
   return {
     stepMin: step, startupMin: cfg.startupSeconds / 60, paid, minWorkers: cfg.minWorkers, maxWorkers: cfg.maxWorkers, slots,
-    waiting, running, arrivals: { perMin: lambda, taskMin: slots / mu, targetMin: T },
+    waiting, running, arrivals: { perMin: lambda, taskMin: arrivalTaskMin(rates, taskMin) ?? slots / mu, targetMin: T },
   };
 }
 

@@ -45,6 +45,8 @@ export interface RateState {
    * message from each non-empty queue in turn, so a service's queues do not drain as one FIFO.
    */
   queueWaiting?: Record<string, [number, number][]>;
+  /** Per queue, the last few intervals' arrival rates (per minute): which queues the arrivals come to. */
+  queueArrivalRates?: Record<string, number[]>;
   /** Pending per queue at the previous sample. */
   queuePending?: Record<string, number>;
   /** Per node at the previous sample: [active tasks per task name, started totals per name]. */
@@ -273,7 +275,7 @@ export function groupsByWait(waiting: [number, number][] | undefined, now: numbe
 }
 
 /** Per queue: arrivals = growth of its pending + tasks of its names started (nodes seen at both samples). */
-function nextQueueWaiting(state: RateState, obs: ServiceObservation, byNode: NonNullable<RateState['tasksByNode']>): RateState['queueWaiting'] {
+function nextQueueWaiting(state: RateState, obs: ServiceObservation, byNode: NonNullable<RateState['tasksByNode']>, dtMin: number): Pick<RateState, 'queueWaiting' | 'queueArrivalRates'> | undefined {
   if (!state.tasksByNode || !state.queuePending || state.at === undefined) return undefined;
   const queueOf: Record<string, string> = {};
   for (const [name, [, , queue]] of Object.entries(state.durations ?? {})) if (queue !== null) queueOf[name] = queue;
@@ -288,11 +290,30 @@ function nextQueueWaiting(state: RateState, obs: ServiceObservation, byNode: Non
     }
   }
   const out: Record<string, [number, number][]> = {};
+  const rates: Record<string, number[]> = {};
   for (const [q, pending] of Object.entries(obs.queues)) {
     const arrivals = Math.max(0, pending - (state.queuePending[q] ?? 0) + (started[q] ?? 0));
     out[q] = nextWaiting(state.queueWaiting?.[q] ?? [], state.at, arrivals, pending);
+    rates[q] = [...(state.queueArrivalRates?.[q] ?? []), arrivals / dtMin].slice(-ARRIVAL_SAMPLES);
   }
-  return out;
+  return { queueWaiting: out, queueArrivalRates: rates };
+}
+
+/**
+ * How long the arrivals' tasks run, in minutes on one slot: each queue's task length weighed by
+ * its arrival rate (the lower median of its recent intervals, as λ is), since the tasks that
+ * trickle in need not be the ones that came in a burst and set μ. Undefined until a queue shows a rate.
+ */
+export function arrivalTaskMin(state: RateState, taskMin: (queue: string) => number): number | undefined {
+  let rate = 0;
+  let work = 0;
+  for (const [q, xs] of Object.entries(state.queueArrivalRates ?? {})) {
+    if (xs.length < MIN_ARRIVAL_SAMPLES) continue;
+    const r = lowerMedian(xs);
+    rate += r;
+    work += r * taskMin(q);
+  }
+  return rate > 0 ? work / rate : undefined;
 }
 
 export function updateRates(state: RateState, obs: ServiceObservation, now: number): RateState {
@@ -317,8 +338,9 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   if (dtMin > MAX_GAP_MINUTES) return { ...baseline, lambda: state.lambda, arrivalRates: state.arrivalRates, arrivalCounts: state.arrivalCounts, mu: state.mu, durations: state.durations };
   const arrivals = Math.max(0, work - state.work + completed);
   const waiting = nextWaiting(state.waiting ?? [], state.at, arrivals, pending);
-  const queueWaiting = byNode ? nextQueueWaiting(state, obs, byNode) ?? fresh : undefined;
-  const next: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting, concurrency, tasksByNode: byNode, queuePending, queueWaiting, durations: nextDurations(state, obs, dtMin), boundWaitMin };
+  const byQueue = byNode ? nextQueueWaiting(state, obs, byNode, dtMin) : undefined;
+  const queueWaiting = byNode ? byQueue?.queueWaiting ?? fresh : undefined;
+  const next: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting, concurrency, tasksByNode: byNode, queuePending, queueWaiting, queueArrivalRates: byQueue?.queueArrivalRates, durations: nextDurations(state, obs, dtMin), boundWaitMin };
   // A flood shows up as one huge interval: the median ignores it (the flood itself is counted
   // once, as backlog), while steady arrivals fill every interval and set the median.
   const recent = [...(state.arrivalRates ?? []), arrivals / dtMin].slice(-ARRIVAL_SAMPLES);

@@ -238,6 +238,13 @@ describe('horizonInput, worked through on two queues, two slots a worker and a c
     expect(horizonInput(short, obs, rates, ago(5), now, 0, 0.125, 3)).toMatchObject({ stepMin: 5, arrivals: { targetMin: 3 } });
   });
 
+  test("the arrivals run as long as the queues they come to: each queue's length weighed by its own rate, 1/μ until one shows", () => {
+    // q (8 min a task) gets 1 a minute, r (16) 3: (8 + 48) / 4 = 14, where the service's 1/μ says 16.
+    const arriving = { ...rates, queueArrivalRates: { q: [1, 1, 1], r: [3, 3, 3] } };
+    expect(horizonInput(cfg, obs, arriving, ago(2), now, 4, 0.125, 3).arrivals).toEqual({ perMin: 4, taskMin: 14, targetMin: 18 });
+    expect(horizonInput(cfg, obs, { ...rates, queueArrivalRates: { q: [1, 1], r: [3, 3] } }, ago(2), now, 4, 0.125, 3).arrivals.taskMin).toBe(16);
+  });
+
   test('one queue waits as one FIFO, each group at the mean length of what waits', () => {
     const one: ServiceObservation = { ...obs, queues: { q: 5 } };
     const fifo = { ...rates, waiting: [[3, ago(4)], [1, ago(1)]] as [number, number][] };

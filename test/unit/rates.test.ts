@@ -1,6 +1,6 @@
 import type { NodeObservation, ServiceObservation } from '../../lib/observation';
 import { workerNode as node } from '../support/planner';
-import { effectiveMu, emptyRates, pendingByWait, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from '../../lib/planner/rates';
+import { arrivalTaskMin, effectiveMu, emptyRates, pendingByWait, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from '../../lib/planner/rates';
 
 /**
  * The estimators of lib/planner/rates.ts, each figure worked by hand from the samples given: the
@@ -328,6 +328,45 @@ describe('per queue: the waiting groups of each, from its pending and the tasks 
     let r = updateRates(emptyRates(), sample({ q: 30 }, [worker({ q: 0 })]), 0);
     r = updateRates(r, sample({ q: 25 }, [worker({ q: 0 }), worker({ q: 20 }, { node: 'b', taskId: 'b' })]), MIN);
     expect(r.queueWaiting).toEqual({ q: [[25, 0]] });
+  });
+});
+
+describe("how long the arrivals run: each queue's task length weighed by its own arrival rate", () => {
+  const worker = (totals: Record<string, number>): NodeObservation =>
+    node('a', { activeByTask: {}, totals, processed: Object.values(totals).reduce((x, y) => x + y, 0), taskQueues: { fast: 'fast', slow: 'slow' } });
+  /** One-minute samples: per minute [fast arrivals, slow arrivals], each started within its minute. */
+  function feed(perMinute: [number, number][]): RateState {
+    const totals = { fast: 0, slow: 0 };
+    let r = updateRates(emptyRates(), sample({ fast: 0, slow: 0 }, [worker({ ...totals })]), 0);
+    perMinute.forEach(([f, sl], i) => {
+      totals.fast += f;
+      totals.slow += sl;
+      r = updateRates(r, sample({ fast: 0, slow: 0 }, [worker({ ...totals })]), (i + 1) * MIN);
+    });
+    return r;
+  }
+  const lengths = (q: string) => (q === 'slow' ? 2 : 0.05);
+
+  test('a trickle of long tasks beside bursts of short ones runs as long as the trickle (μ is set by the bursts)', () => {
+    // 3 slow tasks a minute; 600 fast ones in one minute of five: the fast queue's lower median is 0.
+    const r = feed([[0, 3], [600, 3], [0, 3], [0, 3], [0, 3]]);
+    expect(r.queueArrivalRates).toEqual({ fast: [0, 600, 0, 0, 0], slow: [3, 3, 3, 3, 3] });
+    expect(arrivalTaskMin(r, lengths)).toBeCloseTo(2, 9);
+  });
+
+  test('both queues arriving steadily: the mean weighed by their rates', () => {
+    const r = feed([[30, 10], [30, 10], [30, 10]]);
+    expect(arrivalTaskMin(r, lengths)).toBeCloseTo((30 * 0.05 + 10 * 2) / 40, 9);
+  });
+
+  test('unknown until a queue has three intervals, or while nothing arrives', () => {
+    expect(arrivalTaskMin(feed([[0, 3], [0, 3]]), lengths)).toBeUndefined();
+    expect(arrivalTaskMin(feed([[0, 0], [0, 0], [0, 0]]), lengths)).toBeUndefined();
+  });
+
+  test('the last five intervals only', () => {
+    const r = feed([[9, 9], [9, 9], [9, 9], [9, 9], [9, 9], [1, 1], [1, 1], [1, 1], [1, 1], [1, 1]]);
+    expect(r.queueArrivalRates).toEqual({ fast: [1, 1, 1, 1, 1], slow: [1, 1, 1, 1, 1] });
   });
 });
 
