@@ -248,10 +248,14 @@ export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates:
     if (unnamed > 0) mine.push({ count: unnamed, leftMin: slots / mu / ACTIVE_LEFT });
     // A reserved task is bound to its node: it starts when one of the node's slots is free, and
     // no other worker can take it. Its work extends the node's busy slots (added workers do not
-    // help it); a node with nothing active runs it on its free slots.
+    // help it); a node with nothing active runs it on its free slots. It was taken by the same
+    // turns over the queues as the node's active tasks, so it is as long as they are on average
+    // (a node running long tasks of one queue holds that queue's tasks in reserve, not the short
+    // ones of a burst that set μ); 1/μ on a node with nothing active.
     if (node.reserved > 0) {
       const busy = mine.reduce((a, r) => a + r.count, 0);
-      const extra = (node.reserved * slots) / mu;
+      const whole = mine.reduce((a, r) => a + r.count * r.leftMin * ACTIVE_LEFT, 0);
+      const extra = node.reserved * (busy > 0 ? whole / busy : slots / mu);
       if (busy === 0) mine.push({ count: Math.min(node.reserved, slots), leftMin: extra / Math.min(node.reserved, slots) });
       else for (const r of mine) r.leftMin += extra / busy;
     }

@@ -223,9 +223,10 @@ describe('horizonInput, worked through on two queues, two slots a worker and a c
         { queue: 'q', count: 1, dueMin: 18, taskMin: 8 },
         { queue: 'r', count: 4, dueMin: 16, taskMin: 16 },
       ],
-      // a: x half done (4), the unnamed one half of 16 (8), and its 2 reserved (32 slot-minutes) shared over its 2 busy slots;
-      // b: nothing running, its 3 reserved (48) on its 2 free slots; c: nothing.
-      running: [{ count: 1, leftMin: 20 }, { count: 1, leftMin: 24 }, { count: 2, leftMin: 24 }],
+      // a: x half done (4), the unnamed one half of 16 (8), and its 2 reserved, each as long as its active tasks on
+      // average ((8 + 16) / 2 = 12: 24 slot-minutes), shared over its 2 busy slots;
+      // b: nothing running, its 3 reserved at 1/μ (48) on its 2 free slots; c: nothing.
+      running: [{ count: 1, leftMin: 16 }, { count: 1, leftMin: 20 }, { count: 2, leftMin: 24 }],
       arrivals: { perMin: 1.5, taskMin: 16, targetMin: 18 },
     });
   });
