@@ -329,7 +329,7 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   const fresh = byNode ? Object.fromEntries(Object.entries(obs.queues).map(([q, n]) => [q, n > 0 ? [[n, now]] as [number, number][] : []])) : undefined;
   const sinceMin = state.at === undefined ? 0 : (now - state.at) / 60_000;
   // `processed` counts tasks as they start (stats().total): what left the system is what started less what still runs.
-  const completed = state.processed && sinceMin > 0 ? endedBetween(state.processed, state.activeByNode ?? {}, obs) : 0;
+  const completed = state.processed ? endedBetween(state.processed, state.activeByNode ?? {}, obs) : 0;
   const boundWaitMin = nextBoundWait(state, obs, completed);
   const baseline: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting: pending > 0 ? [[pending, now]] : [], concurrency, tasksByNode: byNode, queuePending, queueWaiting: fresh, boundWaitMin };
   if (state.at === undefined || state.work === undefined || !state.processed) return baseline;

@@ -226,6 +226,9 @@ describe('per task name: durations by Little\'s law, and the queue each came fro
     // Mean 18 s per task on 4 slots: 0.075 worker-minutes.
     expect(workerMinutesPerName(r, 'x')).toBeCloseTo(18 / 60 / 4, 9);
     expect(workerMinutesPerTask(r)).toEqual({ q: expect.closeTo(18 / 60 / 4, 9) });
+    // Over two minutes the same counts are twice the slot-seconds (the sums first forget by e^(−2/30)).
+    r = updateRates(r, sample({ q: 0, r: 0 }, [named({ x: 3 }, { x: 14 })]), 3 * MIN);
+    expect(r.durations!.x[0]).toBeCloseTo(90 * Math.exp(-2 / 30) + 2 * 120, 9);
   });
 
   test('the sums forget with a 30-minute time constant', () => {
@@ -362,6 +365,14 @@ describe("how long the arrivals run: each queue's task length weighed by its own
   test('unknown until a queue has three intervals, or while nothing arrives', () => {
     expect(arrivalTaskMin(feed([[0, 3], [0, 3]]), lengths)).toBeUndefined();
     expect(arrivalTaskMin(feed([[0, 0], [0, 0], [0, 0]]), lengths)).toBeUndefined();
+  });
+
+  test('per minute, over intervals of any length', () => {
+    const totals = { fast: 0, slow: 0 };
+    let r = updateRates(emptyRates(), sample({ fast: 0, slow: 0 }, [worker({ ...totals })]), 0);
+    totals.slow += 6;
+    r = updateRates(r, sample({ fast: 0, slow: 0 }, [worker({ ...totals })]), 2 * MIN);
+    expect(r.queueArrivalRates).toEqual({ fast: [0], slow: [3] });
   });
 
   test('the last five intervals only', () => {
