@@ -214,8 +214,17 @@ export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates:
   const learned = workerMinutesPerTask(rates);
   const taskMin = (q: string) => (learned[q] ?? 1 / mu) * slots;
   const step = prevAt === undefined ? DEFAULT_STEP_MIN : Math.min(MAX_STEP_MIN, Math.max(MIN_STEP_MIN, (now - prevAt) / 60_000));
-  // The margin, stated once: the plan is acted on at the next cycle's measurement at the earliest, so it aims a cycle early.
-  const T = Math.max(cfg.targetMinutes / 2, cfg.targetMinutes - step);
+  // The margin, stated once: what the model does not know yet. An arrival is seen at the next
+  // cycle's measurement at the earliest, so arrivals aim a cycle early. A waiting task is seen
+  // now, dated at the sample before it was counted; what is unsure is how long the tasks ahead of
+  // it run. With one queue that length is learned where the nodes were full with a backlog, which
+  // is exact (rates.ts, `Duration`), so the margin is one task (a slot frees only as its task
+  // ends), at most a cycle. With several queues a full node's slot-time is split among them by
+  // two samples of their active counts, and the margin stays a cycle.
+  const margin = (m: number) => Math.max(cfg.targetMinutes / 2, cfg.targetMinutes - m);
+  const T = margin(step);
+  const oneQueue = Object.keys(obs.queues).length === 1;
+  const due = (queue: string) => (oneQueue ? margin(Math.min(step, taskMin(queue))) : T);
   const waiting: WaitingTasks[] = [];
   const pending = pendingTotal(obs);
   const byQueue = rates.queueWaiting;
@@ -223,12 +232,12 @@ export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates:
     let before = 0;
     for (const [upTo, waited] of groups) {
       const k = Math.min(count, upTo) - before;
-      if (k > 0) waiting.push({ queue, count: k, dueMin: T - waited, taskMin: taskMin(queue) });
+      if (k > 0) waiting.push({ queue, count: k, dueMin: due(queue) - waited, taskMin: taskMin(queue) });
       before += Math.max(0, k);
     }
-    if (count > before) waiting.push({ queue, count: count - before, dueMin: T, taskMin: taskMin(queue) });
+    if (count > before) waiting.push({ queue, count: count - before, dueMin: due(queue), taskMin: taskMin(queue) });
   };
-  if (byQueue && Object.keys(obs.queues).length > 1) {
+  if (byQueue && !oneQueue) {
     for (const [q, p] of Object.entries(obs.queues)) if (p > 0) push(q, groupsByWait(byQueue[q], now), p);
   } else if (pending > 0) {
     const [q] = Object.keys(obs.queues);

@@ -35,11 +35,12 @@ export interface RateState {
    */
   waiting?: [number, number][];
   /**
-   * Per task name: decayed sums [slot-seconds its tasks were active, completions, its queue]. By
-   * Little's law their ratio is the name's mean duration, long tasks included (their active time
-   * counts while they run, not only when one completes).
+   * Per task name: decayed sums [slot-seconds its tasks were active, completions, its queue, and
+   * the two sums over full intervals] (`Duration`). By Little's law their ratio is the name's mean
+   * duration, long tasks included (their active time counts while they run, not only when one
+   * completes).
    */
-  durations?: Record<string, [number, number, string | null]>;
+  durations?: Record<string, Duration>;
   /**
    * Per queue, the same groups as `waiting` (when workers report per task name): Celery takes one
    * message from each non-empty queue in turn, so a service's queues do not drain as one FIFO.
@@ -109,6 +110,23 @@ function trickleRate(counts: [number, number][]): number {
   return minutes > 0 ? n / minutes : 0;
 }
 
+/**
+ * Per task name, decayed: [slot-seconds active, completions, its queue, and the same two sums over
+ * the intervals only where its node was full at both samples while tasks waited at both].
+ *
+ * The slot-seconds come from the active counts at the two samples (a trapezoid). Over an interval
+ * where the node is full with a backlog, its slots stay full between the samples, so its slot-time
+ * is exact; one name alone on the node gets all of it. Elsewhere the trapezoid guesses: the
+ * interval in which a burst drains ends with few tasks active, though the slots were full until
+ * the queue emptied (a 2.2 s batch read as 1.1 s there), and a name that started mid-interval is
+ * read from one sample of its active count. Without a backlog, a node full at both samples is not
+ * exact and is left out: it is full more often while its tasks are long, so counting it would read
+ * a trickle as longer than it is.
+ */
+export type Duration = [number, number, string | null, number?, number?];
+
+const activeCount = (byName: Record<string, number>): number => Object.values(byName).reduce((a, b) => a + b, 0);
+
 /** Durations forget with this time constant: a task type that got slower shows within the hour. */
 const DURATION_TAU_MINUTES = 30;
 /** A task name's duration is trusted after this many (decayed) completions. */
@@ -126,28 +144,35 @@ function tasksByNode(obs: ServiceObservation): Record<string, [Record<string, nu
 /**
  * Folds one interval into the per-name sums, node by node over the nodes seen at both samples (a
  * node that just started holds tasks whose start the previous sample did not see, and once
- * inflated a 2 s task to 7 s): active slot-seconds (trapezoid) and tasks ended.
+ * inflated a 2 s task to 7 s): active slot-seconds (trapezoid) and tasks ended, over all intervals
+ * and over full ones.
  */
 function nextDurations(state: RateState, obs: ServiceObservation, dtMin: number): RateState['durations'] {
   const now = tasksByNode(obs);
   if (!now || !state.tasksByNode) return state.durations;
   const decay = Math.exp(-dtMin / DURATION_TAU_MINUTES);
-  const out: Record<string, [number, number, string | null]> = {};
-  for (const [name, [busy, done, queue]] of Object.entries(state.durations ?? {})) out[name] = [busy * decay, done * decay, queue];
+  const out: Record<string, Duration> = {};
+  for (const [name, [busy, done, queue, fullBusy, fullDone]] of Object.entries(state.durations ?? {})) out[name] = [busy * decay, done * decay, queue, (fullBusy ?? 0) * decay, (fullDone ?? 0) * decay];
+  const backlog = (state.pending ?? 0) > 0 && pendingTotal(obs) > 0;
+  const slotsOf: Record<string, number> = {};
+  for (const n of obs.nodes) slotsOf[n.node] = n.concurrency ?? state.concurrency ?? 1;
   const queues: Record<string, string> = {};
   for (const n of obs.nodes) Object.assign(queues, n.taskQueues ?? {});
   for (const [node, [active, totals]] of Object.entries(now)) {
     const before = state.tasksByNode[node];
     if (!before) continue;
     const [activeBefore, totalsBefore] = before;
+    const full = backlog && activeCount(active) >= slotsOf[node] && activeCount(activeBefore) >= slotsOf[node];
     for (const name of new Set([...Object.keys(active), ...Object.keys(activeBefore), ...Object.keys(totals)])) {
       const a0 = activeBefore[name] ?? 0;
       const a1 = active[name] ?? 0;
       // stats().total counts a task when it starts: what ended is what started less what still runs.
       const restarted = (totals[name] ?? 0) < (totalsBefore[name] ?? 0);
       const started = restarted ? totals[name] ?? 0 : (totals[name] ?? 0) - (totalsBefore[name] ?? 0);
-      const prev = out[name] ?? [0, 0, null];
-      out[name] = [prev[0] + ((a0 + a1) / 2) * dtMin * 60, prev[1] + Math.max(0, started - (a1 - (restarted ? 0 : a0))), queues[name] ?? prev[2]];
+      const prev = out[name] ?? [0, 0, null, 0, 0];
+      const busy = ((a0 + a1) / 2) * dtMin * 60;
+      const ended = Math.max(0, started - (a1 - (restarted ? 0 : a0)));
+      out[name] = [prev[0] + busy, prev[1] + ended, queues[name] ?? prev[2], (prev[3] ?? 0) + (full ? busy : 0), (prev[4] ?? 0) + (full ? ended : 0)];
     }
   }
   const kept = Object.entries(out).sort((a, b) => b[1][0] - a[1][0]).slice(0, MAX_TASK_NAMES);
@@ -185,10 +210,11 @@ function nextBoundWait(state: RateState, obs: ServiceObservation, ended: number)
 export function workerMinutesPerTask(state: RateState): Record<string, number> {
   const slots = state.concurrency ?? 1;
   const byQueue: Record<string, [number, number]> = {};
-  for (const [busy, done, queue] of Object.values(state.durations ?? {})) {
+  for (const d of Object.values(state.durations ?? {})) {
+    const [busy, done, queue, , fullDone] = d;
     if (queue === null) continue;
     const q = (byQueue[queue] ??= [0, 0]);
-    q[0] += busy;
+    q[0] += (fullDone ?? 0) >= DURATION_COMPLETIONS ? done * nameSeconds(d) : busy;
     q[1] += done;
   }
   const out: Record<string, number> = {};
@@ -199,7 +225,12 @@ export function workerMinutesPerTask(state: RateState): Record<string, number> {
 /** Worker-minutes per task of a task name, when learned. */
 export function workerMinutesPerName(state: RateState, name: string): number | undefined {
   const d = state.durations?.[name];
-  return d && d[1] >= DURATION_COMPLETIONS ? d[0] / d[1] / 60 / (state.concurrency ?? 1) : undefined;
+  return d && d[1] >= DURATION_COMPLETIONS ? nameSeconds(d) / 60 / (state.concurrency ?? 1) : undefined;
+}
+
+/** A name's mean duration in seconds: over the full intervals once enough of its tasks ended in them (`Duration`), else over all. */
+function nameSeconds([busy, done, , fullBusy, fullDone]: Duration): number {
+  return (fullDone ?? 0) >= DURATION_COMPLETIONS ? (fullBusy as number) / (fullDone as number) : busy / Math.max(done, 1e-12);
 }
 
 const ewma = (prev: number | undefined, sample: number, dtMin: number): number =>

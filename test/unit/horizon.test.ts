@@ -1,7 +1,7 @@
 import { horizonNeed, planHorizon, type HorizonInput } from '../../lib/planner/horizon';
 import { loadSolver } from '../../lib/planner/lp';
 import { horizonInput } from '../../lib/planner';
-import { emptyRates } from '../../lib/planner/rates';
+import { emptyRates, type Duration } from '../../lib/planner/rates';
 import { serviceSchema } from '../../lib/config';
 import type { ServiceObservation } from '../../lib/observation';
 
@@ -199,6 +199,21 @@ describe('horizonInput: what the model sees of a service', () => {
   test('pending tasks are waiting work any worker can take, due at the target less the margin', () => {
     const h = input(obsOf([{ active: 1, reserved: 0 }], 6));
     expect(h.waiting).toEqual([{ queue: 'q', count: 6, dueMin: 19, taskMin: 8 }]);
+  });
+
+  test('on one queue, a waiting task\'s margin is one task (its length is learned exactly on full nodes), at most a cycle; arrivals keep a cycle', () => {
+    const obs = obsOf([{ active: 1, reserved: 0 }], 6);
+    // Tasks of 3 s (μ 20/min on one slot): due 0.05 min before the target, where arrivals aim a cycle early.
+    const short = horizonInput(cfg, obs, emptyRates(), undefined, 0, 5, 20, 1);
+    expect(short.waiting).toEqual([{ queue: 'q', count: 6, dueMin: 19.95, taskMin: expect.closeTo(0.05, 9) }]);
+    expect(short.arrivals.targetMin).toBe(19);
+    // Learned, not 1/μ: 12 s tasks (the duration sums) due 0.2 min before.
+    const learned = { ...emptyRates(), concurrency: 1, durations: { x: [120, 10, 'q', 120, 10] as Duration } };
+    expect(horizonInput(cfg, obs, learned, undefined, 0, 0, 20, 1).waiting).toEqual([{ queue: 'q', count: 6, dueMin: expect.closeTo(19.8, 9), taskMin: expect.closeTo(0.2, 9) }]);
+    // Never more than the cycle, nor more than half the target.
+    expect(horizonInput(cfg, obs, emptyRates(), undefined, 0, 0, 0.01, 1).waiting[0].dueMin).toBe(19);
+    const tight = serviceSchema.parse({ ...cfg, targetMinutes: 1 });
+    expect(horizonInput(tight, obs, emptyRates(), 0, 5 * 60_000, 0, 0.5, 1).waiting[0].dueMin).toBe(0.5);
   });
 });
 

@@ -222,7 +222,7 @@ describe('per task name: durations by Little\'s law, and the queue each came fro
     let r = updateRates(emptyRates(), sample({ q: 0, r: 0 }, [named({ x: 2 }, { x: 10 })]), 0);
     r = updateRates(r, sample({ q: 0, r: 0 }, [named({ x: 1 }, { x: 14 })]), MIN);
     // (2 + 1) / 2 slots × 60 s = 90 slot-seconds; 4 started, one fewer runs: 5 ended.
-    expect(r.durations).toEqual({ x: [90, 5, 'q'] });
+    expect(r.durations).toEqual({ x: [90, 5, 'q', 0, 0] });
     // Mean 18 s per task on 4 slots: 0.075 worker-minutes.
     expect(workerMinutesPerName(r, 'x')).toBeCloseTo(18 / 60 / 4, 9);
     expect(workerMinutesPerTask(r)).toEqual({ q: expect.closeTo(18 / 60 / 4, 9) });
@@ -245,13 +245,13 @@ describe('per task name: durations by Little\'s law, and the queue each came fro
     r = updateRates(r, sample({ q: 0, r: 0 }, [named({ y: 1 }, { y: 3 })]), MIN);
     // x: no total now (0 < 100, restarted): nothing started since, and what ran before the restart is not seen ending.
     // y: 3 < 7, restarted: 3 started, 1 runs: 2 ended.
-    expect(r.durations).toEqual({ x: [30, 0, 'q'], y: [30, 2, 'r'] });
+    expect(r.durations).toEqual({ x: [30, 0, 'q', 0, 0], y: [30, 2, 'r', 0, 0] });
   });
 
   test('a name unchanged between samples ended nothing', () => {
     let r = updateRates(emptyRates(), sample({ q: 0, r: 0 }, [named({ x: 1 }, { x: 14 })]), 0);
     r = updateRates(r, sample({ q: 0, r: 0 }, [named({ x: 1 }, { x: 14 })]), MIN);
-    expect(r.durations).toEqual({ x: [60, 0, 'q'] });
+    expect(r.durations).toEqual({ x: [60, 0, 'q', 0, 0] });
   });
 
   test('a node not seen at the earlier sample adds nothing (its tasks started unseen)', () => {
@@ -281,6 +281,45 @@ describe('per task name: durations by Little\'s law, and the queue each came fro
     expect(workerMinutesPerTask(two)).toEqual({ q: expect.closeTo(180 / 4 / 60, 9) });
   });
 
+  test('over an interval its node is full with tasks waiting at both samples, a name\'s slot-time is exact, and its length is read from such intervals', () => {
+    // Four slots full of x at both samples, 50 and 30 waiting: 240 slot-seconds, 20 ended: 12 s each.
+    let r = updateRates(emptyRates(), sample({ q: 50, r: 0 }, [named({ x: 4 }, { x: 10 })]), 0);
+    r = updateRates(r, sample({ q: 30, r: 0 }, [named({ x: 4 }, { x: 30 })]), MIN);
+    expect(r.durations).toEqual({ x: [240, 20, 'q', 240, 20] });
+    // The queue drains within the next minute and the slots empty: the trapezoid reads 120
+    // slot-seconds for 38 ended (34 started, and the 4 that ran: 3.2 s each), though the slots were full until the queue emptied.
+    r = updateRates(r, sample({ q: 0, r: 0 }, [named({}, { x: 64 })]), 2 * MIN);
+    const d = Math.exp(-1 / 30);
+    expect(r.durations!.x).toEqual([expect.closeTo(240 * d + 120, 9), expect.closeTo(20 * d + 38, 9), 'q', expect.closeTo(240 * d, 9), expect.closeTo(20 * d, 9)]);
+    // The length is the full intervals' 12 s, not all intervals' (240d + 120) / (20d + 38) ≈ 6.1 s.
+    expect(workerMinutesPerName(r, 'x')).toBeCloseTo(12 / 60 / 4, 9);
+    expect(workerMinutesPerTask(r)).toEqual({ q: expect.closeTo(12 / 60 / 4, 9) });
+  });
+
+  test('a node full at both samples counts as full only with tasks waiting at both, and only when every slot is busy at both', () => {
+    const fullOf = (pending: [number, number], active: [number, number]): number[] => {
+      let r = updateRates(emptyRates(), sample({ q: pending[0], r: 0 }, [named({ x: active[0] }, { x: 10 })]), 0);
+      r = updateRates(r, sample({ q: pending[1], r: 0 }, [named({ x: active[1] }, { x: 30 })]), MIN);
+      return r.durations!.x.slice(3) as number[];
+    };
+    expect(fullOf([5, 5], [4, 4])).toEqual([240, 20]);
+    // Without a backlog a node is full more often while its tasks run long: not exact, left out.
+    expect(fullOf([0, 5], [4, 4])).toEqual([0, 0]);
+    expect(fullOf([5, 0], [4, 4])).toEqual([0, 0]);
+    expect(fullOf([5, 5], [3, 4])).toEqual([0, 0]);
+    expect(fullOf([5, 5], [4, 3])).toEqual([0, 0]);
+  });
+
+  test('a name with fewer than three ended in full intervals keeps its length over all intervals; a queue weighs each name by its completions', () => {
+    const at = (fullDone: number): RateState => ({ muSamples: 0, concurrency: 1, durations: { x: [600, 10, 'q', 90, fullDone], y: [300, 10, 'q'] } });
+    expect(workerMinutesPerName(at(2.9), 'x')).toBeCloseTo(60 / 60, 9);
+    expect(workerMinutesPerName(at(3), 'x')).toBeCloseTo(30 / 60, 9);
+    // y has no full sums (a history written before them): all intervals.
+    expect(workerMinutesPerName(at(3), 'y')).toBeCloseTo(30 / 60, 9);
+    expect(workerMinutesPerTask(at(2.9))).toEqual({ q: expect.closeTo(900 / 20 / 60, 9) });
+    expect(workerMinutesPerTask(at(3))).toEqual({ q: expect.closeTo((10 * 30 + 300) / 20 / 60, 9) });
+  });
+
   test('at most 50 names are remembered: the least busy go first', () => {
     const names = Array.from({ length: 51 }, (_, i) => `t${i}`);
     const active = Object.fromEntries(names.map((n, i) => [n, i + 1]));
@@ -289,7 +328,7 @@ describe('per task name: durations by Little\'s law, and the queue each came fro
     r = updateRates(r, sample({ q: 0 }, [node('a', { activeByTask: active, totals, processed: 51 })]), MIN);
     expect(Object.keys(r.durations!)).toHaveLength(50);
     expect(r.durations!.t0).toBeUndefined();
-    expect(r.durations!.t50).toEqual([51 * 60, 0, null]);
+    expect(r.durations!.t50).toEqual([51 * 60, 0, null, 0, 0]);
   });
 });
 
