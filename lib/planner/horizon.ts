@@ -7,15 +7,17 @@ import { lpNumber as n, solveLp } from './lp';
  * again at the next cycle (receding horizon).
  *
  * Time runs in slots of Δ minutes from now (slot j covers [jΔ, (j+1)Δ)). Per slot: r_j the workers
- * ready, u_j the workers that became ready (each paid its start-up before), and by the slot's end
+ * kept (ready, or z_j of them launched before now and still starting, fractional where they become
+ * ready within the slot), u_j the workers that became ready (each paid its start-up before), and by the slot's end
  * w_j the work done (worker-minutes: a task of d minutes on a worker of c slots is d/c of them).
  *
  *   minimise  Δ·Σ r_j + L·Σ u_j + P·Σ s_j + ε·Σ (A_j − w_j)
- *   0 ≤ w_j − w_{j−1} ≤ Δ·r_{j−1}          the ready workers do the work
+ *   0 ≤ w_j − w_{j−1} ≤ Δ·(r_{j−1} − z_{j−1})  the ready workers do the work (z_j: paid ones still starting)
  *   w_j ≤ A(jΔ)                             no work before it can start (a task runs at one slot's pace)
  *   w_j + s_j ≥ D(jΔ)                       every task started by its due time (s_j: the work that is late)
  *   u_j ≥ r_j − r_{j−1}, u_0 ≥ r_0 − N      starts; N = the workers paid now
  *   r_j ≤ N until a worker launched now is ready (after the start-up), ≤ maxWorkers after; ≥ minWorkers
+ *   r_j ≥ z_j                               a starting worker is kept until it is ready (a drain takes only workers that answer)
  *   r_last ≥ what the arrivals need           the path does not end by running down the fleet
  *
  * L, the cost of a start, is the start-up plus half a cycle: a worker is removed only at a cycle,
@@ -48,6 +50,8 @@ export interface HorizonInput {
   startupMin: number;
   /** Workers paid now (ECS desired count): ready, or starting. */
   paid: number;
+  /** Of the paid workers, those still starting (no node answered for them yet), and within how many minutes they are all ready. */
+  starting?: { count: number; readyMin: number };
   minWorkers: number;
   maxWorkers: number;
   /** Task slots per worker (the pool's concurrency). */
@@ -156,6 +160,8 @@ export function planHorizon(h: HorizonInput): HorizonPlan {
     S.push([(started + running) / c, longestDue]);
   }
 
+  // Workers paid but still starting: in each slot, how many of them are not ready for its whole length.
+  const notReady = (j: number): number => (h.starting ? h.starting.count * Math.min(1, Math.max(0, (h.starting.readyMin - j * slot) / slot)) : 0);
   const launch = h.startupMin + h.stepMin / 2;
   const late = LATE_COST * (1 + launch / slot);
   const objective: string[] = [];
@@ -169,17 +175,19 @@ export function planHorizon(h: HorizonInput): HorizonPlan {
     // A worker with no task to start helps nothing: no more slots than tasks there by the slot's end (a fluid path
     // would otherwise run a backlog that is already late on more workers than it has tasks, to finish it sooner).
     const cap = Math.min(launchable, Math.max(floor, Math.ceil(present(Math.min(horizon, (j + 1) * slot)) / c - 1e-9)));
-    const lo = j === K - 1 ? Math.max(floor, keepUp) : floor;
-    bounds.push(`${n(Math.min(lo, cap))} <= r${j} <= ${n(cap)}`);
+    // A worker still starting stays paid until it is ready: the path may not end it before.
+    const lo = Math.max(j === K - 1 ? Math.max(floor, keepUp) : floor, notReady(j));
+    bounds.push(`${n(Math.min(lo, Math.max(cap, notReady(j))))} <= r${j} <= ${n(Math.max(cap, notReady(j)))}`);
     rows.push(j === 0 ? `up0: u0 - r0 >= ${n(-h.paid)}` : `up${j}: u${j} - r${j} + r${j - 1} >= 0`);
   }
   for (let k = 1; k <= K; k += 1) {
     const prev = k > 1 ? ` - w${k - 1}` : '';
     objective.push(`+ ${n(late)} s${k}`, `- ${n(SOONER)} w${k}`);
-    rows.push(`cap${k}: w${k}${prev} - ${n(slot)} r${k - 1} <= 0`);
+    // Only ready workers work: the paid ones less those still starting.
+    rows.push(`cap${k}: w${k}${prev} - ${n(slot)} r${k - 1} <= ${n(-slot * notReady(k - 1))}`);
     if (k > 1) rows.push(`mono${k}: w${k}${prev} >= 0`);
     rows.push(`due${k}: w${k} + s${k} >= ${n(D[k])}`);
-    if (S[k][0] > D[k]) rows.push(`start${k}: w${k} + ${n(S[k][1])} r${k - 1} + s${k} >= ${n(S[k][0])}`);
+    if (S[k][0] > D[k]) rows.push(`start${k}: w${k} + ${n(S[k][1])} r${k - 1} + s${k} >= ${n(S[k][0] + S[k][1] * notReady(k - 1))}`);
     bounds.push(`0 <= w${k} <= ${n(A[k])}`);
   }
   // At the end, what is left must start within the target at the last slot's fleet: A − w ≤ T·r.

@@ -209,7 +209,7 @@ const MIN_STEP_MIN = 0.1;
 const MAX_STEP_MIN = 5;
 
 /** What the horizon model sees of a service (lib/planner/horizon.ts). */
-export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates: RateState, prevAt: number | undefined, now: number, lambda: number, mu: number, paid: number): HorizonInput {
+export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates: RateState, prevAt: number | undefined, now: number, lambda: number, mu: number, paid: number, lastUpAt?: number): HorizonInput {
   const slots = rates.concurrency ?? 1;
   const learned = workerMinutesPerTask(rates);
   const taskMin = (q: string) => (learned[q] ?? 1 / mu) * slots;
@@ -274,8 +274,13 @@ export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates:
   // task, which may be as long as the longest seen there, not the mean: it is due that much
   // sooner (with c slots, the first of c to free: a c-th of it).
   if (rates.boundWaitMin) for (const g of waiting) g.dueMin -= Math.max(0, rates.boundWaitMin - g.taskMin) / slots;
+  // Paid workers with no node answering yet are starting: the last scale-up launched them at the
+  // latest, so they are ready by its start-up's end (as if launched now when none is known).
+  const startupMin = cfg.startupSeconds / 60;
+  const count = Math.max(0, paid - obs.nodes.length);
+  const readyMin = lastUpAt === undefined ? startupMin : Math.min(startupMin, Math.max(0, startupMin - (now - lastUpAt) / 60_000));
   return {
-    stepMin: step, startupMin: cfg.startupSeconds / 60, paid, minWorkers: cfg.minWorkers, maxWorkers: cfg.maxWorkers, slots,
+    stepMin: step, startupMin, paid, ...(count > 0 && readyMin > 0 ? { starting: { count, readyMin } } : {}), minWorkers: cfg.minWorkers, maxWorkers: cfg.maxWorkers, slots,
     waiting, running, arrivals: { perMin: lambda, taskMin: arrivalTaskMin(rates, taskMin) ?? slots / mu, targetMin: T },
   };
 }
@@ -308,7 +313,7 @@ export function planService(name: string, cfg: ServiceConfig, obs: ServiceObserv
   const slots = rates.concurrency ?? 1;
   const usable = ceil(work / slots);
   let needed = opts.horizon
-    ? opts.horizon(horizonInput(cfg, obs, rates, history.rates?.at, now, idle ? 0 : lambda, mu, from))
+    ? opts.horizon(horizonInput(cfg, obs, rates, history.rates?.at, now, idle ? 0 : lambda, mu, from, history.lastScaleUpAt))
     : workersNeeded(workMin, idle ? 0 : lambda, mu, T, S, from, waited, usable);
   // What the arrival rate alone needs: the stabilization window holds this, so a backlog's need
   // (queued or in flight), once worked off, does not keep its fleet for the window. Idleness keeps

@@ -64,6 +64,20 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
     expect(p.lateWorkerMin).toBeGreaterThan(0);
   });
 
+  test('workers paid but still starting work only once ready: the path buys for the slots before, and keeps them until then', () => {
+    // 200 one-minute tasks due in 4 min, a 2-minute start-up, 10 workers paid. All ready: 10 work from now.
+    const h: HorizonInput = { ...base, paid: 10, startupMin: 2, waiting: [{ queue: 'q', count: 200, dueMin: 4, taskMin: 1 }], arrivals: { ...base.arrivals, targetMin: 4 } };
+    const ready = horizonNeed(h);
+    // The same 10 launched by the last cycle, ready in a minute: a minute of ten workers' work is missing, bought now.
+    const starting = horizonNeed({ ...h, starting: { count: 10, readyMin: 1 } });
+    expect(starting).toBeGreaterThan(ready);
+    // Launched just now, ready with the workers bought now: more still.
+    expect(horizonNeed({ ...h, starting: { count: 10, readyMin: 2 } })).toBeGreaterThan(starting);
+    // A drain cannot take a worker that has not answered yet: the path keeps the starting ones until they are ready.
+    const few = planHorizon({ ...h, waiting: [{ queue: 'q', count: 2, dueMin: 4, taskMin: 1 }], starting: { count: 8, readyMin: 2 } });
+    for (let j = 0; (j + 1) * few.slotMin <= 2; j += 1) expect(few.fleet[j]).toBeGreaterThanOrEqual(8 - 1e-6);
+  });
+
   test('a backlog is bought when it is seen, whatever the start-up: never fewer workers for a longer start-up', () => {
     // 847 tasks of 7 s due in 11 min. A start-up just short of a slot's end lets a worker launched now work only the end of
     // that slot; the workers the path has in the next slots must be launched now too, since one launched at the next cycle
@@ -194,6 +208,16 @@ describe('horizonInput: what the model sees of a service', () => {
     expect(horizonInput(cfg, obs, { ...emptyRates(), boundWaitMin: 40, concurrency: 2 }, undefined, 0, 0, 0.125, 1).waiting).toEqual([{ queue: 'q', count: 6, dueMin: 7, taskMin: 16 }]);
     // Shorter than the mean: no change.
     expect(horizonInput(cfg, obs, { ...emptyRates(), boundWaitMin: 5 }, undefined, 0, 0, 0.125, 1).waiting).toEqual([{ queue: 'q', count: 6, dueMin: 19, taskMin: 8 }]);
+  });
+
+  test('paid workers with no node answering are starting, ready by the end of the last scale-up\'s start-up', () => {
+    const obs = obsOf([{ active: 1, reserved: 0 }], 6);
+    // 4 paid, 1 answering: 3 starting. The last scale-up 30 s ago, a 2-minute start-up: ready in 1.5 min.
+    expect(horizonInput(cfg, obs, emptyRates(), undefined, 60_000, 0, 0.125, 4, 30_000).starting).toEqual({ count: 3, readyMin: 1.5 });
+    // No scale-up known: as if launched now. One long ago: ready now, so none is starting.
+    expect(horizonInput(cfg, obs, emptyRates(), undefined, 60_000, 0, 0.125, 4).starting).toEqual({ count: 3, readyMin: 2 });
+    expect(horizonInput(cfg, obs, emptyRates(), undefined, 10 * 60_000, 0, 0.125, 4, 0).starting).toBeUndefined();
+    expect(horizonInput(cfg, obs, emptyRates(), undefined, 60_000, 0, 0.125, 1, 30_000).starting).toBeUndefined();
   });
 
   test('pending tasks are waiting work any worker can take, due at the target less the margin', () => {
