@@ -249,12 +249,18 @@ export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates:
   const running: HorizonInput['running'] = [];
   for (const node of obs.nodes) {
     const mine: HorizonInput['running'] = [];
+    // The node's active tasks' whole lengths, summed (each is counted with 1 / ACTIVE_LEFT of it left).
+    let whole = 0;
+    const active = (count: number, taskMin: number) => {
+      mine.push({ count, leftMin: taskMin / ACTIVE_LEFT });
+      whole += count * taskMin;
+    };
     let unnamed = node.active;
     for (const [name, k] of Object.entries(node.activeByTask ?? {})) {
-      mine.push({ count: k, leftMin: ((workerMinutesPerName(rates, name) ?? 1 / mu) * slots) / ACTIVE_LEFT });
+      active(k, (workerMinutesPerName(rates, name) ?? 1 / mu) * slots);
       unnamed -= k;
     }
-    if (unnamed > 0) mine.push({ count: unnamed, leftMin: slots / mu / ACTIVE_LEFT });
+    if (unnamed > 0) active(unnamed, slots / mu);
     // A reserved task is bound to its node: it starts when one of the node's slots is free, and
     // no other worker can take it. Its work extends the node's busy slots (added workers do not
     // help it); a node with nothing active runs it on its free slots. It was taken by the same
@@ -263,7 +269,6 @@ export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates:
     // ones of a burst that set μ); 1/μ on a node with nothing active.
     if (node.reserved > 0) {
       const busy = mine.reduce((a, r) => a + r.count, 0);
-      const whole = mine.reduce((a, r) => a + r.count * r.leftMin * ACTIVE_LEFT, 0);
       const extra = node.reserved * (busy > 0 ? whole / busy : slots / mu);
       if (busy === 0) mine.push({ count: Math.min(node.reserved, slots), leftMin: extra / Math.min(node.reserved, slots) });
       else for (const r of mine) r.leftMin += extra / busy;

@@ -80,6 +80,10 @@ const MAX_WAITING_GROUPS = 60;
  * two middle values turned a flood that straddled two of four intervals into half its size per minute.)
  */
 const lowerMedian = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+/** The last ARRIVAL_SAMPLES intervals' arrival rates, this one's appended. */
+const withRate = (rates: number[] | undefined, arrivals: number, dtMin: number): number[] => [...(rates ?? []), arrivals / dtMin].slice(-ARRIVAL_SAMPLES);
+/** The rate these intervals show: their lower median, none before MIN_ARRIVAL_SAMPLES of them. */
+const rateOf = (rates: number[]): number | undefined => (rates.length < MIN_ARRIVAL_SAMPLES ? undefined : lowerMedian(rates));
 
 /** Time constant of the EWMAs: a sample weighs 1 − e^(−dt/τ). */
 const TAU_MINUTES = 3;
@@ -325,7 +329,7 @@ function nextQueueWaiting(state: RateState, obs: ServiceObservation, byNode: Non
   for (const [q, pending] of Object.entries(obs.queues)) {
     const arrivals = Math.max(0, pending - (state.queuePending[q] ?? 0) + (started[q] ?? 0));
     out[q] = nextWaiting(state.queueWaiting?.[q] ?? [], state.at, arrivals, pending);
-    rates[q] = [...(state.queueArrivalRates?.[q] ?? []), arrivals / dtMin].slice(-ARRIVAL_SAMPLES);
+    rates[q] = withRate(state.queueArrivalRates?.[q], arrivals, dtMin);
   }
   return { queueWaiting: out, queueArrivalRates: rates };
 }
@@ -339,8 +343,8 @@ export function arrivalTaskMin(state: RateState, taskMin: (queue: string) => num
   let rate = 0;
   let work = 0;
   for (const [q, xs] of Object.entries(state.queueArrivalRates ?? {})) {
-    if (xs.length < MIN_ARRIVAL_SAMPLES) continue;
-    const r = lowerMedian(xs);
+    const r = rateOf(xs);
+    if (r === undefined) continue;
     rate += r;
     work += r * taskMin(q);
   }
@@ -374,13 +378,14 @@ export function updateRates(state: RateState, obs: ServiceObservation, now: numb
   const next: RateState = { ...state, at: now, work, pending, processed, activeByNode, waiting, concurrency, tasksByNode: byNode, queuePending, queueWaiting, queueArrivalRates: byQueue?.queueArrivalRates, durations: nextDurations(state, obs, dtMin), boundWaitMin };
   // A flood shows up as one huge interval: the median ignores it (the flood itself is counted
   // once, as backlog), while steady arrivals fill every interval and set the median.
-  const recent = [...(state.arrivalRates ?? []), arrivals / dtMin].slice(-ARRIVAL_SAMPLES);
+  const recent = withRate(state.arrivalRates, arrivals, dtMin);
   next.arrivalRates = recent;
   const counts: [number, number][] = [...(state.arrivalCounts ?? []), [arrivals, dtMin]];
   while (counts.length > 1 && counts.reduce((a, [, m]) => a + m, 0) - counts[0][1] >= TRICKLE_MINUTES) counts.shift();
   next.arrivalCounts = counts;
   const lately = counts.slice(-ARRIVAL_SAMPLES).reduce((a, [n]) => a + n, 0);
-  next.lambda = recent.length < MIN_ARRIVAL_SAMPLES ? 0 : lately >= TRICKLE_ARRIVALS ? lowerMedian(recent) : trickleRate(counts);
+  const usual = rateOf(recent);
+  next.lambda = usual === undefined ? 0 : lately >= TRICKLE_ARRIVALS ? usual : trickleRate(counts);
   next.lastArrivalRate = arrivals / dtMin;
   // Throughput only shows while every worker was busy: messages waiting at both samples. A node
   // that had completed nothing at the previous sample has just started: its first interval
