@@ -73,9 +73,18 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
     expect(starting).toBeGreaterThan(ready);
     // Launched just now, ready with the workers bought now: more still.
     expect(horizonNeed({ ...h, starting: { count: 10, readyMin: 2 } })).toBeGreaterThan(starting);
-    // A drain cannot take a worker that has not answered yet: the path keeps the starting ones until they are ready.
-    const few = planHorizon({ ...h, waiting: [{ queue: 'q', count: 2, dueMin: 4, taskMin: 1 }], starting: { count: 8, readyMin: 2 } });
-    for (let j = 0; (j + 1) * few.slotMin <= 2; j += 1) expect(few.fleet[j]).toBeGreaterThanOrEqual(8 - 1e-6);
+    // A drain cannot take a worker that has not answered yet: the path keeps the starting ones until they are ready
+    // (half-minute slots: four of them before).
+    const few = planHorizon({ ...h, stepMin: 0.5, waiting: [{ queue: 'q', count: 2, dueMin: 4, taskMin: 1 }], starting: { count: 8, readyMin: 2 } });
+    expect(few.slotMin).toBe(0.5);
+    for (let j = 0; j < 4; j += 1) expect(few.fleet[j]).toBeGreaterThanOrEqual(8 - 1e-6);
+    expect(few.fleet[4]).toBeLessThan(8);
+  });
+
+  test('a task due before the starting workers are ready is late by its whole work: a starting worker\'s slot holds no task', () => {
+    const h: HorizonInput = { ...base, paid: 3, maxWorkers: 3, startupMin: 2.5, waiting: [{ queue: 'q', count: 3, dueMin: 0.5, taskMin: 10 }], arrivals: { ...base.arrivals, targetMin: 4 } };
+    expect(planHorizon(h).lateWorkerMin).toBe(0);
+    expect(planHorizon({ ...h, starting: { count: 3, readyMin: 2 } }).lateWorkerMin).toBeCloseTo(30, 6);
   });
 
   test('a backlog is bought when it is seen, whatever the start-up: never fewer workers for a longer start-up', () => {

@@ -308,6 +308,12 @@ describe('per task name: durations by Little\'s law, and the queue each came fro
     expect(fullOf([5, 0], [4, 4])).toEqual([0, 0]);
     expect(fullOf([5, 5], [3, 4])).toEqual([0, 0]);
     expect(fullOf([5, 5], [4, 3])).toEqual([0, 0]);
+    // Each node by its own slots, not the most any worker has: two slots busy of two is full beside a four-slot node.
+    const pair = (active: number) => [named({ x: 2 }, { x: active }, { node: 'a', concurrency: 2 }), named({ x: 1 }, { x: 5 }, { node: 'b', taskId: 'b', concurrency: 4 })];
+    let r = updateRates(emptyRates(), sample({ q: 5, r: 0 }, pair(10)), 0);
+    r = updateRates(r, sample({ q: 5, r: 0 }, pair(16)), MIN);
+    expect(r.concurrency).toBe(4);
+    expect(r.durations!.x.slice(3)).toEqual([120, 6]);
   });
 
   test('a name with fewer than three ended in full intervals keeps its length over all intervals; a queue weighs each name by its completions', () => {
@@ -318,6 +324,9 @@ describe('per task name: durations by Little\'s law, and the queue each came fro
     expect(workerMinutesPerName(at(3), 'y')).toBeCloseTo(30 / 60, 9);
     expect(workerMinutesPerTask(at(2.9))).toEqual({ q: expect.closeTo(900 / 20 / 60, 9) });
     expect(workerMinutesPerTask(at(3))).toEqual({ q: expect.closeTo((10 * 30 + 300) / 20 / 60, 9) });
+    // A name with slot-time and nothing ended yet (a long task running) counts its slot-time in its queue's mean.
+    const running: RateState = { muSamples: 0, concurrency: 1, durations: { x: [600, 10, 'q', 90, 3], z: [300, 0, 'q'] } };
+    expect(workerMinutesPerTask(running)).toEqual({ q: expect.closeTo((10 * 30 + 300) / 10 / 60, 9) });
   });
 
   test('at most 50 names are remembered: the least busy go first', () => {
