@@ -390,6 +390,9 @@ const OTHER_FAULTS: FaultKind[] = [
       const count = Math.max(1, env.stack.liveWorkers(svc).length);
       const tag = `w${Date.now() % 100000}-long${svc}-`;
       await env.stack.publishRecorded(cfg.queues[0], Array.from({ length: count }, (_, i) => `${tag}${i}`), cfg.drainTimeoutSeconds * 2);
+      // The fault lasts while its tasks run: the return to the minimum fleet is timed from their
+      // end, not from their publication (they are not the soak's waves, whose ends it tracks).
+      env.later(cfg.drainTimeoutSeconds * 2 * 1000, () => undefined);
       return `${count} task(s) of ${cfg.drainTimeoutSeconds * 2} s on ${cfg.queues[0]}`;
     },
   },
