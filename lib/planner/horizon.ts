@@ -161,7 +161,7 @@ export function planHorizon(h: HorizonInput): HorizonPlan {
   }
 
   // Workers paid but still starting: in each slot, how many of them are not ready for its whole length.
-  const notReady = (j: number): number => (h.starting ? h.starting.count * Math.min(1, Math.max(0, (h.starting.readyMin - j * slot) / slot)) : 0);
+  const notReady = Array.from({ length: K }, (_, j) => (h.starting ? h.starting.count * Math.min(1, Math.max(0, (h.starting.readyMin - j * slot) / slot)) : 0));
   const launch = h.startupMin + h.stepMin / 2;
   const late = LATE_COST * (1 + launch / slot);
   const objective: string[] = [];
@@ -176,18 +176,19 @@ export function planHorizon(h: HorizonInput): HorizonPlan {
     // would otherwise run a backlog that is already late on more workers than it has tasks, to finish it sooner).
     const cap = Math.min(launchable, Math.max(floor, Math.ceil(present(Math.min(horizon, (j + 1) * slot)) / c - 1e-9)));
     // A worker still starting stays paid until it is ready: the path may not end it before.
-    const lo = Math.max(j === K - 1 ? Math.max(floor, keepUp) : floor, notReady(j));
-    bounds.push(`${n(Math.min(lo, Math.max(cap, notReady(j))))} <= r${j} <= ${n(Math.max(cap, notReady(j)))}`);
+    const hi = Math.max(cap, notReady[j]);
+    const lo = Math.max(j === K - 1 ? Math.max(floor, keepUp) : floor, notReady[j]);
+    bounds.push(`${n(Math.min(lo, hi))} <= r${j} <= ${n(hi)}`);
     rows.push(j === 0 ? `up0: u0 - r0 >= ${n(-h.paid)}` : `up${j}: u${j} - r${j} + r${j - 1} >= 0`);
   }
   for (let k = 1; k <= K; k += 1) {
     const prev = k > 1 ? ` - w${k - 1}` : '';
     objective.push(`+ ${n(late)} s${k}`, `- ${n(SOONER)} w${k}`);
     // Only ready workers work: the paid ones less those still starting.
-    rows.push(`cap${k}: w${k}${prev} - ${n(slot)} r${k - 1} <= ${n(-slot * notReady(k - 1))}`);
+    rows.push(`cap${k}: w${k}${prev} - ${n(slot)} r${k - 1} <= ${n(-slot * notReady[k - 1])}`);
     if (k > 1) rows.push(`mono${k}: w${k}${prev} >= 0`);
     rows.push(`due${k}: w${k} + s${k} >= ${n(D[k])}`);
-    if (S[k][0] > D[k]) rows.push(`start${k}: w${k} + ${n(S[k][1])} r${k - 1} + s${k} >= ${n(S[k][0] + S[k][1] * notReady(k - 1))}`);
+    if (S[k][0] > D[k]) rows.push(`start${k}: w${k} + ${n(S[k][1])} r${k - 1} + s${k} >= ${n(S[k][0] + S[k][1] * notReady[k - 1])}`);
     bounds.push(`0 <= w${k} <= ${n(A[k])}`);
   }
   // At the end, what is left must start within the target at the last slot's fleet: A − w ≤ T·r.

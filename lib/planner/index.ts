@@ -283,7 +283,7 @@ export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates:
   // latest, so they are ready by its start-up's end (as if launched now when none is known).
   const startupMin = cfg.startupSeconds / 60;
   const count = Math.max(0, paid - obs.nodes.length);
-  const readyMin = lastUpAt === undefined ? startupMin : Math.min(startupMin, Math.max(0, startupMin - (now - lastUpAt) / 60_000));
+  const readyMin = lastUpAt === undefined ? startupMin : Math.max(0, startupMin - (now - lastUpAt) / 60_000);
   return {
     stepMin: step, startupMin, paid, ...(count > 0 && readyMin > 0 ? { starting: { count, readyMin } } : {}), minWorkers: cfg.minWorkers, maxWorkers: cfg.maxWorkers, slots,
     waiting, running, arrivals: { perMin: lambda, taskMin: arrivalTaskMin(rates, taskMin) ?? slots / mu, targetMin: T },

@@ -215,11 +215,11 @@ export function workerMinutesPerTask(state: RateState): Record<string, number> {
   const slots = state.concurrency ?? 1;
   const byQueue: Record<string, [number, number]> = {};
   for (const d of Object.values(state.durations ?? {})) {
-    const [busy, done, queue, , fullDone] = d;
+    const queue = d[2];
     if (queue === null) continue;
     const q = (byQueue[queue] ??= [0, 0]);
-    q[0] += (fullDone ?? 0) >= DURATION_COMPLETIONS ? done * nameSeconds(d) : busy;
-    q[1] += done;
+    q[0] += nameBusy(d);
+    q[1] += d[1];
   }
   const out: Record<string, number> = {};
   for (const [queue, [busy, done]] of Object.entries(byQueue)) if (done >= DURATION_COMPLETIONS) out[queue] = busy / done / 60 / slots;
@@ -229,12 +229,15 @@ export function workerMinutesPerTask(state: RateState): Record<string, number> {
 /** Worker-minutes per task of a task name, when learned. */
 export function workerMinutesPerName(state: RateState, name: string): number | undefined {
   const d = state.durations?.[name];
-  return d && d[1] >= DURATION_COMPLETIONS ? nameSeconds(d) / 60 / (state.concurrency ?? 1) : undefined;
+  return d && d[1] >= DURATION_COMPLETIONS ? nameBusy(d) / d[1] / 60 / (state.concurrency ?? 1) : undefined;
 }
 
-/** A name's mean duration in seconds: over the full intervals once enough of its tasks ended in them (`Duration`), else over all. */
-function nameSeconds([busy, done, , fullBusy, fullDone]: Duration): number {
-  return (fullDone ?? 0) >= DURATION_COMPLETIONS ? (fullBusy as number) / (fullDone as number) : busy / Math.max(done, 1e-12);
+/**
+ * A name's slot-seconds over its tasks ended: its full intervals' mean length times its tasks
+ * ended, once enough of them ended in full intervals (`Duration`), else its slot-seconds over all.
+ */
+function nameBusy([busy, done, , fullBusy, fullDone]: Duration): number {
+  return (fullDone ?? 0) >= DURATION_COMPLETIONS ? (done * (fullBusy as number)) / (fullDone as number) : busy;
 }
 
 const ewma = (prev: number | undefined, sample: number, dtMin: number): number =>
