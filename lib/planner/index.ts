@@ -208,6 +208,22 @@ const DEFAULT_STEP_MIN = 1;
 const MIN_STEP_MIN = 0.1;
 const MAX_STEP_MIN = 5;
 
+/**
+ * How much sooner a waiting task is due where workers bind messages before a slot is free
+ * (lib/planner/rates.ts, `boundWaitMin`): it waits for the first of its worker's `slots` busy
+ * slots to free, beyond its own length of `taskMin`. The longest task seen (about the longest of
+ * the last hundred) gives that wait two ways, each exact for one shape of the lengths' tail and
+ * above the truth for the other: a c-th of the longest (lengths with an exponential tail, where c
+ * slots free c times as often), and the task's length times the c-th root of the longest's ratio
+ * to it (a power-law tail, where the few long tasks seldom hold every slot of a node at once).
+ * The smaller is taken. On one slot both are the longest.
+ */
+export function boundWait(longestMin: number, taskMin: number, slots: number): number {
+  const c = Math.max(1, slots);
+  const powerLaw = taskMin > 0 ? taskMin * Math.pow(Math.max(1, longestMin / taskMin), 1 / c) : longestMin;
+  return Math.max(0, Math.min(longestMin / c, powerLaw) - taskMin / c);
+}
+
 /** What the horizon model sees of a service (lib/planner/horizon.ts). */
 export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates: RateState, prevAt: number | undefined, now: number, lambda: number, mu: number, paid: number, lastUpAt?: number): HorizonInput {
   const slots = rates.concurrency ?? 1;
@@ -276,9 +292,8 @@ export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates:
     running.push(...mine);
   }
   // Where workers bind a message before a slot is free, a waiting task waits behind its worker's
-  // task, which may be as long as the longest seen there, not the mean: it is due that much
-  // sooner (with c slots, the first of c to free: a c-th of it).
-  if (rates.boundWaitMin) for (const g of waiting) g.dueMin -= Math.max(0, rates.boundWaitMin - g.taskMin) / slots;
+  // busy slots, which may run as long as the longest task seen there: it is due sooner by `boundWait`.
+  if (rates.boundWaitMin) for (const g of waiting) g.dueMin -= boundWait(rates.boundWaitMin, g.taskMin, slots);
   // Paid workers with no node answering yet are starting: the last scale-up launched them at the
   // latest, so they are ready by its start-up's end (as if launched now when none is known).
   const startupMin = cfg.startupSeconds / 60;

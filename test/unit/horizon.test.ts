@@ -1,6 +1,6 @@
 import { horizonNeed, planHorizon, type HorizonInput } from '../../lib/planner/horizon';
 import { loadSolver } from '../../lib/planner/lp';
-import { horizonInput } from '../../lib/planner';
+import { boundWait, horizonInput } from '../../lib/planner';
 import { emptyRates, type Duration } from '../../lib/planner/rates';
 import { serviceSchema } from '../../lib/config';
 import type { ServiceObservation } from '../../lib/observation';
@@ -217,6 +217,19 @@ describe('horizonInput: what the model sees of a service', () => {
     expect(horizonInput(cfg, obs, { ...emptyRates(), boundWaitMin: 40, concurrency: 2 }, undefined, 0, 0, 0.125, 1).waiting).toEqual([{ queue: 'q', count: 6, dueMin: 7, taskMin: 16 }]);
     // Shorter than the mean: no change.
     expect(horizonInput(cfg, obs, { ...emptyRates(), boundWaitMin: 5 }, undefined, 0, 0, 0.125, 1).waiting).toEqual([{ queue: 'q', count: 6, dueMin: 19, taskMin: 8 }]);
+    // Four slots, 32-min tasks, the longest 81 times as long (a heavy tail): the first of four slots frees after
+    // 32 × 81^¼ = 96 min at most, not a quarter of the longest (648): due 96 − 32 / 4 = 88 min sooner.
+    expect(horizonInput(cfg, obs, { ...emptyRates(), boundWaitMin: 32 * 81, concurrency: 4 }, undefined, 0, 0, 0.125, 1).waiting).toEqual([{ queue: 'q', count: 6, dueMin: 19 - 88, taskMin: 32 }]);
+  });
+
+  test.each([
+    ['one slot: the longest less the task\'s own length, whatever the tail', 20, 8, 1, 12],
+    ['an exponential tail (the longest of a hundred ≈ 4.6 × the mean): a c-th of it, the smaller', 4.6, 1, 4, 0.9],
+    ['a power-law tail (the longest 81 × the mean): the c-th root, the smaller', 81, 1, 4, 3 - 0.25],
+    ['the longest shorter than the task: no sooner', 5, 8, 2, 0],
+    ['no length learned: a c-th of the longest', 8, 0, 2, 4],
+  ])('how much sooner a bound task is due: %s', (_, longest, task, slots, sooner) => {
+    expect(boundWait(longest, task, slots)).toBeCloseTo(sooner, 9);
   });
 
   test('paid workers with no node answering are starting, ready by the end of the last scale-up\'s start-up', () => {
