@@ -228,6 +228,23 @@ export const WORKLOAD_FAMILIES: WorkloadFamily[] = [
       };
     },
   },
+  {
+    // Written to break the planner's reading of a bound task's wait (docs/planner.md): a short task
+    // bound to a worker waits for the first of its slots to free, and here a few slots hold tasks
+    // hundreds of times as long as most.
+    name: 'shared-slots',
+    description: 'steady Poisson arrivals of 2–8 s tasks with 5–15% of 10–30 min ones among them, sharing each worker\'s four slots',
+    build(seed) {
+      const p = mulberry32(seed * 32452843);
+      const rate = 5 + p() * 20;
+      const long = 0.05 + p() * 0.1;
+      return {
+        horizonSeconds: 4 * HOUR,
+        services: { default: { queues: ['default'], concurrency: 4, startupSeconds: 60, targetMinutes: 3 + Math.round(p() * 5), minWorkers: 0, maxWorkers: 40 } },
+        parts: [(r) => poisson(r, 'default', 0, 4 * HOUR, () => rate, rate, (q) => (q() < long ? uniform(10 * MIN, 30 * MIN)(q) : uniform(2, 8)(q)))],
+      };
+    },
+  },
 ];
 
 /**

@@ -87,7 +87,7 @@ describe('celery-autoscaler simulate (starts no Redis: the simulator is pure)', 
     const list = (await run('node', [BIN, 'simulate', '--list'])).stdout.trim().split('\n');
     expect(list.slice(0, 6).map((l) => l.split(/\s+/)[0])).toEqual(['flood', 'bursts', 'daily', 'steady', 'mix', 'long']);
     expect(list).toContain('workload families (a different workload per --seed):');
-    expect(list.slice(-13).map((l) => l.split(/\s+/)[0])).toEqual(['quiet-bursts', 'mixed-durations', 'long-trickle', 'periodic-batches', 'diurnal', 'heavy-tail', 'idle-gaps', 'overload', 'two-services', 'hourly-cron', 'slow-ramp', 'flash-crowd', 'long-clumps']);
+    expect(list.slice(-14).map((l) => l.split(/\s+/)[0])).toEqual(['quiet-bursts', 'mixed-durations', 'long-trickle', 'periodic-batches', 'diurnal', 'heavy-tail', 'idle-gaps', 'overload', 'two-services', 'hourly-cron', 'slow-ramp', 'flash-crowd', 'long-clumps', 'shared-slots']);
     const help = (await run('node', [BIN, 'simulate', '--help'])).stdout;
     expect(help).toMatch(/--trace <name\|file.csv>/);
     expect(help).toMatch(/over the certified lower bound/);
