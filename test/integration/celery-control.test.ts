@@ -84,6 +84,23 @@ describe('Celery over Redis from Node (real redis-server, real workers)', () => 
     await waitFor('w1 to consume q1 again', async () => (await queuesOf('w1@test')) === 'q1,q2', 5000, 20);
   });
 
+  test('a cancel_consumer and an add_consumer of one queue that reach a worker together run in no set order: some tries leave it without the queue', async () => {
+    // kombu/asynchronous/hub.py keeps what call_soon schedules in a set (docs/celery-facts.md). The
+    // autoscaler does not rely on the order: MeasureQueues gives a live node the queues it lacks.
+    const consumesQ2 = async () => ((await control.activeQueues({ destination: ['w2@test'] })).replies['w2@test'] ?? []).some((q) => q.name === 'q2');
+    let left = 0;
+    for (let i = 0; i < 30 && left === 0; i += 1) {
+      await Promise.all([control.cancelConsumer('q2', { destination: ['w2@test'] }), control.addConsumer('q2', { destination: ['w2@test'] })]);
+      // Both ran by the worker's next loop turn; what is left is the order's outcome.
+      await new Promise((r) => setTimeout(r, 300));
+      if (!(await consumesQ2())) left += 1;
+    }
+    expect(left).toBe(1);
+    // One add_consumer once the cancel has taken effect gives the queue back.
+    await control.addConsumer('q2', { destination: ['w2@test'] });
+    await waitFor('w2 to consume q2 again', consumesQ2, 5000, 20);
+  });
+
   test('a drain finishes while the messages still queued stay in Redis', async () => {
     for (const q of ['q1', 'q2']) await control.cancelConsumer(q, { destination: ['w1@test', 'w2@test'] });
     // cancel_consumer replies before it takes effect (docs/celery-facts.md): publish only once
