@@ -62,7 +62,7 @@ interface Month {
  */
 const FLEET_MS = {
   MeasureQueues: Math.round(measured('measure-fleet', /^\| 1000 \| 200 \|/, 3) + NETWORK_MS),
-  ComputePlan: Math.round(measured('plan-fleet', /^\| [\d.]+ MB →/, 2) + NETWORK_MS),
+  ComputePlan: Math.round(measured('plan-fleet', /^\| this planner \|/, 3) + NETWORK_MS),
   other: 100,
 };
 const FLEET_MEMORY_GB = { MeasureQueues: 1769 / 1024, ComputePlan: 512 / 1024, other: MEMORY_GB };
