@@ -18,6 +18,7 @@ import { lpNumber as n, solveLp } from './lp';
  *   u_j ≥ r_j − r_{j−1}, u_0 ≥ r_0 − N      starts; N = the workers paid now
  *   r_j ≤ N until a worker launched now is ready (after the start-up), ≤ maxWorkers after; ≥ minWorkers
  *   r_j ≥ z_j                               a starting worker is kept until it is ready (a drain takes only workers that answer)
+ *   r_j ≥ min(N, spare)                     where tasks bind to busy workers, the spare slots are kept (`spareSlots`)
  *   r_last ≥ what the arrivals need           the path does not end by running down the fleet
  *
  * L, the cost of a start, is the start-up plus half a cycle: a worker is removed only at a cycle,
@@ -59,8 +60,11 @@ export interface HorizonInput {
   waiting: WaitingTasks[];
   /** Tasks running on the workers now, with the minutes each slot has left (a node's reserved tasks included: they lengthen its busy slots). */
   running: { count: number; leftMin: number }[];
-  /** Arrivals expected per minute, how long each runs, and the minutes each may wait. */
-  arrivals: { perMin: number; taskMin: number; targetMin: number };
+  /**
+   * Arrivals expected per minute, how long each runs, and the minutes each may wait; where workers
+   * bind a message before a slot is free, how long one that finds every slot busy waits for one.
+   */
+  arrivals: { perMin: number; taskMin: number; targetMin: number; slotWaitMin?: number };
 }
 
 export interface HorizonPlan {
@@ -81,6 +85,33 @@ const LATE_COST = 100;
 /** The tie-break towards doing work sooner, per worker-minute of work still to do at each slot's end. */
 const SOONER = 1e-6;
 
+/** The share of tasks that may start past their target. */
+const LATE_SHARE = 0.01;
+
+/**
+ * Task slots to keep so that few arrivals bind behind busy slots. Where workers bind a message
+ * before a slot is free, a task that finds every slot busy waits on its worker for one of them
+ * (about `waitMin`, taken as exponential), and no worker added later can take it: the fluid path,
+ * which sees only the mean load, has no word for it. Slots busy with the arrivals' tasks are
+ * Poisson of mean `busy` (M/G/∞), so the spare is the smallest s with
+ * P(busy ≥ s) · e^(−target / waitMin) ≤ LATE_SHARE, and none where a bound task seldom waits past
+ * its target (short tasks). Both factors are taken high (the wait's tail, and every slot full
+ * whenever the count says so), so the path keeps these slots but never buys them: `busy` follows
+ * the arrival rate's estimate, and buying on a tail of it turned the fleet with each arrival.
+ */
+export function spareSlots(busy: number, waitMin: number, targetMin: number): number {
+  const lateIfBound = Math.exp(-targetMin / Math.max(waitMin, 1e-9));
+  if (!(busy > 0) || lateIfBound <= LATE_SHARE) return 0;
+  const allowed = LATE_SHARE / lateIfBound;
+  let logP = -busy;
+  let below = 0;
+  for (let k = 0; ; k += 1) {
+    if (k > 0) logP += Math.log(busy / k);
+    below += Math.exp(logP);
+    if (1 - below <= allowed || k > busy + 20 * Math.sqrt(busy) + 50) return k + 1;
+  }
+}
+
 /** ∫₀^x min(d, x − a) da: the work by x of a unit-rate stream of tasks of d minutes that started in [0, x]. */
 const ramp = (x: number, d: number): number => (x <= 0 ? 0 : x <= d ? (x * x) / 2 : d * x - (d * d) / 2);
 
@@ -89,6 +120,8 @@ export function planHorizon(h: HorizonInput): HorizonPlan {
   const c = Math.max(1, h.slots);
   const lambda = Math.max(0, h.arrivals.perMin);
   const keepUp = Math.min(h.maxWorkers, (lambda * h.arrivals.taskMin) / c);
+  // Workers kept for the spare slots, of those paid now (never bought for it).
+  const spare = h.arrivals.slotWaitMin ? Math.min(h.paid, h.maxWorkers, spareSlots(lambda * h.arrivals.taskMin, h.arrivals.slotWaitMin, h.arrivals.targetMin) / c) : 0;
   const longest = Math.max(h.arrivals.taskMin, ...h.waiting.map((g) => g.taskMin), ...h.running.map((r) => r.leftMin));
   const lastDue = Math.max(lambda > 0 ? h.arrivals.targetMin : 0, ...h.waiting.map((g) => g.dueMin));
   // Long enough for every waiting task to start and run, arrivals to meet their target, and workers launched now to start.
@@ -175,9 +208,9 @@ export function planHorizon(h: HorizonInput): HorizonPlan {
     // A worker with no task to start helps nothing: no more slots than tasks there by the slot's end (a fluid path
     // would otherwise run a backlog that is already late on more workers than it has tasks, to finish it sooner).
     const cap = Math.min(launchable, Math.max(floor, Math.ceil(present(Math.min(horizon, (j + 1) * slot)) / c - 1e-9)));
-    // A worker still starting stays paid until it is ready: the path may not end it before.
-    const hi = Math.max(cap, notReady[j]);
-    const lo = Math.max(j === K - 1 ? Math.max(floor, keepUp) : floor, notReady[j]);
+    // A worker still starting stays paid until it is ready, and a spare one is kept: the path may not end them.
+    const hi = Math.max(cap, spare, notReady[j]);
+    const lo = Math.max(j === K - 1 ? Math.max(floor, keepUp) : floor, spare, notReady[j]);
     bounds.push(`${n(Math.min(lo, hi))} <= r${j} <= ${n(hi)}`);
     rows.push(j === 0 ? `up0: u0 - r0 >= ${n(-h.paid)}` : `up${j}: u${j} - r${j} + r${j - 1} >= 0`);
   }

@@ -219,9 +219,14 @@ const MAX_STEP_MIN = 5;
  * The smaller is taken. On one slot both are the longest.
  */
 export function boundWait(longestMin: number, taskMin: number, slots: number): number {
+  return Math.max(0, slotWait(longestMin, taskMin, slots) - taskMin / Math.max(1, slots));
+}
+
+/** The wait itself for the first of `slots` busy slots to free (`boundWait` without the task's own share). */
+export function slotWait(longestMin: number, taskMin: number, slots: number): number {
   const c = Math.max(1, slots);
   const powerLaw = taskMin > 0 ? taskMin * Math.pow(Math.max(1, longestMin / taskMin), 1 / c) : longestMin;
-  return Math.max(0, Math.min(longestMin / c, powerLaw) - taskMin / c);
+  return Math.min(longestMin / c, powerLaw);
 }
 
 /** What the horizon model sees of a service (lib/planner/horizon.ts). */
@@ -292,16 +297,18 @@ export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates:
     running.push(...mine);
   }
   // Where workers bind a message before a slot is free, a waiting task waits behind its worker's
-  // busy slots, which may run as long as the longest task seen there: it is due sooner by `boundWait`.
+  // busy slots, which may run as long as the longest task seen there: it is due sooner by `boundWait`,
+  // and an arrival that finds every slot busy waits `slotWait` (the model keeps slots spare for it).
   if (rates.boundWaitMin) for (const g of waiting) g.dueMin -= boundWait(rates.boundWaitMin, g.taskMin, slots);
   // Paid workers with no node answering yet are starting: the last scale-up launched them at the
   // latest, so they are ready by its start-up's end (as if launched now when none is known).
   const startupMin = cfg.startupSeconds / 60;
+  const arrivingMin = arrivalTaskMin(rates, taskMin) ?? slots / mu;
   const count = Math.max(0, paid - obs.nodes.length);
   const readyMin = lastUpAt === undefined ? startupMin : Math.max(0, startupMin - (now - lastUpAt) / 60_000);
   return {
     stepMin: step, startupMin, paid, ...(count > 0 && readyMin > 0 ? { starting: { count, readyMin } } : {}), minWorkers: cfg.minWorkers, maxWorkers: cfg.maxWorkers, slots,
-    waiting, running, arrivals: { perMin: lambda, taskMin: arrivalTaskMin(rates, taskMin) ?? slots / mu, targetMin: T },
+    waiting, running, arrivals: { perMin: lambda, taskMin: arrivingMin, targetMin: T, ...(rates.boundWaitMin ? { slotWaitMin: slotWait(rates.boundWaitMin, arrivingMin, slots) } : {}) },
   };
 }
 

@@ -1,6 +1,6 @@
-import { horizonNeed, planHorizon, type HorizonInput } from '../../lib/planner/horizon';
+import { horizonNeed, planHorizon, spareSlots, type HorizonInput } from '../../lib/planner/horizon';
 import { loadSolver } from '../../lib/planner/lp';
-import { boundWait, horizonInput } from '../../lib/planner';
+import { boundWait, horizonInput, slotWait } from '../../lib/planner';
 import { emptyRates, type Duration } from '../../lib/planner/rates';
 import { serviceSchema } from '../../lib/config';
 import type { ServiceObservation } from '../../lib/observation';
@@ -31,6 +31,12 @@ function randomInput(r: () => number): HorizonInput {
   };
 }
 
+/** A random service whose workers may bind messages while busy (a bound task's wait up to 30 min). */
+function randomBinding(r: () => number): HorizonInput {
+  const h = randomInput(r);
+  return r() < 0.5 ? { ...h, arrivals: { ...h.arrivals, perMin: h.arrivals.perMin / 10, slotWaitMin: r() * 30 } } : h;
+}
+
 describe('the horizon model (lib/planner/horizon.ts)', () => {
   test.each([
     // [tasks, minutes each, due in, workers]: from no workers, with no start-up and no arrivals, the fewest workers whose
@@ -41,6 +47,37 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
     [120, 1, 60, 2],
   ])('%i tasks of %f min due in %i min from nothing: %i workers', (count, taskMin, due, workers) => {
     expect(horizonNeed({ ...base, waiting: [{ queue: 'q', count, dueMin: due, taskMin }], arrivals: { ...base.arrivals, targetMin: due } })).toBe(workers);
+  });
+
+  test.each([
+    // [busy slots on average, wait when bound, target, spare slots]
+    // A bound task waits past the target one time in e: every slot may be busy for 2.72% of arrivals;
+    // Poisson(6) ≥ 11 is 4.26%, ≥ 12 is 2.01%.
+    [6, 5, 5, 12],
+    // It always waits past it: every slot busy for 1% at most (Poisson(6) ≥ 13 is 0.88%, ≥ 12 2.01%).
+    [6, 1e9, 5, 13],
+    // A bound task waits past its target less than 1% of the time (e^−5): no spare.
+    [6, 1, 5, 0],
+    [0, 5, 5, 0],
+    // A large fleet: about 2.2 standard deviations over the mean.
+    [5000, 10, 5, 5152],
+  ])('spare slots where tasks bind: %f busy, a %f-min wait, a %f-min target → %i', (busy, wait, target, slots) => {
+    expect(spareSlots(busy, wait, target)).toBe(slots);
+  });
+
+  test('the spare slots are kept, never bought: 0.2 tasks/min of 18 min on one slot, a bound task waiting 24 min, a 15-min target (9 spare)', () => {
+    const h: HorizonInput = { ...base, startupMin: 2, paid: 9, maxWorkers: 40, running: [{ count: 4, leftMin: 9 }], arrivals: { perMin: 0.2, taskMin: 18, targetMin: 15 } };
+    const bound = { ...h.arrivals, slotWaitMin: 24 };
+    expect(spareSlots(0.2 * 18, 24, 15)).toBe(9);
+    // Without it the fluid path keeps 4 of the 9; with it, all 9.
+    expect(horizonNeed(h)).toBe(4);
+    expect(horizonNeed({ ...h, arrivals: bound })).toBe(9);
+    // From 5 paid it keeps the 5 and buys none of the other 4 (nor does it keep a fraction of a slot's worker more).
+    expect(horizonNeed({ ...h, paid: 5 })).toBe(4);
+    expect(horizonNeed({ ...h, paid: 5, arrivals: bound })).toBe(5);
+    const p = planHorizon({ ...h, paid: 5, arrivals: bound });
+    expect(Math.max(...p.fleet)).toBeLessThanOrEqual(5 + 1e-6);
+    expect(Math.min(...p.fleet)).toBeGreaterThanOrEqual(5 - 1e-6);
   });
 
   test('nothing waiting, running or arriving: the minimum, at every slot', () => {
@@ -161,15 +198,18 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
   });
 
   test.each(Array.from({ length: 40 }, (_, i) => i + 1))('random service %i: within its bounds, never past what it can use at once, never short of what its arrivals need', (seed) => {
-    const h = randomInput(rng(seed));
+    const h = randomBinding(rng(seed));
     const p = planHorizon(h);
     const cap = Math.max(Math.min(h.paid, h.maxWorkers), h.maxWorkers);
+    // Workers kept spare where tasks bind: never more than those paid now.
+    const spare = h.arrivals.slotWaitMin === undefined ? 0 : Math.min(h.paid, h.maxWorkers, spareSlots(h.arrivals.perMin * h.arrivals.taskMin, h.arrivals.slotWaitMin, h.arrivals.targetMin) / h.slots);
     const atHand = h.waiting.reduce((a, g) => a + g.count, 0) + h.running.reduce((a, g) => a + g.count, 0);
     p.fleet.forEach((r, j) => {
       expect(r).toBeGreaterThanOrEqual(Math.min(h.minWorkers, h.maxWorkers) - 1e-6);
       expect(r).toBeLessThanOrEqual(cap + 1e-6);
-      // No slot holds more workers than the tasks there by its end can use (or the floor).
-      expect(r).toBeLessThanOrEqual(Math.max(Math.min(h.minWorkers, h.maxWorkers), Math.ceil((atHand + h.arrivals.perMin * (j + 1) * p.slotMin) / h.slots)) + 1e-6);
+      // No slot holds more workers than the tasks there by its end can use (or the floor, or the spare kept).
+      expect(r).toBeLessThanOrEqual(Math.max(Math.min(h.minWorkers, h.maxWorkers), spare, Math.ceil((atHand + h.arrivals.perMin * (j + 1) * p.slotMin) / h.slots)) + 1e-6);
+      expect(r).toBeGreaterThanOrEqual(spare - 1e-6);
     });
     for (let j = 0; j < p.readySlot; j += 1) expect(p.fleet[j]).toBeLessThanOrEqual(h.paid + 1e-6);
     const need = horizonNeed(h);
@@ -230,6 +270,16 @@ describe('horizonInput: what the model sees of a service', () => {
     ['no length learned: a c-th of the longest', 8, 0, 2, 4],
   ])('how much sooner a bound task is due: %s', (_, longest, task, slots, sooner) => {
     expect(boundWait(longest, task, slots)).toBeCloseTo(sooner, 9);
+  });
+
+  test('an arrival that finds every slot busy waits for the first of its worker\'s slots to free, where workers bind (the spare\'s wait)', () => {
+    const obs = obsOf([{ active: 1, reserved: 0 }], 6);
+    // One slot: the longest seen (20 min). Four slots and a heavy tail: 32 × 81^¼ = 96 min (as boundWait, with the task's own share).
+    expect(horizonInput(cfg, obs, { ...emptyRates(), boundWaitMin: 20 }, undefined, 0, 0, 0.125, 1).arrivals.slotWaitMin).toBe(20);
+    expect(horizonInput(cfg, obs, { ...emptyRates(), boundWaitMin: 32 * 81, concurrency: 4 }, undefined, 0, 0, 0.125, 1).arrivals.slotWaitMin).toBeCloseTo(96, 9);
+    expect(slotWait(32 * 81, 32, 4) - 32 / 4).toBeCloseTo(boundWait(32 * 81, 32, 4), 9);
+    // Not seen binding: none.
+    expect(horizonInput(cfg, obs, emptyRates(), undefined, 0, 0, 0.125, 1).arrivals.slotWaitMin).toBeUndefined();
   });
 
   test('paid workers with no node answering are starting, ready by the end of the last scale-up\'s start-up', () => {
