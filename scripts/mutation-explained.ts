@@ -5,6 +5,10 @@
  * real ECS shows (proved by the integration and end-to-end tests, not run per mutant) belong here.
  */
 export const EXPLAINED: Record<string, string> = {
+  'lib/planner/horizon.ts | EqualityOperator | lateIfBound <= LATE_SHARE → lateIfBound < LATE_SHARE':
+    'Equivalent: they differ only where e^(−target / wait) is exactly 0.01, which no double the exponential gives (e^(−ln 100) is 0.009999999999999995).',
+  'lib/planner/horizon.ts | EqualityOperator | 1 - below <= allowed → 1 - below < allowed':
+    'Equivalent: they differ only where a sum of Poisson probabilities leaves exactly the allowed share, 0.01 over an exponential, which (above) is never a round double.',
   'lib/ecs/limits.ts | ArrayDeclaration | new Array<R>(items.length) → new Array()':
     'Equivalent: every index is written before the array is returned, and on a failure it is never returned, so a pre-sized and an empty array give the same result.',
   'lib/ecs/index.ts | StringLiteral | \'\' → "Stryker was here!"':

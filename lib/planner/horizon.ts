@@ -101,14 +101,16 @@ const LATE_SHARE = 0.01;
  */
 export function spareSlots(busy: number, waitMin: number, targetMin: number): number {
   const lateIfBound = Math.exp(-targetMin / Math.max(waitMin, 1e-9));
-  if (!(busy > 0) || lateIfBound <= LATE_SHARE) return 0;
+  if (!(busy > 0 && Number.isFinite(busy)) || lateIfBound <= LATE_SHARE) return 0;
+  // At least LATE_SHARE: the Poisson probabilities summed (in logs, so a large mean does not
+  // underflow the first ones) reach 1 − allowed within a few standard deviations of the mean.
   const allowed = LATE_SHARE / lateIfBound;
   let logP = -busy;
   let below = 0;
   for (let k = 0; ; k += 1) {
     if (k > 0) logP += Math.log(busy / k);
     below += Math.exp(logP);
-    if (1 - below <= allowed || k > busy + 20 * Math.sqrt(busy) + 50) return k + 1;
+    if (1 - below <= allowed) return k + 1;
   }
 }
 

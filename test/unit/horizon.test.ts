@@ -59,6 +59,9 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
     // A bound task waits past its target less than 1% of the time (e^−5): no spare.
     [6, 1, 5, 0],
     [0, 5, 5, 0],
+    // No finite load: none (the fluid path has it all as work).
+    [Infinity, 5, 5, 0],
+    [NaN, 5, 5, 0],
     // A large fleet: about 2.2 standard deviations over the mean.
     [5000, 10, 5, 5152],
   ])('spare slots where tasks bind: %f busy, a %f-min wait, a %f-min target → %i', (busy, wait, target, slots) => {
@@ -78,6 +81,11 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
     const p = planHorizon({ ...h, paid: 5, arrivals: bound });
     expect(Math.max(...p.fleet)).toBeLessThanOrEqual(5 + 1e-6);
     expect(Math.min(...p.fleet)).toBeGreaterThanOrEqual(5 - 1e-6);
+    // On workers of two slots the same 9 slots are 4.5 workers: 5 kept of 9 paid, and the fluid path's 2 of them otherwise.
+    const two: HorizonInput = { ...h, slots: 2, arrivals: bound };
+    expect(spareSlots(0.2 * 18, 24, 15) / 2).toBe(4.5);
+    expect(horizonNeed({ ...two, arrivals: { ...two.arrivals, slotWaitMin: undefined } })).toBe(2);
+    expect(horizonNeed(two)).toBe(5);
   });
 
   test('nothing waiting, running or arriving: the minimum, at every slot', () => {
