@@ -31,7 +31,11 @@ function randomInput(r: () => number): HorizonInput {
   };
 }
 
-/** A random service whose workers may bind messages while busy (a bound task's wait up to 30 min). */
+/**
+ * A random service whose workers may bind messages while busy (a bound task's wait up to 30 min).
+ * Its arrivals are a tenth of randomInput's, so their busy slots are near the workers paid and the
+ * spare is sometimes kept (16 of the 40 services below) rather than always above what is paid.
+ */
 function randomBinding(r: () => number): HorizonInput {
   const h = randomInput(r);
   return r() < 0.5 ? { ...h, arrivals: { ...h.arrivals, perMin: h.arrivals.perMin / 10, slotWaitMin: r() * 30 } } : h;
