@@ -18,7 +18,7 @@ import { lpNumber as n, solveLp } from './lp';
  *   u_j ≥ r_j − r_{j−1}, u_0 ≥ r_0 − N      starts; N = the workers paid now
  *   r_j ≤ N until a worker launched now is ready (after the start-up), ≤ maxWorkers after; ≥ minWorkers
  *   r_j ≥ z_j                               a starting worker is kept until it is ready (a drain takes only workers that answer)
- *   r_j ≥ min(N, spare)                     where tasks bind to busy workers, the spare slots are kept (`spareSlots`)
+ *   r_j ≥ spare                             where tasks bind to busy workers, the spare slots (`spareWorkers`)
  *   r_last ≥ what the arrivals need           the path does not end by running down the fleet
  *
  * L, the cost of a start, is the start-up plus half a cycle: a worker is removed only at a cycle,
@@ -62,9 +62,11 @@ export interface HorizonInput {
   running: { count: number; leftMin: number }[];
   /**
    * Arrivals expected per minute, how long each runs, and the minutes each may wait; where workers
-   * bind a message before a slot is free, how long one that finds every slot busy waits for one.
+   * bind a message before a slot is free, how long one that finds every slot busy waits for one,
+   * the longest task seen there, and the rate estimate's deviation as a share of it (1/√ of the
+   * arrivals it was read from).
    */
-  arrivals: { perMin: number; taskMin: number; targetMin: number; slotWaitMin?: number };
+  arrivals: { perMin: number; taskMin: number; targetMin: number; slotWaitMin?: number; longestMin?: number; rateSpread?: number };
 }
 
 export interface HorizonPlan {
@@ -90,17 +92,22 @@ const LATE_SHARE = 0.01;
 
 /**
  * Task slots to keep so that few arrivals bind behind busy slots. Where workers bind a message
- * before a slot is free, a task that finds every slot busy waits on its worker for one of them
- * (about `waitMin`, taken as exponential), and no worker added later can take it: the fluid path,
- * which sees only the mean load, has no word for it. Slots busy with the arrivals' tasks are
- * Poisson of mean `busy` (M/G/∞), so the spare is the smallest s with
- * P(busy ≥ s) · e^(−target / waitMin) ≤ LATE_SHARE, and none where a bound task seldom waits past
- * its target (short tasks). Both factors are taken high (the wait's tail, and every slot full
- * whenever the count says so), so the path keeps these slots but never buys them: `busy` follows
- * the arrival rate's estimate, and buying on a tail of it turned the fleet with each arrival.
+ * before a slot is free, a task that finds every slot busy waits on its worker for one of them,
+ * and no worker added later can take it: the fluid path, which sees only the mean load, has no
+ * word for it. Slots busy with the arrivals' tasks are Poisson of mean `busy` (M/G/∞), so the
+ * spare is the smallest s with P(busy ≥ s) · late ≤ LATE_SHARE, where `late` is the chance that a
+ * bound task waits past its target, the smaller of two readings:
+ * - e^(−target / waitMin): the wait taken as exponential, of mean `waitMin` (`slotWait`, high for
+ *   the tails it is written for);
+ * - (1 − target / longest)^slots, a bound for any lengths of at most `longest`: a busy slot is more
+ *   often held by a long task than a task is long (a slot's time left has the tail
+ *   E[(d − target)⁺] / E[d]), and with a given mean that tail is highest when every length is 0 or
+ *   `longest` (it is convex in d), where it is 1 − target / longest; a node's slots free independently.
+ * None where a bound task seldom waits past its target (short tasks).
  */
-export function spareSlots(busy: number, waitMin: number, targetMin: number): number {
-  const lateIfBound = Math.exp(-targetMin / Math.max(waitMin, 1e-9));
+export function spareSlots(busy: number, waitMin: number, targetMin: number, longestMin = Infinity, slots = 1): number {
+  const bounded = Math.pow(Math.max(0, 1 - targetMin / longestMin), Math.max(1, slots));
+  const lateIfBound = Math.min(bounded, Math.exp(-targetMin / Math.max(waitMin, 1e-9)));
   if (!(busy > 0 && Number.isFinite(busy)) || lateIfBound <= LATE_SHARE) return 0;
   // At least LATE_SHARE: the Poisson probabilities summed (in logs, so a large mean does not
   // underflow the first ones) reach 1 − allowed within a few standard deviations of the mean.
@@ -114,6 +121,26 @@ export function spareSlots(busy: number, waitMin: number, targetMin: number): nu
   }
 }
 
+/**
+ * Deviations of the arrival rate's estimate below it at which the spare is bought. A rate read
+ * from n arrivals is off by about 1/√n of itself (Poisson counts); bought at the rate as read,
+ * the spare followed that noise and turned the fleet with each arrival.
+ */
+const SPREAD_Z = 2;
+
+/**
+ * The workers the path holds for the spare slots (`spareSlots`): bought for the arrival rate
+ * SPREAD_Z deviations below its estimate, and, of those paid now, kept for the rate as read. A
+ * fleet between the two holds until the rate has moved by more than its estimate's noise.
+ */
+export function spareWorkers(h: HorizonInput): number {
+  const { perMin, taskMin, targetMin, slotWaitMin, longestMin, rateSpread } = h.arrivals;
+  if (!slotWaitMin) return 0;
+  const c = Math.max(1, h.slots);
+  const at = (z: number) => Math.min(h.maxWorkers, spareSlots(Math.max(0, 1 + z * (rateSpread ?? 0)) * Math.max(0, perMin) * taskMin, slotWaitMin, targetMin, longestMin, c) / c);
+  return Math.max(at(-SPREAD_Z), Math.min(h.paid, at(0)));
+}
+
 /** ∫₀^x min(d, x − a) da: the work by x of a unit-rate stream of tasks of d minutes that started in [0, x]. */
 const ramp = (x: number, d: number): number => (x <= 0 ? 0 : x <= d ? (x * x) / 2 : d * x - (d * d) / 2);
 
@@ -122,8 +149,7 @@ export function planHorizon(h: HorizonInput): HorizonPlan {
   const c = Math.max(1, h.slots);
   const lambda = Math.max(0, h.arrivals.perMin);
   const keepUp = Math.min(h.maxWorkers, (lambda * h.arrivals.taskMin) / c);
-  // Workers kept for the spare slots, of those paid now (never bought for it).
-  const spare = h.arrivals.slotWaitMin ? Math.min(h.paid, h.maxWorkers, spareSlots(lambda * h.arrivals.taskMin, h.arrivals.slotWaitMin, h.arrivals.targetMin) / c) : 0;
+  const spare = spareWorkers(h);
   const longest = Math.max(h.arrivals.taskMin, ...h.waiting.map((g) => g.taskMin), ...h.running.map((r) => r.leftMin));
   const lastDue = Math.max(lambda > 0 ? h.arrivals.targetMin : 0, ...h.waiting.map((g) => g.dueMin));
   // Long enough for every waiting task to start and run, arrivals to meet their target, and workers launched now to start.
@@ -210,9 +236,10 @@ export function planHorizon(h: HorizonInput): HorizonPlan {
     // A worker with no task to start helps nothing: no more slots than tasks there by the slot's end (a fluid path
     // would otherwise run a backlog that is already late on more workers than it has tasks, to finish it sooner).
     const cap = Math.min(launchable, Math.max(floor, Math.ceil(present(Math.min(horizon, (j + 1) * slot)) / c - 1e-9)));
-    // A worker still starting stays paid until it is ready, and a spare one is kept: the path may not end them.
-    const hi = Math.max(cap, spare, notReady[j]);
-    const lo = Math.max(j === K - 1 ? Math.max(floor, keepUp) : floor, spare, notReady[j]);
+    // A worker still starting stays paid until it is ready, and the spare is held once it can be: the path may not end them.
+    const held = Math.min(launchable, spare);
+    const hi = Math.max(cap, held, notReady[j]);
+    const lo = Math.max(j === K - 1 ? Math.max(floor, keepUp) : floor, held, notReady[j]);
     bounds.push(`${n(Math.min(lo, hi))} <= r${j} <= ${n(hi)}`);
     rows.push(j === 0 ? `up0: u0 - r0 >= ${n(-h.paid)}` : `up${j}: u${j} - r${j} + r${j - 1} >= 0`);
   }

@@ -2,7 +2,7 @@ import type { ServiceConfig } from '../config';
 import type { Observation, ServiceObservation } from '../observation';
 import { inFlightTotal, pendingTotal } from '../observation';
 import type { HorizonInput, HorizonSizing, WaitingTasks } from './horizon';
-import { arrivalTaskMin, effectiveMu, emptyRates, groupsByWait, pendingByWait, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from './rates';
+import { arrivalTaskMin, effectiveMu, emptyRates, groupsByWait, pendingByWait, rateBasis, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from './rates';
 
 export { completedBetween, effectiveMu, emptyRates, pendingByWait, updateRates, type RateState } from './rates';
 
@@ -300,15 +300,19 @@ export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates:
   // busy slots, which may run as long as the longest task seen there: it is due sooner by `boundWait`,
   // and an arrival that finds every slot busy waits `slotWait` (the model keeps slots spare for it).
   if (rates.boundWaitMin) for (const g of waiting) g.dueMin -= boundWait(rates.boundWaitMin, g.taskMin, slots);
+  // The arrivals' tasks are a stream's: their mean length is its slot-time over its tasks ended in
+  // every interval (Little's law), not in the full ones alone, which a mix of lengths reads long (a
+  // backlog forms where the long tasks hold the slots).
+  const stream = workerMinutesPerTask(rates, { stream: true });
+  const arrivingMin = arrivalTaskMin(rates, (q) => (stream[q] ?? 1 / mu) * slots) ?? slots / mu;
   // Paid workers with no node answering yet are starting: the last scale-up launched them at the
   // latest, so they are ready by its start-up's end (as if launched now when none is known).
   const startupMin = cfg.startupSeconds / 60;
-  const arrivingMin = arrivalTaskMin(rates, taskMin) ?? slots / mu;
   const count = Math.max(0, paid - obs.nodes.length);
   const readyMin = lastUpAt === undefined ? startupMin : Math.max(0, startupMin - (now - lastUpAt) / 60_000);
   return {
     stepMin: step, startupMin, paid, ...(count > 0 && readyMin > 0 ? { starting: { count, readyMin } } : {}), minWorkers: cfg.minWorkers, maxWorkers: cfg.maxWorkers, slots,
-    waiting, running, arrivals: { perMin: lambda, taskMin: arrivingMin, targetMin: T, ...(rates.boundWaitMin ? { slotWaitMin: slotWait(rates.boundWaitMin, arrivingMin, slots) } : {}) },
+    waiting, running, arrivals: { perMin: lambda, taskMin: arrivingMin, targetMin: T, ...(rates.boundWaitMin ? { slotWaitMin: slotWait(rates.boundWaitMin, arrivingMin, slots), longestMin: rates.boundWaitMin, rateSpread: 1 / Math.sqrt(Math.max(1, rateBasis(rates))) } : {}) },
   };
 }
 

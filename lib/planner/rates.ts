@@ -100,8 +100,8 @@ export const MU_SAMPLES_NEEDED = 3;
 
 export const emptyRates = (): RateState => ({ muSamples: 0 });
 
-/** Arrivals per minute over the window, without the burst intervals (a burst is backlog, not a rate). */
-function trickleRate(counts: [number, number][]): number {
+/** The arrivals and minutes of the window, without the burst intervals (a burst is backlog, not a rate). */
+function trickle(counts: [number, number][]): { n: number; minutes: number } {
   const usual = lowerMedian(counts.map(([n]) => n));
   const cap = Math.max(TRICKLE_ARRIVALS / 4, 4 * usual);
   let n = 0;
@@ -111,6 +111,12 @@ function trickleRate(counts: [number, number][]): number {
     n += k;
     minutes += m;
   }
+  return { n, minutes };
+}
+
+/** Arrivals per minute over the window, without the burst intervals. */
+function trickleRate(counts: [number, number][]): number {
+  const { n, minutes } = trickle(counts);
   return minutes > 0 ? n / minutes : 0;
 }
 
@@ -209,16 +215,18 @@ function nextBoundWait(state: RateState, obs: ServiceObservation, ended: number)
 
 /**
  * Worker-minutes one task of each queue takes (its mean duration over the worker's slots), from
- * the names seen coming from it; queues not learned yet are absent (the caller uses 1/μ).
+ * the names seen coming from it; queues not learned yet are absent (the caller uses 1/μ). With
+ * `stream`, each name's slot-time over all intervals (`Duration`), not its full ones': the mean of
+ * a stream of arrivals, which the full intervals read long where lengths are mixed.
  */
-export function workerMinutesPerTask(state: RateState): Record<string, number> {
+export function workerMinutesPerTask(state: RateState, o: { stream?: boolean } = {}): Record<string, number> {
   const slots = state.concurrency ?? 1;
   const byQueue: Record<string, [number, number]> = {};
   for (const d of Object.values(state.durations ?? {})) {
     const queue = d[2];
     if (queue === null) continue;
     const q = (byQueue[queue] ??= [0, 0]);
-    q[0] += nameBusy(d);
+    q[0] += o.stream ? d[0] : nameBusy(d);
     q[1] += d[1];
   }
   const out: Record<string, number> = {};
@@ -335,6 +343,17 @@ function nextQueueWaiting(state: RateState, obs: ServiceObservation, byNode: Non
     rates[q] = withRate(state.queueArrivalRates?.[q], arrivals, dtMin);
   }
   return { queueWaiting: out, queueArrivalRates: rates };
+}
+
+/**
+ * The arrivals the rate estimate (λ) was read from: the last intervals' where they hold enough
+ * (TRICKLE_ARRIVALS), else the trickle window's without its bursts. A rate read from n Poisson
+ * arrivals is off by about 1/√n of itself.
+ */
+export function rateBasis(state: RateState): number {
+  const counts = state.arrivalCounts ?? [];
+  const lately = counts.slice(-ARRIVAL_SAMPLES).reduce((a, [n]) => a + n, 0);
+  return lately >= TRICKLE_ARRIVALS || counts.length === 0 ? lately : trickle(counts).n;
 }
 
 /**

@@ -1,7 +1,7 @@
-import { horizonNeed, planHorizon, spareSlots, type HorizonInput } from '../../lib/planner/horizon';
+import { horizonNeed, planHorizon, spareSlots, spareWorkers, type HorizonInput } from '../../lib/planner/horizon';
 import { loadSolver } from '../../lib/planner/lp';
 import { boundWait, horizonInput, slotWait } from '../../lib/planner';
-import { emptyRates, type Duration } from '../../lib/planner/rates';
+import { emptyRates, type Duration, type RateState } from '../../lib/planner/rates';
 import { serviceSchema } from '../../lib/config';
 import type { ServiceObservation } from '../../lib/observation';
 
@@ -38,7 +38,9 @@ function randomInput(r: () => number): HorizonInput {
  */
 function randomBinding(r: () => number): HorizonInput {
   const h = randomInput(r);
-  return r() < 0.5 ? { ...h, arrivals: { ...h.arrivals, perMin: h.arrivals.perMin / 10, slotWaitMin: r() * 30 } } : h;
+  if (r() >= 0.5) return h;
+  const slotWaitMin = r() * 30;
+  return { ...h, arrivals: { ...h.arrivals, perMin: h.arrivals.perMin / 10, slotWaitMin, longestMin: slotWaitMin * (1 + 3 * r()), rateSpread: r() < 0.2 ? undefined : 1 / Math.sqrt(1 + 50 * r()) } };
 }
 
 describe('the horizon model (lib/planner/horizon.ts)', () => {
@@ -72,24 +74,66 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
     expect(spareSlots(busy, wait, target)).toBe(slots);
   });
 
-  test('the spare slots are kept, never bought: 0.2 tasks/min of 18 min on one slot, a bound task waiting 24 min, a 15-min target (9 spare)', () => {
+  test.each([
+    // [busy, wait, target, longest task, slots a worker, spare slots]: the late chance is at most (1 − target / longest)^slots.
+    // Tasks of at most 6 min, a 5-min target: a bound task is late at most a sixth of the time, below e^−1 (Poisson(6) ≥ 11 is 4.26% ≤ 6%).
+    [6, 5, 5, 6, 1, 11],
+    // At most 10 min: a half, above e^−1, which is kept (as without the longest).
+    [6, 5, 5, 10, 1, 12],
+    // It always waits past the target by the exponential, at most half the time by the longest: Poisson(6) ≥ 13 is 0.88% ≤ 2%, ≥ 12 is 2.01%.
+    [6, 1e9, 5, 10, 1, 13],
+    // Two slots a worker, both busy past the target: a quarter (≥ 12 is 2.01% ≤ 4%, ≥ 11 4.26%).
+    [6, 1e9, 5, 10, 2, 12],
+    // No task outlasts the target: none.
+    [6, 1e9, 5, 5, 1, 0],
+  ])('the longest task bounds a bound task\'s wait: %f busy, a %f-min wait, a %f-min target, tasks of at most %f min on %i slots → %i', (busy, wait, target, longest, slots, spare) => {
+    expect(spareSlots(busy, wait, target, longest, slots)).toBe(spare);
+  });
+
+  test('the spare slots: 0.2 tasks/min of 18 min on one slot, a bound task waiting 24 min, a 15-min target (9 spare at the rate read)', () => {
     const h: HorizonInput = { ...base, startupMin: 2, paid: 9, maxWorkers: 40, running: [{ count: 4, leftMin: 9 }], arrivals: { perMin: 0.2, taskMin: 18, targetMin: 15 } };
     const bound = { ...h.arrivals, slotWaitMin: 24 };
     expect(spareSlots(0.2 * 18, 24, 15)).toBe(9);
-    // Without it the fluid path keeps 4 of the 9; with it, all 9.
+    // Without it the fluid path keeps 4 of the 9; with it, all 9, and from 5 paid it buys the other 4 (the rate known exactly).
     expect(horizonNeed(h)).toBe(4);
     expect(horizonNeed({ ...h, arrivals: bound })).toBe(9);
-    // From 5 paid it keeps the 5 and buys none of the other 4 (nor does it keep a fraction of a slot's worker more).
     expect(horizonNeed({ ...h, paid: 5 })).toBe(4);
-    expect(horizonNeed({ ...h, paid: 5, arrivals: bound })).toBe(5);
+    expect(horizonNeed({ ...h, paid: 5, arrivals: bound })).toBe(9);
     const p = planHorizon({ ...h, paid: 5, arrivals: bound });
-    expect(Math.max(...p.fleet)).toBeLessThanOrEqual(5 + 1e-6);
-    expect(Math.min(...p.fleet)).toBeGreaterThanOrEqual(5 - 1e-6);
-    // On workers of two slots the same 9 slots are 4.5 workers: 5 kept of 9 paid, and the fluid path's 2 of them otherwise.
+    expect(Math.min(...p.fleet.slice(p.readySlot + 1))).toBeGreaterThanOrEqual(9 - 1e-6);
+    // On workers of two slots the same 9 slots are 4.5 workers: 5, and the fluid path's 2 otherwise.
     const two: HorizonInput = { ...h, slots: 2, arrivals: bound };
     expect(spareSlots(0.2 * 18, 24, 15) / 2).toBe(4.5);
     expect(horizonNeed({ ...two, arrivals: { ...two.arrivals, slotWaitMin: undefined } })).toBe(2);
     expect(horizonNeed(two)).toBe(5);
+  });
+
+  test('the spare is bought for the rate read low and kept for the rate as read: the same trickle read from 6 arrivals', () => {
+    // 1/√6 of the rate is its deviation; two of them below, 0.66 slots busy on average (Poisson ≥ 4 is 0.47%, within the
+    // 1.87% that a late chance of e^(−15/24) allows; ≥ 3 is 2.95%): 4 bought. At the rate read, 3.6 busy: 9 kept.
+    const arrivals = { perMin: 0.2, taskMin: 18, targetMin: 15, slotWaitMin: 24, rateSpread: 1 / Math.sqrt(6) };
+    const h: HorizonInput = { ...base, startupMin: 2, paid: 9, maxWorkers: 40, running: [{ count: 4, leftMin: 9 }], arrivals };
+    expect(spareWorkers({ ...h, paid: 0 })).toBe(4);
+    expect(spareWorkers({ ...h, paid: 2 })).toBe(4);
+    expect(spareWorkers({ ...h, paid: 7 })).toBe(7);
+    expect(spareWorkers({ ...h, paid: 20 })).toBe(9);
+    // Within maxWorkers.
+    expect(spareWorkers({ ...h, paid: 20, maxWorkers: 6 })).toBe(6);
+    expect(spareWorkers({ ...h, paid: 20, maxWorkers: 3 })).toBe(3);
+    // One worker paid, running one task: the fluid path alone keeps 2 (1.21 until its last slots), the spare 4, bought
+    // once a worker launched now is ready (not before: the path holds only the one paid until the start-up's end).
+    const one: HorizonInput = { ...h, paid: 1, running: [{ count: 1, leftMin: 9 }] };
+    expect(horizonNeed({ ...one, arrivals: { ...arrivals, slotWaitMin: undefined } })).toBe(2);
+    expect(horizonNeed(one)).toBe(4);
+    const p = planHorizon(one);
+    expect(p.fleet.slice(0, p.readySlot).every((r) => Math.abs(r - 1) < 1e-6)).toBe(true);
+    expect(Math.min(...p.fleet.slice(p.readySlot))).toBeGreaterThanOrEqual(4 - 1e-6);
+    expect(spareWorkers(one)).toBe(4);
+    // From 7 paid it neither buys nor lets any go; from 20, it keeps 9.
+    expect(horizonNeed({ ...h, paid: 7 })).toBe(7);
+    expect(horizonNeed({ ...h, paid: 20 })).toBe(9);
+    // No binding seen: no spare, whatever the rate.
+    expect(spareWorkers({ ...h, arrivals: { ...arrivals, slotWaitMin: undefined } })).toBe(0);
   });
 
   test('nothing waiting, running or arriving: the minimum, at every slot', () => {
@@ -213,22 +257,26 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
     const h = randomBinding(rng(seed));
     const p = planHorizon(h);
     const cap = Math.max(Math.min(h.paid, h.maxWorkers), h.maxWorkers);
-    // Workers kept spare where tasks bind: never more than those paid now.
-    const spare = h.arrivals.slotWaitMin === undefined ? 0 : Math.min(h.paid, h.maxWorkers, spareSlots(h.arrivals.perMin * h.arrivals.taskMin, h.arrivals.slotWaitMin, h.arrivals.targetMin) / h.slots);
+    // Workers held spare where tasks bind: bought at most for the rate read, kept at most for what is paid (within maxWorkers).
+    const spare = spareWorkers(h);
+    const atRate = h.arrivals.slotWaitMin === undefined ? 0 : spareSlots(h.arrivals.perMin * h.arrivals.taskMin, h.arrivals.slotWaitMin, h.arrivals.targetMin, h.arrivals.longestMin, h.slots) / h.slots;
+    expect(spare).toBeLessThanOrEqual(Math.min(h.maxWorkers, Math.max(h.paid, atRate)) + 1e-9);
+    if (h.arrivals.rateSpread === undefined) expect(spare).toBeCloseTo(Math.min(h.maxWorkers, atRate), 9);
     const atHand = h.waiting.reduce((a, g) => a + g.count, 0) + h.running.reduce((a, g) => a + g.count, 0);
     p.fleet.forEach((r, j) => {
       expect(r).toBeGreaterThanOrEqual(Math.min(h.minWorkers, h.maxWorkers) - 1e-6);
       expect(r).toBeLessThanOrEqual(cap + 1e-6);
       // No slot holds more workers than the tasks there by its end can use (or the floor, or the spare kept).
       expect(r).toBeLessThanOrEqual(Math.max(Math.min(h.minWorkers, h.maxWorkers), spare, Math.ceil((atHand + h.arrivals.perMin * (j + 1) * p.slotMin) / h.slots)) + 1e-6);
-      expect(r).toBeGreaterThanOrEqual(spare - 1e-6);
+      // The spare is held from the slot a worker launched now is ready in, and of the paid ones before.
+      expect(r).toBeGreaterThanOrEqual((j > p.readySlot ? spare : Math.min(h.paid, spare)) - 1e-6);
     });
     for (let j = 0; j < p.readySlot; j += 1) expect(p.fleet[j]).toBeLessThanOrEqual(h.paid + 1e-6);
     const need = horizonNeed(h);
     // Tasks do not divide: more workers than tasks at hand (and slots for what arrives meanwhile) help nothing.
     const tasks = h.waiting.reduce((a, g) => a + g.count, 0) + h.running.reduce((a, g) => a + g.count, 0);
     const arriving = h.arrivals.perMin * (h.startupMin + h.stepMin + p.slotMin);
-    expect(need).toBeLessThanOrEqual(Math.max(Math.min(h.paid, h.maxWorkers), h.minWorkers, Math.ceil((tasks + arriving) / h.slots)));
+    expect(need).toBeLessThanOrEqual(Math.max(Math.min(h.paid, h.maxWorkers), h.minWorkers, Math.ceil((tasks + arriving) / h.slots), Math.ceil(spare - 1e-9)));
     // The path ends keeping up with the arrivals (within maxWorkers).
     expect(p.fleet[p.fleet.length - 1]).toBeGreaterThanOrEqual(Math.min(h.maxWorkers, (h.arrivals.perMin * h.arrivals.taskMin) / h.slots) - 1e-6);
   });
@@ -292,6 +340,23 @@ describe('horizonInput: what the model sees of a service', () => {
     expect(slotWait(32 * 81, 32, 4) - 32 / 4).toBeCloseTo(boundWait(32 * 81, 32, 4), 9);
     // Not seen binding: none.
     expect(horizonInput(cfg, obs, emptyRates(), undefined, 0, 0, 0.125, 1).arrivals.slotWaitMin).toBeUndefined();
+  });
+
+  test('where workers bind, the spare sees the longest task and the rate estimate\'s deviation (1/√ of the arrivals it rests on)', () => {
+    const obs = obsOf([{ active: 1, reserved: 0 }], 6);
+    const seen = (arrivalCounts?: [number, number][]) => horizonInput(cfg, obs, { ...emptyRates(), boundWaitMin: 20, arrivalCounts }, undefined, 0, 0.5, 0.125, 1).arrivals;
+    expect(seen()).toMatchObject({ longestMin: 20, rateSpread: 1 });
+    expect(seen(Array.from({ length: 5 }, () => [5, 1] as [number, number])).rateSpread).toBeCloseTo(1 / 5, 9);
+    expect(horizonInput(cfg, obs, emptyRates(), undefined, 0, 0.5, 0.125, 1).arrivals).not.toHaveProperty('rateSpread');
+  });
+
+  test('the arrivals run as long as the stream\'s tasks over all intervals, not the full ones', () => {
+    const obs = obsOf([{ active: 1, reserved: 0 }], 6);
+    // 600 slot-s over 10 ended in all intervals (1 min a task), 90 over 3 in the full ones (0.5 min).
+    const rates: RateState = { ...emptyRates(), concurrency: 1, durations: { x: [600, 10, 'q', 90, 3] }, queueArrivalRates: { q: [2, 2, 2] } };
+    const h = horizonInput(cfg, obs, rates, undefined, 0, 2, 0.125, 1);
+    expect(h.arrivals.taskMin).toBeCloseTo(1, 9);
+    expect(h.waiting[0].taskMin).toBeCloseTo(0.5, 9);
   });
 
   test('paid workers with no node answering are starting, ready by the end of the last scale-up\'s start-up', () => {

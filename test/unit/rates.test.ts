@@ -1,6 +1,6 @@
 import type { NodeObservation, ServiceObservation } from '../../lib/observation';
 import { workerNode as node } from '../support/planner';
-import { arrivalTaskMin, effectiveMu, emptyRates, pendingByWait, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from '../../lib/planner/rates';
+import { arrivalTaskMin, effectiveMu, emptyRates, pendingByWait, rateBasis, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from '../../lib/planner/rates';
 
 /**
  * The estimators of lib/planner/rates.ts, each figure worked by hand from the samples given: the
@@ -62,6 +62,15 @@ describe('the arrival rate of a trickle (fewer than 20 arrivals in the last five
     expect(r.lastArrivalRate).toBe(4);
     expect(r.arrivalRates).toEqual([4, 4, 4]);
     expect(r.lambda).toBeCloseTo(24 / 6, 9);
+  });
+
+  test('the arrivals the rate rests on: the last five intervals\' where they hold 20, else the window\'s without its bursts', () => {
+    expect(rateBasis(emptyRates())).toBe(0);
+    expect(rateBasis(arrivalsEachMinute([2, 2, 2, 7, 7]))).toBe(20);
+    // A trickle: 11 of the window's, the 9 left out as a burst (as its rate leaves it out).
+    expect(rateBasis(arrivalsEachMinute([1, 0, 1, 1, 5, 1, 0, 9, 1, 1]))).toBe(11);
+    // A busy past leaves the window as a burst too.
+    expect(rateBasis(arrivalsEachMinute([30, 30, 30, 1, 1, 1, 1, 1]))).toBe(5);
   });
 
   test('the window holds the last 30 minutes of intervals and the median the last five', () => {
@@ -327,6 +336,13 @@ describe('per task name: durations by Little\'s law, and the queue each came fro
     // A name with slot-time and nothing ended yet (a long task running) counts its slot-time in its queue's mean.
     const running: RateState = { muSamples: 0, concurrency: 1, durations: { x: [600, 10, 'q', 90, 3], z: [300, 0, 'q'] } };
     expect(workerMinutesPerTask(running)).toEqual({ q: expect.closeTo((10 * 30 + 300) / 10 / 60, 9) });
+  });
+
+  test('a stream\'s mean length is read over all intervals, not the full ones: a backlog forms where long tasks hold the slots', () => {
+    // x: 600 slot-seconds over 10 ended in all, 90 over 3 in the full ones (which would read 30 s a task).
+    const at: RateState = { muSamples: 0, concurrency: 1, durations: { x: [600, 10, 'q', 90, 3], y: [300, 10, 'q'] } };
+    expect(workerMinutesPerTask(at, { stream: true })).toEqual({ q: expect.closeTo(900 / 20 / 60, 9) });
+    expect(workerMinutesPerTask(at)).toEqual({ q: expect.closeTo((10 * 30 + 300) / 20 / 60, 9) });
   });
 
   test('at most 50 names are remembered: the least busy go first', () => {
