@@ -63,10 +63,10 @@ export interface HorizonInput {
   /**
    * Arrivals expected per minute, how long each runs, and the minutes each may wait; where workers
    * bind a message before a slot is free, how long one that finds every slot busy waits for one,
-   * the longest task seen there, and the rate estimate's deviation as a share of it (1/√ of the
-   * arrivals it was read from).
+   * the longest task seen there, and the stream's rate over the last half hour with its deviation
+   * as a share of it (1/√ of the arrivals it was read from), which size the spare slots.
    */
-  arrivals: { perMin: number; taskMin: number; targetMin: number; slotWaitMin?: number; longestMin?: number; rateSpread?: number };
+  arrivals: { perMin: number; taskMin: number; targetMin: number; slotWaitMin?: number; longestMin?: number; streamPerMin?: number; rateSpread?: number };
 }
 
 export interface HorizonPlan {
@@ -131,13 +131,17 @@ const SPREAD_Z = 2;
 /**
  * The workers the path holds for the spare slots (`spareSlots`): bought for the arrival rate
  * SPREAD_Z deviations below its estimate, and, of those paid now, kept for the rate as read. A
- * fleet between the two holds until the rate has moved by more than its estimate's noise.
+ * fleet between the two holds until the rate has moved by more than its estimate's noise. The
+ * spare is a steady stream's, so its rate is the stream's over the last half hour where known
+ * (λ, read from the last few minutes, follows their noise, and the kept spare fell with each low
+ * reading); none while no arrivals are expected.
  */
 export function spareWorkers(h: HorizonInput): number {
-  const { perMin, taskMin, targetMin, slotWaitMin, longestMin, rateSpread } = h.arrivals;
-  if (!slotWaitMin) return 0;
+  const { taskMin, targetMin, slotWaitMin, longestMin, rateSpread } = h.arrivals;
+  if (!slotWaitMin || !(h.arrivals.perMin > 0)) return 0;
+  const perMin = h.arrivals.streamPerMin ?? h.arrivals.perMin;
   const c = Math.max(1, h.slots);
-  const at = (z: number) => Math.min(h.maxWorkers, spareSlots(Math.max(0, 1 + z * (rateSpread ?? 0)) * Math.max(0, perMin) * taskMin, slotWaitMin, targetMin, longestMin, c) / c);
+  const at = (z: number) => Math.min(h.maxWorkers, spareSlots(Math.max(0, 1 + z * (rateSpread ?? 0)) * perMin * taskMin, slotWaitMin, targetMin, longestMin, c) / c);
   return Math.max(at(-SPREAD_Z), Math.min(h.paid, at(0)));
 }
 

@@ -2,7 +2,7 @@ import type { ServiceConfig } from '../config';
 import type { Observation, ServiceObservation } from '../observation';
 import { inFlightTotal, pendingTotal } from '../observation';
 import type { HorizonInput, HorizonSizing, WaitingTasks } from './horizon';
-import { arrivalTaskMin, effectiveMu, emptyRates, groupsByWait, pendingByWait, rateBasis, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from './rates';
+import { arrivalTaskMin, effectiveMu, emptyRates, groupsByWait, pendingByWait, rateWindow, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from './rates';
 
 export { completedBetween, effectiveMu, emptyRates, pendingByWait, updateRates, type RateState } from './rates';
 
@@ -229,6 +229,12 @@ export function slotWait(longestMin: number, taskMin: number, slots: number): nu
   return Math.min(longestMin / c, powerLaw);
 }
 
+/** The stream's rate over the last half hour and its deviation as a share of it, for the spare slots (`rateWindow`). */
+function streamRate(rates: RateState): { streamPerMin: number; rateSpread: number } {
+  const { n, minutes } = rateWindow(rates);
+  return { streamPerMin: minutes > 0 ? n / minutes : 0, rateSpread: 1 / Math.sqrt(Math.max(1, n)) };
+}
+
 /** What the horizon model sees of a service (lib/planner/horizon.ts). */
 export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates: RateState, prevAt: number | undefined, now: number, lambda: number, mu: number, paid: number, lastUpAt?: number): HorizonInput {
   const slots = rates.concurrency ?? 1;
@@ -312,7 +318,7 @@ export function horizonInput(cfg: ServiceConfig, obs: ServiceObservation, rates:
   const readyMin = lastUpAt === undefined ? startupMin : Math.max(0, startupMin - (now - lastUpAt) / 60_000);
   return {
     stepMin: step, startupMin, paid, ...(count > 0 && readyMin > 0 ? { starting: { count, readyMin } } : {}), minWorkers: cfg.minWorkers, maxWorkers: cfg.maxWorkers, slots,
-    waiting, running, arrivals: { perMin: lambda, taskMin: arrivingMin, targetMin: T, ...(rates.boundWaitMin ? { slotWaitMin: slotWait(rates.boundWaitMin, arrivingMin, slots), longestMin: rates.boundWaitMin, rateSpread: 1 / Math.sqrt(Math.max(1, rateBasis(rates))) } : {}) },
+    waiting, running, arrivals: { perMin: lambda, taskMin: arrivingMin, targetMin: T, ...(rates.boundWaitMin ? { slotWaitMin: slotWait(rates.boundWaitMin, arrivingMin, slots), longestMin: rates.boundWaitMin, ...streamRate(rates) } : {}) },
   };
 }
 

@@ -346,14 +346,12 @@ function nextQueueWaiting(state: RateState, obs: ServiceObservation, byNode: Non
 }
 
 /**
- * The arrivals the rate estimate (λ) was read from: the last intervals' where they hold enough
- * (TRICKLE_ARRIVALS), else the trickle window's without its bursts. A rate read from n Poisson
- * arrivals is off by about 1/√n of itself.
+ * The arrivals of the last half hour (TRICKLE_MINUTES) and their minutes, without the intervals
+ * of a burst: a steady stream's rate, slower than λ to follow a change and steadier. A rate read
+ * from n Poisson arrivals is off by about 1/√n of itself.
  */
-export function rateBasis(state: RateState): number {
-  const counts = state.arrivalCounts ?? [];
-  const lately = counts.slice(-ARRIVAL_SAMPLES).reduce((a, [n]) => a + n, 0);
-  return lately >= TRICKLE_ARRIVALS || counts.length === 0 ? lately : trickle(counts).n;
+export function rateWindow(state: RateState): { n: number; minutes: number } {
+  return trickle(state.arrivalCounts ?? []);
 }
 
 /**

@@ -132,8 +132,15 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
     // From 7 paid it neither buys nor lets any go; from 20, it keeps 9.
     expect(horizonNeed({ ...h, paid: 7 })).toBe(7);
     expect(horizonNeed({ ...h, paid: 20 })).toBe(9);
-    // No binding seen: no spare, whatever the rate.
+    // No binding seen, or no arrivals expected (idle): no spare, whatever the rate.
     expect(spareWorkers({ ...h, arrivals: { ...arrivals, slotWaitMin: undefined } })).toBe(0);
+    expect(spareWorkers({ ...h, arrivals: { ...arrivals, perMin: 0 } })).toBe(0);
+    // The stream's half-hour rate sizes it where known, not λ: read at 0.2 over the half hour, a λ of 0.4 (a few busy minutes)
+    // keeps the same 9 and buys the same 4.
+    const steady = { ...arrivals, perMin: 0.4, streamPerMin: 0.2 };
+    expect(spareWorkers({ ...h, paid: 20, arrivals: steady })).toBe(9);
+    expect(spareWorkers({ ...h, paid: 0, arrivals: steady })).toBe(4);
+    expect(spareWorkers({ ...h, paid: 20, arrivals: { ...arrivals, perMin: 0.4 } })).toBeGreaterThan(9);
   });
 
   test('nothing waiting, running or arriving: the minimum, at every slot', () => {
@@ -342,11 +349,14 @@ describe('horizonInput: what the model sees of a service', () => {
     expect(horizonInput(cfg, obs, emptyRates(), undefined, 0, 0, 0.125, 1).arrivals.slotWaitMin).toBeUndefined();
   });
 
-  test('where workers bind, the spare sees the longest task and the rate estimate\'s deviation (1/√ of the arrivals it rests on)', () => {
+  test('where workers bind, the spare sees the longest task and the stream\'s half-hour rate with its deviation (1/√ of its arrivals)', () => {
     const obs = obsOf([{ active: 1, reserved: 0 }], 6);
     const seen = (arrivalCounts?: [number, number][]) => horizonInput(cfg, obs, { ...emptyRates(), boundWaitMin: 20, arrivalCounts }, undefined, 0, 0.5, 0.125, 1).arrivals;
-    expect(seen()).toMatchObject({ longestMin: 20, rateSpread: 1 });
-    expect(seen(Array.from({ length: 5 }, () => [5, 1] as [number, number])).rateSpread).toBeCloseTo(1 / 5, 9);
+    expect(seen()).toMatchObject({ longestMin: 20, rateSpread: 1, streamPerMin: 0 });
+    // 25 arrivals over 10 minutes: 2.5 a minute, off by a fifth of it.
+    const stream = seen(Array.from({ length: 10 }, (_, i) => [i % 2 === 0 ? 2 : 3, 1] as [number, number]));
+    expect(stream.streamPerMin).toBeCloseTo(2.5, 9);
+    expect(stream.rateSpread).toBeCloseTo(1 / 5, 9);
     expect(horizonInput(cfg, obs, emptyRates(), undefined, 0, 0.5, 0.125, 1).arrivals).not.toHaveProperty('rateSpread');
   });
 

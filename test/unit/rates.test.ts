@@ -1,6 +1,6 @@
 import type { NodeObservation, ServiceObservation } from '../../lib/observation';
 import { workerNode as node } from '../support/planner';
-import { arrivalTaskMin, effectiveMu, emptyRates, pendingByWait, rateBasis, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from '../../lib/planner/rates';
+import { arrivalTaskMin, effectiveMu, emptyRates, pendingByWait, rateWindow, updateRates, workerMinutesPerName, workerMinutesPerTask, type RateState } from '../../lib/planner/rates';
 
 /**
  * The estimators of lib/planner/rates.ts, each figure worked by hand from the samples given: the
@@ -64,13 +64,16 @@ describe('the arrival rate of a trickle (fewer than 20 arrivals in the last five
     expect(r.lambda).toBeCloseTo(24 / 6, 9);
   });
 
-  test('the arrivals the rate rests on: the last five intervals\' where they hold 20, else the window\'s without its bursts', () => {
-    expect(rateBasis(emptyRates())).toBe(0);
-    expect(rateBasis(arrivalsEachMinute([2, 2, 2, 7, 7]))).toBe(20);
-    // A trickle: 11 of the window's, the 9 left out as a burst (as its rate leaves it out).
-    expect(rateBasis(arrivalsEachMinute([1, 0, 1, 1, 5, 1, 0, 9, 1, 1]))).toBe(11);
-    // A busy past leaves the window as a burst too.
-    expect(rateBasis(arrivalsEachMinute([30, 30, 30, 1, 1, 1, 1, 1]))).toBe(5);
+  test('the stream\'s window: the last half hour\'s arrivals and minutes, without its bursts (as a trickle\'s rate is read)', () => {
+    expect(rateWindow(emptyRates())).toEqual({ n: 0, minutes: 0 });
+    expect(rateWindow(arrivalsEachMinute([2, 2, 2, 7, 7]))).toEqual({ n: 20, minutes: 5 });
+    // The 9 is a burst (usual 1, cap 5): left out with its minute.
+    expect(rateWindow(arrivalsEachMinute([1, 0, 1, 1, 5, 1, 0, 9, 1, 1]))).toEqual({ n: 11, minutes: 9 });
+    // Not only the last five intervals: a steady stream of 15 a minute is read over all of them.
+    const r = arrivalsEachMinute(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? 14 : 16)));
+    expect(rateWindow(r)).toEqual({ n: 450, minutes: 30 });
+    // λ, the lower median of the last five (16, 14, 16, 14, 16), reads 16.
+    expect(r.lambda).toBe(16);
   });
 
   test('the window holds the last 30 minutes of intervals and the median the last five', () => {
