@@ -135,6 +135,8 @@ describe('the horizon model (lib/planner/horizon.ts)', () => {
     // No binding seen, or no arrivals expected (idle): no spare, whatever the rate.
     expect(spareWorkers({ ...h, arrivals: { ...arrivals, slotWaitMin: undefined } })).toBe(0);
     expect(spareWorkers({ ...h, arrivals: { ...arrivals, perMin: 0 } })).toBe(0);
+    // Idle now though the half hour still holds arrivals: none either.
+    expect(spareWorkers({ ...h, arrivals: { ...arrivals, perMin: 0, streamPerMin: 0.2 } })).toBe(0);
     // The stream's half-hour rate sizes it where known, not λ: read at 0.2 over the half hour, a λ of 0.4 (a few busy minutes)
     // keeps the same 9 and buys the same 4.
     const steady = { ...arrivals, perMin: 0.4, streamPerMin: 0.2 };
